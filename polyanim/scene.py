@@ -1,0 +1,189 @@
+"""The figure: panels laid out once, artists created once, ``update(i)`` per frame.
+
+A :class:`Scene` follows ``FuncAnimation``'s contract (``init()`` and
+``update(i)`` return the artists they change) so it can drive a live window or a
+notebook, and adds :meth:`Scene.frame`, a blitting fast path for files: the
+static parts (axes, ticks, target curve, legend) are drawn once into a cached
+background, and each frame restores it and draws only the moving artists. That
+is valid because every axis limit is fixed up front from the whole History.
+No pyplot: a bare :class:`~matplotlib.figure.Figure` on the Agg canvas.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+THEMES = {
+    "light": {"bg": "white", "fg": "#222222", "grid": "#e6e6e6", "target": "C0", "pred": "C1",
+              "label": "red", "faint": "#bbbbbb"},
+    "dark": {"bg": "#16181d", "fg": "#e8e8e8", "grid": "#30343c", "target": "#5aa9ff", "pred": "#ffa94d",
+             "label": "#ff6b6b", "faint": "#555a66"},
+}
+BASE_SIZE = (640, 480)  # the size at which render.dpi is taken literally
+
+
+def y_limits(history) -> tuple[float, float]:
+    """Fixed y-limits for the fit panel: the target's range, widened for the predictions.
+
+    Predictions widen the range up to 2.5 target spans around the target, so a
+    wild first guess (a random cubic reaches ±30 on [-π, π]) or a diverging run
+    does not shrink the fit everyone came to see into a flat line.
+    """
+    y = history.y[np.isfinite(history.y)]
+    lo, hi = float(y.min()), float(y.max())
+    span = max(hi - lo, 1e-9 + abs(hi) * 1e-3)
+    pred = history.pred[np.isfinite(history.pred)]
+    if pred.size:
+        p_lo, p_hi = np.percentile(pred, [1, 99])
+        mid = (lo + hi) / 2
+        lo = max(min(lo, float(p_lo)), mid - 1.25 * span)
+        hi = min(max(hi, float(p_hi)), mid + 1.25 * span)
+    pad = 0.08 * (hi - lo)
+    return lo - pad, hi + pad
+
+
+def loss_label(step: int, loss: float) -> str:
+    """The original post's red label, ``t=100, Loss=1234.5678``."""
+    return f"t={step}, Loss={loss:.4f}" if abs(loss) < 1e6 else f"t={step}, Loss={loss:.4g}"
+
+
+class Scene:
+    """Draws snapshot ``i`` of a History with the options of a ``render`` config section.
+
+    ``size`` overrides ``render.size`` (writers that need even dimensions pass
+    them). Create once, then call :meth:`frame` for each frame index.
+    """
+
+    def __init__(self, history, render, size: tuple[int, int] | None = None):
+        self.history = history
+        self.render = render
+        self.size = tuple(size or render.size)
+        w, h = self.size
+        theme = THEMES[render.theme]
+        self.theme = theme
+        # Scale dpi with the output so a 320x240 and a 1920x1080 frame show the same layout.
+        dpi = render.dpi * min(w / BASE_SIZE[0], h / BASE_SIZE[1])
+        self.fig = Figure(figsize=(w / dpi, h / dpi), dpi=dpi, facecolor=theme["bg"], layout="constrained")
+        self.canvas = FigureCanvasAgg(self.fig)
+        self._animated = []
+        self._background = None
+        self._last = None
+        panels = list(render.panels)
+        wide = w / h >= 1.6
+        ratios = [3 if p == "fit" else 2 for p in panels] if wide else [2 if p == "fit" else 1 for p in panels]
+        grid = self.fig.add_gridspec(1 if wide else len(panels), len(panels) if wide else 1,
+                                     **({"width_ratios": ratios} if wide else {"height_ratios": ratios}))
+        self.axes = {}
+        for k, panel in enumerate(panels):
+            ax = self.fig.add_subplot(grid[0, k] if wide else grid[k, 0])
+            self._style(ax)
+            self.axes[panel] = ax
+            getattr(self, f"_init_{panel}")(ax)
+        if render.title:
+            self.fig.suptitle(render.title, color=theme["fg"])
+
+    def _style(self, ax):
+        t = self.theme
+        ax.set_facecolor(t["bg"])
+        ax.grid(True, color=t["grid"], linewidth=0.8)
+        ax.set_axisbelow(True)
+        ax.tick_params(colors=t["fg"], which="both")
+        for spine in ax.spines.values():
+            spine.set_color(t["faint"])
+        ax.xaxis.label.set_color(t["fg"])
+        ax.yaxis.label.set_color(t["fg"])
+
+    def _init_fit(self, ax):
+        h, t = self.history, self.theme
+        target = h.config.get("data", {}).get("target", "target")
+        ax.plot(h.x, h.y, color=t["target"], linewidth=2, label=f"target: {target}")
+        (self.pred_line,) = ax.plot(h.x, h.pred[0], color=t["pred"], linewidth=2, label="prediction",
+                                    zorder=6)
+        self.label = ax.text(0.02, 0.97, "", transform=ax.transAxes, va="top", ha="left",
+                             color=t["label"], zorder=7)
+        ax.set_xlim(float(h.x[0]), float(h.x[-1]))
+        ax.set_ylim(*y_limits(h))
+        ax.set_xlabel("x")
+        legend = ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=2, frameon=False,
+                           borderaxespad=0.2, handlelength=1.5)
+        for text in legend.get_texts():
+            text.set_color(t["fg"])
+        self._animated += [self.pred_line, self.label]
+
+    def _init_loss(self, ax):
+        h, t = self.history, self.theme
+        finite = np.isfinite(h.loss)
+        positive = finite & (h.loss > 0)
+        log = positive.sum() == finite.sum() and positive.any()
+        ax.plot(h.steps[finite], h.loss[finite], color=t["faint"], linewidth=1)
+        (self.loss_line,) = ax.plot(h.steps[:1], h.loss[:1], color=t["pred"], linewidth=2, zorder=6)
+        (self.loss_dot,) = ax.plot(h.steps[:1], h.loss[:1], "o", color=t["label"], markersize=5, zorder=7,
+                                  clip_on=False)
+        if log:
+            ax.set_yscale("log")
+            lo, hi = np.log10(h.loss[positive].min()), np.log10(h.loss[positive].max())
+            pad = max(0.05 * (hi - lo), 0.05)
+            ax.set_ylim(10 ** (lo - pad), 10 ** (hi + pad))
+        elif finite.any():
+            lo, hi = h.loss[finite].min(), h.loss[finite].max()
+            pad = max(0.05 * (hi - lo), 1e-12)
+            ax.set_ylim(lo - pad, hi + pad)
+        ax.set_xlim(0, max(int(h.steps[-1]), 1))
+        ax.set_xlabel("step")
+        ax.set_ylabel("loss")
+        self._animated += [self.loss_line, self.loss_dot]
+
+    def init(self) -> list:
+        """FuncAnimation's ``init_func``: show snapshot 0."""
+        return self.update(0)
+
+    def update(self, i: int) -> list:
+        """Set every moving artist to snapshot ``i``; return the artists changed."""
+        h = self.history
+        changed = []
+        if "fit" in self.axes:
+            self.pred_line.set_ydata(h.pred[i])
+            text = loss_label(int(h.steps[i]), float(h.loss[i]))
+            stopped = h.meta.get("stopped")
+            if stopped and i == len(h) - 1:
+                text += f"\nstopped at step {stopped['step']}: {stopped['reason']}"
+            self.label.set_text(text)
+            changed += [self.pred_line, self.label]
+        if "loss" in self.axes:
+            self.loss_line.set_data(h.steps[: i + 1], h.loss[: i + 1])
+            self.loss_dot.set_data(h.steps[i : i + 1], h.loss[i : i + 1])
+            changed += [self.loss_line, self.loss_dot]
+        return changed
+
+    def frame(self, i: int) -> memoryview:
+        """Snapshot ``i`` as an RGBA buffer of shape (height, width, 4), by blitting.
+
+        The buffer is the canvas' own memory: it is valid until the next call,
+        so consumers copy or write it out before asking for another frame.
+        """
+        if self._background is None:
+            for artist in self._animated:
+                artist.set_animated(True)
+            self.canvas.draw()
+            self._background = self.canvas.copy_from_bbox(self.fig.bbox)
+        if i != self._last:
+            self.canvas.restore_region(self._background)
+            for artist in self.update(i):
+                self.fig.draw_artist(artist)
+            self._last = i
+        return self.canvas.buffer_rgba()
+
+    def full_frame(self, i: int) -> np.ndarray:
+        """Snapshot ``i`` by a full redraw of the figure (the reference the blitted path must match)."""
+        for artist in self._animated:
+            artist.set_animated(False)
+        self.update(i)
+        self.canvas.draw()
+        image = np.array(self.canvas.buffer_rgba())
+        for artist in self._animated:
+            artist.set_animated(True)
+        self._background = None
+        self._last = None
+        return image

@@ -1,0 +1,271 @@
+"""Output writers, chosen by the file suffix, behind one small streaming protocol.
+
+A writer is a context manager: ``with Writer(path, size, fps, render) as w:``
+then ``w.write(rgba_frame)`` per frame. On a clean exit the file is finished
+and renamed onto ``path``; on any error the temporary file is removed and an
+existing file at ``path`` is untouched. Video writers pipe raw RGBA frames into
+the ffmpeg binary that imageio-ffmpeg ships, so encoding runs in another
+process while the next frame is drawn, and no frame is kept once written.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from contextlib import ExitStack
+from fractions import Fraction
+from pathlib import Path
+
+from .fileio import atomic_path
+
+# Measured on the 200-frame benchmark (benchmarks/render_bench.py): colours in the
+# palette, and ffmpeg's dither. Plots are flat colours plus anti-aliased edges, so
+# dithering only adds noise (and bytes) for no visible gain.
+GIF_QUALITY = {
+    "high": {"colors": 128, "dither": "none"},
+    "medium": {"colors": 64, "dither": "none"},
+    "small": {"colors": 32, "dither": "none"},
+}
+PALETTE_SAMPLES = 12  # frames the GIF palette is computed from, spread over the run
+
+
+class UnsupportedFormat(ValueError):
+    """The output suffix names no writer; the message lists the supported ones."""
+
+
+class WriterError(RuntimeError):
+    """The encoder failed; the message carries the encoder's own last words."""
+
+
+def ffmpeg_exe() -> str:
+    """Path of the ffmpeg binary shipped by imageio-ffmpeg (no system ffmpeg needed)."""
+    try:
+        import imageio_ffmpeg
+    except ImportError:  # pragma: no cover - a declared dependency
+        raise WriterError("video output needs the imageio-ffmpeg package: pip install imageio-ffmpeg") from None
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+class Writer:
+    """Base of all writers: atomic destination, ``write(frame)`` per frame, ``close`` on exit."""
+
+    suffix = ""
+    even_size = False  # H.264/VP9 in yuv420p need even width and height
+    single_frame = False  # writes one poster frame: the renderer draws only that one
+    palette_samples = 0  # frames wanted in ``prepare`` before streaming starts
+
+    def __init__(self, path: str | os.PathLike, size: tuple[int, int], fps: float, render=None):
+        self.path = Path(path)
+        self.size = tuple(size)
+        self.fps = fps
+        self.render = render
+        self._stack = ExitStack()
+
+    @staticmethod
+    def frame_rate(fps: float) -> tuple[Fraction, str | None]:
+        """The frame rate this format will really play at, and a warning if it differs."""
+        return Fraction(fps).limit_denominator(1001), None
+
+    def prepare(self, frames) -> None:
+        """Look at sample frames before streaming (the GIF palette); most writers don't."""
+
+    def __enter__(self):
+        self.tmp = self._stack.enter_context(atomic_path(self.path))
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        try:
+            if kind is None:
+                self.close()
+            else:
+                self.abort()
+        except BaseException as err:
+            self._stack.__exit__(type(err), err, err.__traceback__)
+            raise
+        return self._stack.__exit__(kind, exc, tb)
+
+    def write(self, frame) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    def abort(self) -> None:
+        pass
+
+
+class FFmpegWriter(Writer):
+    """Streams raw RGBA frames to an ffmpeg process through a pipe."""
+
+    def output_args(self) -> list[str]:
+        raise NotImplementedError
+
+    def input_args(self) -> list[str]:
+        w, h = self.size
+        rate = self.frame_rate(self.fps)[0]
+        return ["-f", "rawvideo", "-pix_fmt", "rgba", "-s", f"{w}x{h}",
+                "-framerate", f"{rate.numerator}/{rate.denominator}", "-i", "pipe:0"]
+
+    proc = None
+
+    def _start(self) -> None:
+        self._log = self._stack.enter_context(tempfile.TemporaryFile())
+        cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
+               *self.input_args(), *self.output_args(), str(self.tmp)]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                     stderr=self._log, bufsize=0)
+        _grow_pipe(self.proc.stdin)
+
+    def write(self, frame) -> None:
+        if self.proc is None:
+            self._start()
+        try:
+            self.proc.stdin.write(frame)
+        except BrokenPipeError:
+            self.proc.wait()
+            raise WriterError(self._failure()) from None
+
+    def close(self) -> None:
+        if self.proc is None:
+            raise WriterError(f"no frames to write to {self.path}")
+        _close_quietly(self.proc.stdin)
+        if self.proc.wait() != 0:
+            raise WriterError(self._failure())
+
+    def abort(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            _close_quietly(self.proc.stdin)
+
+    def _failure(self) -> str:
+        self._log.seek(0)
+        tail = self._log.read().decode(errors="replace").strip().splitlines()[-3:]
+        return f"ffmpeg failed writing {self.path} (exit {self.proc.returncode}): {' | '.join(tail) or 'no message'}"
+
+
+class GifWriter(FFmpegWriter):
+    """Animated GIF: one palette from sample frames, then a single streaming pass.
+
+    A one-pass ``palettegen``/``paletteuse`` graph buffers every frame inside
+    ffmpeg until the palette is known; computing the palette first from a few
+    frames spread over the run keeps memory flat at any length. Frame delays in
+    a GIF are whole centiseconds, so the frame rate is snapped to 100/delay.
+    """
+
+    suffix = ".gif"
+    palette_samples = PALETTE_SAMPLES
+
+    @staticmethod
+    def frame_rate(fps: float) -> tuple[Fraction, str | None]:
+        delay = max(2, round(100 / fps))  # browsers play delays under 2 cs slowly
+        rate = Fraction(100, delay)
+        warning = None
+        if abs(float(rate) - fps) > 1e-6 * fps:
+            warning = (f"GIF frame delays are whole centiseconds (at least 2): render.fps {fps:g} "
+                       f"is played as {float(rate):.4g} fps ({delay} cs per frame)")
+        return rate, warning
+
+    def _quality(self) -> dict:
+        return GIF_QUALITY[getattr(self.render, "quality", "medium")]
+
+    def prepare(self, frames) -> None:
+        w, h = self.size
+        self._palette = self._stack.enter_context(tempfile.TemporaryDirectory()) + "/palette.png"
+        cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
+               "-f", "rawvideo", "-pix_fmt", "rgba", "-s", f"{w}x{h}", "-i", "pipe:0",
+               "-vf", f"palettegen=max_colors={self._quality()['colors']}:stats_mode=full",
+               "-frames:v", "1", "-update", "1", self._palette]
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, bufsize=0)
+        try:
+            for frame in frames:
+                proc.stdin.write(frame)
+        except BrokenPipeError:
+            pass
+        finally:
+            _close_quietly(proc.stdin)
+        err = proc.stderr.read().decode(errors="replace").strip()
+        proc.stderr.close()
+        if proc.wait() != 0:
+            raise WriterError(f"ffmpeg palettegen failed for {self.path}: {err.splitlines()[-1:] or 'no message'}")
+
+    def input_args(self) -> list[str]:
+        return [*super().input_args(), "-i", self._palette]
+
+    def output_args(self) -> list[str]:
+        dither = self._quality()["dither"]
+        return ["-lavfi", f"[0:v][1:v]paletteuse=dither={dither}:diff_mode=rectangle",
+                "-loop", "0", "-f", "gif"]
+
+
+class Mp4Writer(FFmpegWriter):
+    """H.264 in MP4, yuv420p and even dimensions so it plays in every browser."""
+
+    suffix = ".mp4"
+    even_size = True
+
+    def output_args(self) -> list[str]:
+        return ["-c:v", "libx264", "-preset", "medium", "-crf", "20", "-tune", "animation",
+                "-pix_fmt", "yuv420p", "-movflags", "+faststart", "-f", "mp4"]
+
+
+class WebmWriter(FFmpegWriter):
+    """VP9 in WebM (yuv420p), for browsers and pages that prefer open codecs."""
+
+    suffix = ".webm"
+    even_size = True
+
+    def output_args(self) -> list[str]:
+        return ["-c:v", "libvpx-vp9", "-crf", "32", "-b:v", "0", "-deadline", "realtime",
+                "-cpu-used", "8", "-row-mt", "1", "-pix_fmt", "yuv420p", "-f", "webm"]
+
+
+class PngWriter(Writer):
+    """A single poster frame (the last snapshot) as PNG."""
+
+    suffix = ".png"
+    single_frame = True
+
+    def write(self, frame) -> None:
+        from PIL import Image
+
+        Image.frombuffer("RGBA", self.size, frame, "raw", "RGBA", 0, 1).convert("RGB").save(self.tmp, format="PNG")
+
+
+WRITERS: dict[str, type[Writer]] = {w.suffix: w for w in (GifWriter, Mp4Writer, WebmWriter, PngWriter)}
+SUFFIXES = (*WRITERS, ".html")
+
+
+def writer_for(path: str | os.PathLike) -> type[Writer] | None:
+    """The writer class for ``path``'s suffix; ``None`` for ``.html`` (not frame based).
+
+    Raises :class:`UnsupportedFormat` listing the supported suffixes otherwise.
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix == ".html":
+        return None
+    if suffix not in WRITERS:
+        raise UnsupportedFormat(f"{path}: unsupported output format {suffix or '(no suffix)'!r}; "
+                                f"supported: {', '.join(SUFFIXES)}")
+    return WRITERS[suffix]
+
+
+def _close_quietly(pipe) -> None:
+    try:
+        pipe.close()
+    except OSError:  # BrokenPipeError when ffmpeg has already gone
+        pass
+
+
+def _grow_pipe(pipe) -> None:
+    """Let the pipe hold a whole frame, so a write returns while ffmpeg is still busy."""
+    try:
+        import fcntl
+
+        with open("/proc/sys/fs/pipe-max-size") as fh:
+            limit = int(fh.read())
+        fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, min(limit, 4 << 20))
+    except (ImportError, OSError, ValueError, AttributeError):
+        pass

@@ -1,0 +1,187 @@
+import re
+import subprocess
+
+import imageio_ffmpeg
+import numpy as np
+import pytest
+from PIL import Image
+
+from polyanim import config
+from polyanim.renderer import render, timeline
+from polyanim.scene import Scene, y_limits
+from polyanim.writers import GifWriter, Mp4Writer, UnsupportedFormat, Writer, WriterError, writer_for
+
+from conftest import make_history
+
+
+def ffmpeg_info(path):
+    """(width, height, pixel format, codec) of the first video stream, read by ffmpeg."""
+    proc = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)],
+                          capture_output=True, text=True)
+    line = next(l for l in proc.stderr.splitlines() if "Video:" in l)
+    w, h = map(int, re.search(r", (\d+)x(\d+)", line).groups())
+    codec = re.search(r"Video: (\w+)", line).group(1)
+    pix = re.search(r"Video: [^,]+, (\w+)", line).group(1)
+    return w, h, pix, codec
+
+
+class CountingWriter(Writer):
+    """A writer that keeps nothing: it counts frames and checks each is one whole frame."""
+
+    frames = 0
+    nbytes = set()
+
+    def write(self, frame):
+        type(self).frames += 1
+        type(self).nbytes.add(memoryview(frame).nbytes)
+
+    def close(self):
+        self.tmp.write_text(str(self.frames))
+
+
+@pytest.mark.parametrize("i", [0, 3, 5])
+def test_blitted_frame_equals_full_redraw(history, i):
+    render_cfg = config.from_dict({"render": {"size": [320, 240], "title": "blit check"}}).render
+    blitted = np.array(Scene(history, render_cfg).frame(i))
+    scene = Scene(history, render_cfg)
+    for j in (1, 4, i):  # the blitting path after other frames, not only the first
+        frame = np.array(scene.frame(j))
+    np.testing.assert_array_equal(frame, blitted)
+    np.testing.assert_array_equal(blitted, Scene(history, render_cfg).full_frame(i))
+
+
+def test_scene_follows_funcanimation_contract(history, small_render):
+    scene = Scene(history, small_render)
+    artists = scene.init()
+    assert artists and all(a.figure is scene.fig for a in artists)
+    scene.update(4)
+    np.testing.assert_array_equal(scene.pred_line.get_ydata(), history.pred[4])
+    assert scene.label.get_text() == f"t={history.steps[4]}, Loss={history.loss[4]:.4f}"
+
+
+def test_axis_limits_are_fixed_from_the_whole_history(history, small_render):
+    scene = Scene(history, small_render)
+    fit, loss = scene.axes["fit"], scene.axes["loss"]
+    before = fit.get_ylim(), fit.get_xlim(), loss.get_ylim()
+    for i in range(len(history)):
+        scene.frame(i)
+    assert (fit.get_ylim(), fit.get_xlim(), loss.get_ylim()) == before
+    lo, hi = fit.get_ylim()
+    assert lo < history.y.min() and hi > history.y.max()
+
+
+def test_wild_predictions_do_not_flatten_the_target():
+    h = make_history()
+    h.pred[0] *= 1e6
+    lo, hi = y_limits(h)
+    assert hi - lo < 4 * (h.y.max() - h.y.min())
+
+
+def test_gif_frames_delay_loop(tmp_path, history, small_render):
+    out = render(history, tmp_path / "a.gif", small_render, quiet=True)
+    with Image.open(out) as im:
+        assert im.size == (160, 120)
+        assert im.n_frames == len(history) + 2  # 0.2 s hold at 10 fps
+        assert im.info["loop"] == 0  # loops forever
+        delays = []
+        for k in range(im.n_frames):
+            im.seek(k)
+            delays.append(im.info["duration"])
+    assert set(delays) == {100}
+
+
+def test_gif_fps_snaps_to_whole_centiseconds(tmp_path, history, capsys):
+    r = config.from_dict({"render": {"size": [160, 120], "fps": 30, "hold": 0}}).render
+    out = render(history, tmp_path / "a.gif", r)
+    err = capsys.readouterr().err
+    assert "30" in err and "33.33 fps (3 cs per frame)" in err
+    with Image.open(out) as im:
+        im.seek(1)
+        assert im.info["duration"] == 30
+    assert GifWriter.frame_rate(100)[0] == 50  # never below 2 cs
+
+
+def test_gif_pixels_match_the_rendered_frames(tmp_path, history):
+    r = config.from_dict({"render": {"size": [320, 240], "hold": 0}}).render
+    out = render(history, tmp_path / "a.gif", r, quiet=True)
+    scene = Scene(history, r)
+    with Image.open(out) as im:
+        for k in (0, len(history) - 1):
+            im.seek(k)
+            decoded = np.asarray(im.convert("RGB"), dtype=float)
+            want = np.asarray(scene.frame(k))[..., :3].astype(float)
+            assert np.abs(decoded - want).mean() < 2.0
+
+
+def test_mp4_is_h264_yuv420p_with_even_size(tmp_path, history):
+    r = config.from_dict({"render": {"size": [161, 121], "fps": 10, "hold": 0}}).render
+    out = render(history, tmp_path / "a.mp4", r, quiet=True)
+    assert ffmpeg_info(out) == (162, 122, "yuv420p", "h264")
+    frames, _ = imageio_ffmpeg.count_frames_and_secs(str(out))
+    assert frames == len(history)
+
+
+def test_webm_is_vp9(tmp_path, history, small_render):
+    out = render(history, tmp_path / "a.webm", small_render, quiet=True)
+    w, h, pix, codec = ffmpeg_info(out)
+    assert (w, h, pix, codec) == (160, 120, "yuv420p", "vp9")
+    assert imageio_ffmpeg.count_frames_and_secs(str(out))[0] == len(history) + 2
+
+
+def test_png_poster_is_the_last_frame(tmp_path, history, small_render):
+    out = render(history, tmp_path / "p.png", small_render, quiet=True)
+    with Image.open(out) as im:
+        poster = np.asarray(im.convert("RGB"))
+    last = np.asarray(Scene(history, small_render).frame(len(history) - 1))[..., :3]
+    np.testing.assert_array_equal(poster, last)
+
+
+def test_frames_are_streamed_one_at_a_time(tmp_path, history, small_render):
+    CountingWriter.frames, CountingWriter.nbytes = 0, set()
+    render(history, tmp_path / "count.gif", small_render, quiet=True, writer=CountingWriter)
+    assert CountingWriter.frames == len(timeline(len(history), 10, 0.2))
+    assert CountingWriter.nbytes == {160 * 120 * 4}
+    assert (tmp_path / "count.gif").read_text() == str(CountingWriter.frames)
+
+
+def test_scene_reuses_one_frame_buffer(history, small_render):
+    scene = Scene(history, small_render)
+    a, b = scene.frame(1), scene.frame(2)
+    assert np.shares_memory(np.asarray(a), np.asarray(b))  # nothing per frame is kept
+
+
+class FailingWriter(Mp4Writer):
+    def write(self, frame):
+        super().write(frame)
+        if self.proc and getattr(self, "_n", 0) >= 2:
+            raise RuntimeError("forced failure mid-render")
+        self._n = getattr(self, "_n", 0) + 1
+
+
+@pytest.mark.parametrize("writer", [FailingWriter, "bad-codec"])
+def test_failed_render_leaves_existing_file_untouched(tmp_path, history, small_render, monkeypatch, writer):
+    dest = tmp_path / "keep.mp4"
+    dest.write_bytes(b"an older, good file")
+    if writer == "bad-codec":
+        monkeypatch.setattr(Mp4Writer, "output_args", lambda self: ["-c:v", "no-such-codec", "-f", "mp4"])
+        writer, error = Mp4Writer, WriterError
+    else:
+        error = RuntimeError
+    with pytest.raises(error):
+        render(history, dest, small_render, quiet=True, writer=writer)
+    assert dest.read_bytes() == b"an older, good file"
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.mp4"]
+
+
+def test_unknown_suffix_lists_supported():
+    with pytest.raises(UnsupportedFormat, match=r"\.gif, \.mp4, \.webm, \.png, \.html"):
+        writer_for("out.avi")
+
+
+def test_divergence_is_shown_on_the_last_frame(small_render):
+    h = make_history(stopped={"step": 57, "reason": "loss became nan"})
+    scene = Scene(h, small_render)
+    scene.update(len(h) - 1)
+    assert "stopped at step 57" in scene.label.get_text()
+    scene.update(0)
+    assert "stopped" not in scene.label.get_text()
