@@ -15,33 +15,9 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-THEMES = {
-    "light": {"bg": "white", "fg": "#222222", "grid": "#e6e6e6", "target": "C0", "pred": "C1",
-              "label": "red", "faint": "#bbbbbb"},
-    "dark": {"bg": "#16181d", "fg": "#e8e8e8", "grid": "#30343c", "target": "#5aa9ff", "pred": "#ffa94d",
-             "label": "#ff6b6b", "faint": "#555a66"},
-}
+from .style import THEMES, y_limits
+
 BASE_SIZE = (640, 480)  # the size at which render.dpi is taken literally
-
-
-def y_limits(history) -> tuple[float, float]:
-    """Fixed y-limits for the fit panel: the target's range, widened for the predictions.
-
-    Predictions widen the range up to 2.5 target spans around the target, so a
-    wild first guess (a random cubic reaches ±30 on [-π, π]) or a diverging run
-    does not shrink the fit everyone came to see into a flat line.
-    """
-    y = history.y[np.isfinite(history.y)]
-    lo, hi = float(y.min()), float(y.max())
-    span = max(hi - lo, 1e-9 + abs(hi) * 1e-3)
-    pred = history.pred[np.isfinite(history.pred)]
-    if pred.size:
-        p_lo, p_hi = np.percentile(pred, [1, 99])
-        mid = (lo + hi) / 2
-        lo = max(min(lo, float(p_lo)), mid - 1.25 * span)
-        hi = min(max(hi, float(p_hi)), mid + 1.25 * span)
-    pad = 0.08 * (hi - lo)
-    return lo - pad, hi + pad
 
 
 def loss_label(step: int, loss: float) -> str:
@@ -91,7 +67,7 @@ class Scene:
         ax.set_axisbelow(True)
         ax.tick_params(colors=t["fg"], which="both")
         for spine in ax.spines.values():
-            spine.set_color(t["faint"])
+            spine.set_color(t["frame"])
         ax.xaxis.label.set_color(t["fg"])
         ax.yaxis.label.set_color(t["fg"])
 
@@ -104,7 +80,7 @@ class Scene:
         self.label = ax.text(0.02, 0.97, "", transform=ax.transAxes, va="top", ha="left",
                              color=t["label"], zorder=7)
         ax.set_xlim(float(h.x[0]), float(h.x[-1]))
-        ax.set_ylim(*y_limits(h))
+        ax.set_ylim(*y_limits(h.y, h.pred))
         ax.set_xlabel("x")
         legend = ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=2, frameon=False,
                            borderaxespad=0.2, handlelength=1.5)

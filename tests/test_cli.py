@@ -53,7 +53,7 @@ def run_without_torch(args, cwd):
 def test_replay_without_torch_in_every_format(tmp_path):
     hist = tmp_path / "sin.history.npz"
     assert main([str(ROOT / "configs/sin.yaml"), "--out", str(tmp_path / "sin.gif"), *FAST]) == 0
-    for suffix in (".mp4", ".png", ".gif"):
+    for suffix in (".mp4", ".png", ".gif", ".webm", ".html"):
         out = tmp_path / f"again{suffix}"
         proc = run_without_torch([str(hist), "--out", str(out), "-q", "--set", "render.fps=20"], tmp_path)
         assert proc.returncode == 0, proc.stderr

@@ -157,6 +157,7 @@ def test_target_parser_never_raises_anything_else(text):
 
 
 def test_readme_documents_every_key():
-    readme = open("README.md", encoding="utf-8").read()
+    with open("README.md", encoding="utf-8") as fh:
+        readme = fh.read()
     missing = [k for k, _, _ in config.reference() if f"| `{k}` |" not in readme]
     assert not missing, f"README config reference lacks {missing}"

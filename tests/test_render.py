@@ -8,7 +8,8 @@ from PIL import Image
 
 from polyanim import config
 from polyanim.renderer import render, timeline
-from polyanim.scene import Scene, y_limits
+from polyanim.scene import Scene
+from polyanim.style import y_limits
 from polyanim.writers import GifWriter, Mp4Writer, UnsupportedFormat, Writer, WriterError, writer_for
 
 from conftest import make_history
@@ -73,7 +74,7 @@ def test_axis_limits_are_fixed_from_the_whole_history(history, small_render):
 def test_wild_predictions_do_not_flatten_the_target():
     h = make_history()
     h.pred[0] *= 1e6
-    lo, hi = y_limits(h)
+    lo, hi = y_limits(h.y, h.pred)
     assert hi - lo < 4 * (h.y.max() - h.y.min())
 
 

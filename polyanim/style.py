@@ -1,0 +1,37 @@
+"""Colours and framing shared by every renderer (matplotlib frames and the HTML player).
+
+Kept free of matplotlib so the HTML writer, which draws in the browser, uses
+the very same rules without importing a plotting library.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+THEMES = {
+    "light": {"bg": "#ffffff", "fg": "#222222", "grid": "#e6e6e6", "frame": "#bbbbbb", "faint": "#bbbbbb",
+              "target": "#1f77b4", "pred": "#ff7f0e", "label": "#e0201b"},
+    "dark": {"bg": "#16181d", "fg": "#e8e8e8", "grid": "#30343c", "frame": "#555a66", "faint": "#6b7180",
+             "target": "#5aa9ff", "pred": "#ffa94d", "label": "#ff6b6b"},
+}
+
+
+def y_limits(y: np.ndarray, pred: np.ndarray) -> tuple[float, float]:
+    """Fixed y-limits for the fit panel: the target's range, widened for the predictions.
+
+    Predictions widen the range up to 2.5 target spans around the target, so a
+    wild first guess (a random cubic reaches ±30 on [-π, π]) or a diverging run
+    does not shrink the fit everyone came to see into a flat line. NaNs and
+    infinities are ignored.
+    """
+    y = y[np.isfinite(y)]
+    lo, hi = (float(y.min()), float(y.max())) if y.size else (-1.0, 1.0)
+    span = max(hi - lo, 1e-9 + abs(hi) * 1e-3)
+    pred = pred[np.isfinite(pred)]
+    if pred.size:
+        p_lo, p_hi = np.percentile(pred, [1, 99])
+        mid = (lo + hi) / 2
+        lo = max(min(lo, float(p_lo)), mid - 1.25 * span)
+        hi = min(max(hi, float(p_hi)), mid + 1.25 * span)
+    pad = 0.08 * (hi - lo)
+    return lo - pad, hi + pad

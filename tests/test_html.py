@@ -1,0 +1,214 @@
+"""The .html player: self-contained, escaped, small, and working in a real browser."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import shutil
+
+import numpy as np
+import pytest
+
+from polyanim.history import History
+from polyanim.html import MAX_POINTS, _pack, _SCRIPT, write_html
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+EVIL = '</script><script>alert("x")</script> & <b>bold</b>'
+
+
+def cubic_history(frames=30, n=500, target="sin(x)") -> History:
+    """A cubic creeping from a poor guess toward the least-squares fit of sin on [-pi, pi]."""
+    x = np.linspace(-np.pi, np.pi, n)
+    y = np.sin(x)
+    best = np.polyfit(x, y, 3)
+    start = np.array([0.3, -0.5, 0.8, 0.2])
+    weights = 1 - np.exp(-np.linspace(0, 5, frames))
+    params = np.array([(1 - w) * start + w * best for w in weights])
+    pred = np.array([np.polyval(p, x) for p in params], dtype=np.float32)
+    loss = ((pred - y) ** 2).sum(axis=1)
+    config = {"name": "test", "data": {"target": target},
+              "render": {"title": "test", "fps": 10, "size": [320, 240]}}
+    return History(np.arange(frames) * 100, loss, x, y, pred, params, {"config": config})
+
+
+def embedded_data(text: str) -> dict:
+    blob = re.search(r'<script type="application/json" id="polyanim-data">(.*?)</script>', text, re.S).group(1)
+    return json.loads(blob)
+
+
+def test_self_contained_and_escaped(tmp_path):
+    out = tmp_path / "run.html"
+    write_html(cubic_history(target=EVIL), out, title=EVIL, fps=10, size=(320, 240))
+    text = out.read_text(encoding="utf-8")
+    assert "http://" not in text and "https://" not in text
+    assert not re.search(r"<script[^>]*\ssrc\s*=", text, re.I)
+    assert not re.search(r"<(link|img|iframe|object|embed)\b", text, re.I)
+    # the title appears only escaped; the only script elements are our two
+    assert EVIL not in text
+    escaped = "&lt;/script&gt;&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;"
+    assert f"<title>{escaped}</title>" in text and f"<h1>{escaped}</h1>" in text
+    assert len(re.findall(r"<script\b", text, re.I)) == 2
+    assert embedded_data(text)["target"] == EVIL  # survives the JSON escaping intact
+    assert [p.name for p in tmp_path.iterdir()] == ["run.html"]  # no temporary file left behind
+
+
+def test_downsampled_and_quantised_faithfully(tmp_path):
+    h = cubic_history(frames=3, n=2001)
+    out = tmp_path / "run.html"
+    write_html(h, out, title="t", fps=10, size=(640, 480))
+    data = embedded_data(out.read_text(encoding="utf-8"))
+    assert data["n"] == MAX_POINTS and data["steps"] == [0, 100, 200]
+    pred = _unpack(data["pred"], *data["band"])[: 3 * data["n"]].reshape(3, -1)
+    x = _unpack(data["x"], *data["xlim"])[: data["n"]]
+    cols = np.rint(np.linspace(0, 2000, MAX_POINTS)).astype(int)
+    np.testing.assert_allclose(x, h.x[cols], atol=(2 * np.pi) / 4094)
+    view = data["ylim"][1] - data["ylim"][0]
+    inside = (h.pred[:, cols] > data["band"][0]) & (h.pred[:, cols] < data["band"][1])
+    np.testing.assert_allclose(pred[inside], h.pred[:, cols][inside], atol=view / 2000)
+
+
+def test_nan_inf_and_bad_arguments(tmp_path):
+    h = cubic_history(frames=5, n=50)
+    h.pred[3, 10:20] = np.nan
+    h.pred[4, :] = np.inf
+    h.loss[4] = np.inf
+    out = tmp_path / "run.html"
+    write_html(h, out, title="diverged", fps=10, size=(320, 240), theme="dark")
+    data = embedded_data(out.read_text(encoding="utf-8"))
+    assert data["loss"][4] == "inf" and np.isfinite(data["ylim"]).all()
+    assert np.isnan(_unpack(data["pred"], *data["band"])[3 * 50 + 10 : 3 * 50 + 20]).all()
+    before = out.read_bytes()
+    for bad in ({"theme": "blue"}, {"fps": 0}, {"size": (10, 10)}):
+        kwargs = dict(title="t", fps=10, size=(320, 240)) | bad
+        with pytest.raises(ValueError):
+            write_html(h, out, **kwargs)
+    assert out.read_bytes() == before  # a failed write leaves the old file alone
+
+
+def test_far_smaller_than_to_jshtml(tmp_path):
+    from matplotlib.animation import FuncAnimation
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    h = cubic_history(frames=30, n=500)
+    out = tmp_path / "run.html"
+    write_html(h, out, title="t", fps=10, size=(320, 240))
+    fig = Figure(figsize=(3.2, 2.4), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    ax.plot(h.x, h.y)
+    (line,) = ax.plot(h.x, h.pred[0])
+    label = ax.text(-3, 1, "", color="red")
+    ax.set_ylim(-2, 2)
+
+    def update(i):
+        line.set_ydata(h.pred[i])
+        label.set_text(f"t={h.steps[i]}, Loss={h.loss[i]:.4f}")
+        return line, label
+
+    theirs = len(FuncAnimation(fig, update, frames=len(h), interval=100).to_jshtml().encode())
+    ours = out.stat().st_size
+    assert ours * 10 <= theirs, f"ours {ours} B vs to_jshtml {theirs} B (1/{theirs / ours:.1f})"
+
+
+def _unpack(b64: str, lo: float, hi: float) -> np.ndarray:
+    """Independent decoder for the 12-bit packing (two codes in three bytes)."""
+    raw = np.frombuffer(base64.b64decode(b64), dtype=np.uint8).reshape(-1, 3).astype(np.int64)
+    codes = np.stack([raw[:, 0] | (raw[:, 1] & 15) << 8, raw[:, 1] >> 4 | raw[:, 2] << 4], axis=1).ravel()
+    return np.where(codes == 4095, np.nan, lo + codes * (hi - lo) / 4094)
+
+
+# --- in a real browser -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+    if not shutil.which(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} not found (apt-get install chromium)")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def open_page(browser, path):
+    page = browser.new_page(viewport={"width": 800, "height": 600})
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type in ("error", "warning") else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: errors.append(f"request {r.url}") if not r.url.startswith("file:") else None)
+    page.goto(path.as_uri())
+    return page, errors
+
+
+def test_player_in_browser(browser, tmp_path):
+    out = tmp_path / "run.html"
+    write_html(cubic_history(frames=30), out, title=EVIL, fps=30, size=(480, 360))
+    page, errors = open_page(browser, out)
+    slider, canvas = page.locator("#slider"), "document.getElementById('plot').toDataURL()"
+    assert page.title() == EVIL  # shown as text, not interpreted
+    assert slider.input_value() == "0" and page.locator("#plot").is_visible()
+    before = page.evaluate(canvas)
+
+    page.select_option("#speed", "4")
+    page.click("#play")
+    page.wait_for_function("() => Number(document.getElementById('slider').value) >= 5", timeout=5000)
+    page.click("#play")  # pause
+    assert page.locator("#play").inner_text() == "Play"
+    assert int(slider.input_value()) >= 5
+    assert page.evaluate(canvas) != before
+
+    slider.fill("10")
+    page.locator("#plot").click()  # focus leaves the slider: the page's own keys must work anywhere
+    page.keyboard.press("ArrowRight")
+    assert slider.input_value() == "11"
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowLeft")
+    assert slider.input_value() == "9"
+    page.keyboard.press("Space")
+    assert page.locator("#play").inner_text() == "Pause"
+    page.keyboard.press("Space")
+    assert page.locator("#play").inner_text() == "Play"
+
+    shot = tmp_path / "player.png"
+    page.locator(".player").screenshot(path=str(shot))
+    assert shot.stat().st_size > 5000
+    assert errors == []
+
+
+def test_dark_theme_and_divergence_in_browser(browser, tmp_path):
+    h = cubic_history(frames=6, n=300)
+    h.pred[4, 50:60] = np.nan
+    h.pred[5] = np.inf
+    h.loss[5] = np.inf
+    h.meta["stopped"] = {"step": 500, "reason": "loss is not finite"}
+    out = tmp_path / "dark.html"
+    write_html(h, out, title="dark", fps=10, size=(640, 480), theme="dark")
+    page, errors = open_page(browser, out)
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(22, 24, 29)"
+    corner = page.evaluate("Array.from(document.getElementById('plot').getContext('2d').getImageData(1, 1, 1, 1).data)")
+    assert corner[:3] == [22, 24, 29]
+    for _ in range(6):
+        page.keyboard.press("ArrowRight")
+    assert page.locator("#slider").input_value() == "5"
+    assert "Loss=inf" in page.evaluate("document.getElementById('plot').getAttribute('aria-label')")
+    page.locator(".player").screenshot(path=str(tmp_path / "dark.png"))
+    assert errors == []
+
+
+def test_js_decoder_matches_python(browser, tmp_path):
+    values = np.array([-3.0, -1.0, 0.0, 0.5, np.nan, 1.0, 2.5, np.inf, -np.inf])
+    lo, hi = -2.0, 2.0
+    source = re.search(r"function unpack\(.*?\n}\n", _SCRIPT, re.S).group(0)
+    out = tmp_path / "blank.html"
+    out.write_text("<!DOCTYPE html><title>blank</title>", encoding="utf-8")
+    page, _ = open_page(browser, out)
+    call = f"Array.from(unpack({json.dumps(_pack(values, lo, hi))}, {lo}, {hi}))"
+    decoded = page.evaluate(f"(() => {{ {source}; return {call}.map(v => Number.isNaN(v) ? null : v); }})()")
+    expected = _unpack(_pack(values, lo, hi), lo, hi)
+    assert decoded[: len(values)] == [None if np.isnan(v) else pytest.approx(v) for v in expected[: len(values)]]
+    np.testing.assert_allclose(expected[[0, 2, 3, 5, 6, 7, 8]], [-2, 0, 0.5, 1, 2, 2, -2], atol=4 / 4094)
