@@ -6,8 +6,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
-
 from .scene import Scene
 from .writers import writer_for
 
@@ -43,8 +41,7 @@ def render(history, path, render, *, quiet: bool = False, err=None, writer=None)
     frames = timeline(len(history), float(rate), render.hold)
     if cls.single_frame:
         frames = frames[-1:]
-    bar = tqdm(total=len(frames), desc=f"rendering {path.name}", unit="frame", file=err, leave=False,
-               disable=True if quiet else None, mininterval=0.2)
+    bar = _progress(len(frames), f"rendering {path.name}", err, quiet)
     with bar, cls(path, size, float(rate), render) as out:
         if cls.palette_samples:
             picks = np.unique(np.linspace(0, len(history) - 1, cls.palette_samples).round().astype(int))
@@ -54,3 +51,27 @@ def render(history, path, render, *, quiet: bool = False, err=None, writer=None)
             bar.update(1)
         bar.set_postfix_str("encoding")
     return path
+
+
+class _NoProgress:
+    """Stands in for a tqdm bar under --quiet, so quiet runs do not even import tqdm."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def update(self, n=1):
+        pass
+
+    def set_postfix_str(self, text):
+        pass
+
+
+def _progress(total: int, desc: str, file, quiet: bool):
+    if quiet:
+        return _NoProgress()
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="frame", file=file, leave=False, mininterval=0.2)

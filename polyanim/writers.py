@@ -18,16 +18,20 @@ from fractions import Fraction
 from pathlib import Path
 
 from .fileio import atomic_path
+from .style import THEMES
 
 # Measured on the 200-frame benchmark (benchmarks/render_bench.py): colours in the
 # palette, and ffmpeg's dither. Plots are flat colours plus anti-aliased edges, so
 # dithering only adds noise (and bytes) for no visible gain.
 GIF_QUALITY = {
-    "high": {"colors": 128, "dither": "none"},
-    "medium": {"colors": 64, "dither": "none"},
-    "small": {"colors": 32, "dither": "none"},
+    "high": {"colors": 64, "dither": "none"},
+    "medium": {"colors": 32, "dither": "none"},
+    "small": {"colors": 16, "dither": "none"},
 }
 PALETTE_SAMPLES = 12  # frames the GIF palette is computed from, spread over the run
+# Theme colours put in every GIF palette exactly: median cut on a small palette
+# otherwise merges the red label into the orange curve.
+PINNED = ("bg", "fg", "grid", "target", "pred", "label")
 
 
 class UnsupportedFormat(ValueError):
@@ -109,6 +113,12 @@ class FFmpegWriter(Writer):
 
     proc = None
 
+    def __enter__(self):
+        super().__enter__()
+        if not self.palette_samples:
+            self._start()  # ffmpeg's own start-up then overlaps with drawing the first frame
+        return self
+
     def _start(self) -> None:
         self._log = self._stack.enter_context(tempfile.TemporaryFile())
         cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
@@ -175,7 +185,7 @@ class GifWriter(FFmpegWriter):
         self._palette = self._stack.enter_context(tempfile.TemporaryDirectory()) + "/palette.png"
         cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
                "-f", "rawvideo", "-pix_fmt", "rgba", "-s", f"{w}x{h}", "-i", "pipe:0",
-               "-vf", f"palettegen=max_colors={self._quality()['colors']}:stats_mode=full",
+               "-vf", f"palettegen=max_colors={self._quality()['colors'] - len(PINNED)}:stats_mode=full",
                "-frames:v", "1", "-update", "1", self._palette]
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE, bufsize=0)
@@ -190,6 +200,8 @@ class GifWriter(FFmpegWriter):
         proc.stderr.close()
         if proc.wait() != 0:
             raise WriterError(f"ffmpeg palettegen failed for {self.path}: {err.splitlines()[-1:] or 'no message'}")
+        theme = THEMES[getattr(self.render, "theme", "light")]
+        _pin_colors(self._palette, [theme[k] for k in PINNED])
 
     def input_args(self) -> list[str]:
         return [*super().input_args(), "-i", self._palette]
@@ -250,6 +262,23 @@ def writer_for(path: str | os.PathLike) -> type[Writer] | None:
         raise UnsupportedFormat(f"{path}: unsupported output format {suffix or '(no suffix)'!r}; "
                                 f"supported: {', '.join(SUFFIXES)}")
     return WRITERS[suffix]
+
+
+def _pin_colors(palette_png: str, colors: list[str]) -> None:
+    """Add ``colors`` (hex) to ffmpeg's 16x16 palette image unless they are in it already."""
+    import numpy as np
+    from PIL import Image
+
+    with Image.open(palette_png) as im:
+        entries = np.asarray(im.convert("RGBA")).reshape(-1, 4)
+    opaque = list(dict.fromkeys(tuple(int(v) for v in c) for c in entries if c[3] == 255))
+    transparent = [tuple(int(v) for v in c) for c in entries if c[3] == 0][:1]
+    for hex_color in colors:
+        rgba = tuple(int(hex_color[k:k + 2], 16) for k in (1, 3, 5)) + (255,)
+        if rgba not in opaque:
+            opaque.append(rgba)
+    entries = (opaque + opaque[-1:] * 256)[: 256 - len(transparent)] + transparent
+    Image.fromarray(np.array(entries, dtype=np.uint8).reshape(16, 16, 4), "RGBA").save(palette_png)
 
 
 def _close_quietly(pipe) -> None:
