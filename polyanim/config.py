@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from . import targets
 
@@ -24,9 +23,9 @@ class ConfigError(ValueError):
     """Bad config input; ``str(err)`` is the one line to show the user."""
 
 
-def _spec(default, *, check=None, choices=None, doc=""):
-    """A dataclass field carrying its validation rule and its README description."""
-    meta = {"check": check, "choices": choices, "doc": doc}
+def _spec(default, *, check=None, choices=None, doc="", unit=None):
+    """A dataclass field carrying its validation rule, its unit suffix and its README description."""
+    meta = {"check": check, "choices": choices, "doc": doc, "unit": unit}
     if isinstance(default, (list, tuple)):
         return field(default_factory=lambda: tuple(default), metadata=meta)
     return field(default=default, metadata=meta)
@@ -52,6 +51,16 @@ def _expression(v):
     return None
 
 
+def _optional(check):
+    return lambda v: None if v is None else check(v)
+
+
+def _hidden(v):
+    if not v or not all(1 <= n <= 4096 for n in v):
+        return f"needs one or more layer widths between 1 and 4096, got {list(v)}"
+    return None
+
+
 def _interval(v):
     return None if v[0] < v[1] else f"low must be < high, got [{v[0]:g}, {v[1]:g}]"
 
@@ -61,6 +70,12 @@ def _size(v):
 
 
 PANELS = ("fit", "loss")
+MODEL_KINDS = ("polynomial", "legendre", "chebyshev", "mlp")
+ACTIVATIONS = ("tanh", "relu", "gelu", "sin")
+OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "lbfgs")
+SCHEDULES = ("none", "step", "cosine", "exponential")
+RECORDINGS = ("every", "log", "adaptive")
+SAMPLINGS = ("grid", "uniform")
 
 
 def _panels(v):
@@ -78,27 +93,94 @@ class Data:
                         doc="target function of x: numbers, x, pi, e, + - * / **, sin cos exp log sqrt abs tanh …")
     domain: tuple[float, float] = _spec((-math.pi, math.pi), check=_interval,
                                         doc="[low, high] of x; numbers or constant expressions like -pi")
-    points: int = _spec(2000, check=_at_least(2), doc="evenly spaced x values, used to train and to draw")
-    noise: float = _spec(0.0, check=_non_negative, doc="std of Gaussian noise added to the training targets")
+    points: int = _spec(2000, check=_at_least(2),
+                        doc="evenly spaced x values the curves are drawn on (and trained on unless data.samples, "
+                            "data.sampling or data.train_domain say otherwise)")
+    noise: float = _spec(0.0, check=_non_negative, doc="std of Gaussian noise added to the training targets (seeded)")
+    samples: int | None = _spec(None, check=_optional(_at_least(2)),
+                                doc="number of training samples, placed in the training range by data.sampling "
+                                    "(null: data.points of them; with grid sampling, the drawing grid itself, "
+                                    "like the post)")
+    sampling: str = _spec("grid", choices=SAMPLINGS,
+                          doc="where training samples lie: grid (evenly spaced) or uniform (random, seeded)")
+    train_domain: tuple[float, float] | None = _spec(None, check=_optional(_interval),
+                                                     doc="[low, high] inside data.domain: train only on samples "
+                                                         "in it, draw on the whole domain (null: the whole domain)")
+
+    def __post_init__(self):
+        if self.train_domain is None:
+            return
+        (lo, hi), (a, b) = self.domain, self.train_domain
+        if a < lo or b > hi:
+            raise ConfigError(f"train_domain: must lie inside data.domain [{lo:g}, {hi:g}], got [{a:g}, {b:g}]")
+        if self.samples is None and self.sampling == "grid":
+            grid = self.grid()
+            inside = int(np.count_nonzero((grid >= a) & (grid <= b)))
+            if inside < 2:
+                raise ConfigError(f"train_domain: holds {inside} of the {self.points} grid points, needs >= 2; "
+                                  "widen it, raise data.points or set data.samples")
+
+    def grid(self) -> np.ndarray:
+        """The drawing grid, in float64."""
+        return np.linspace(self.domain[0], self.domain[1], self.points)
+
+    def train_range(self) -> tuple[float, float]:
+        """Where training samples lie: ``train_domain``, or the whole ``domain``."""
+        return self.train_domain if self.train_domain is not None else self.domain
 
 
 @dataclass(frozen=True)
 class Model:
-    kind: str = _spec("polynomial", choices=("polynomial",), doc="model family")
+    kind: str = _spec("polynomial", choices=MODEL_KINDS,
+                      doc="model family: polynomial (monomial basis), legendre, chebyshev or mlp")
     degree: int = _spec(3, check=_at_least(0),
-                        doc="polynomial degree; coefficients drawn highest power first, like the post")
+                        doc="degree of polynomial, legendre and chebyshev models (degree + 1 coefficients); "
+                            "polynomial coefficients are drawn highest power first, like the post")
+    hidden: tuple[int, ...] = _spec((32, 32), check=_hidden, doc="mlp only: width of each hidden layer")
+    activation: str = _spec("tanh", choices=ACTIVATIONS, doc="mlp only: tanh, relu, gelu or sin")
 
 
 @dataclass(frozen=True)
 class Train:
     steps: int = _spec(2000, check=_positive, doc="optimisation steps")
-    optimizer: str = _spec("sgd", choices=("sgd", "adam"), doc="sgd or adam")
+    optimizer: str = _spec("sgd", choices=OPTIMIZERS, doc="sgd, adam, adamw, rmsprop or lbfgs")
     lr: float = _spec(1e-6, check=_positive, doc="learning rate")
-    momentum: float = _spec(0.0, check=_non_negative, doc="SGD momentum (ignored by adam)")
+    momentum: float = _spec(0.0, check=_non_negative, doc="momentum of sgd and rmsprop (ignored by the others)")
+    nesterov: bool = _spec(False, doc="sgd only: Nesterov momentum (needs train.momentum > 0)")
+    weight_decay: float | None = _spec(None, check=_optional(_non_negative),
+                                       doc="L2 weight decay of sgd, adam, rmsprop; decoupled for adamw "
+                                           "(null: 0.01 for adamw, 0 otherwise; lbfgs has none)")
+    schedule: str = _spec("none", choices=SCHEDULES, doc="learning-rate schedule: none, step, cosine or exponential")
+    step_size: int = _spec(500, check=_positive, doc="step schedule: multiply the lr by train.gamma every N steps")
+    gamma: float | None = _spec(None, check=_optional(_positive),
+                                doc="lr factor of step (per train.step_size steps) and exponential (per step) "
+                                    "schedules (null: 0.5 for step; for exponential the factor that makes the "
+                                    "lr fall 100-fold over the run)")
+    lr_min: float = _spec(0.0, check=_non_negative, doc="cosine schedule: the lr reached at the last step")
     loss: str = _spec("mse_sum", choices=("mse_sum", "mse_mean"),
                       doc="mse_sum (the post's MSELoss(reduction='sum')) or mse_mean")
+    record: str = _spec("every", choices=RECORDINGS,
+                        doc="when to take snapshots: every (every train.record_every steps), log (log-spaced, "
+                            "dense early) or adaptive (when the prediction has moved by train.record_threshold)")
     record_every: int = _spec(100, check=_positive, doc="take a snapshot (one animation frame) every N steps")
+    frames: int | None = _spec(None, check=_optional(_at_least(2)),
+                               doc="frame budget that picks the spacing: every: record_every = ceil(steps/N); "
+                                   "log: N snapshots; adaptive: at most N (replaces max_frames)")
+    record_threshold: float = _spec(0.01, check=_positive,
+                                    doc="adaptive: snapshot when the prediction's RMS change since the last "
+                                        "snapshot exceeds this fraction of the target's std")
+    max_frames: int = _spec(200, check=_at_least(2), doc="adaptive: at most this many snapshots")
     log_every: int = _spec(100, check=_at_least(0), doc="print `step loss` every N steps (0: never)")
+
+    def __post_init__(self):
+        if self.optimizer == "sgd" and self.nesterov and self.momentum <= 0:
+            raise ConfigError(f"nesterov: needs train.momentum > 0, got momentum {self.momentum:g}")
+        if self.optimizer == "lbfgs" and self.weight_decay:
+            raise ConfigError(f"weight_decay: lbfgs has no weight decay; must be 0 or null, "
+                              f"got {self.weight_decay:g}")
+        if self.schedule == "cosine" and self.lr_min > self.lr:
+            raise ConfigError(f"lr_min: must be <= train.lr ({self.lr:g}) for the cosine schedule, "
+                              f"got {self.lr_min:g}")
 
 
 @dataclass(frozen=True)
@@ -107,13 +189,23 @@ class Render:
     dpi: float = _spec(100.0, check=_positive, doc="text and line scale at 640x480; other sizes scale it, so the layout looks the same")
     fps: float = _spec(10.0, check=_positive,
                        doc="frames per second (GIF: rounded to a whole centisecond delay, at most 50)")
-    hold: float = _spec(1.0, check=_non_negative, doc="seconds to hold the last frame")
+    hold: float = _spec(1.0, check=_non_negative, unit="s", doc="seconds to hold the last frame (e.g. 1.5 or 1.5s)")
+    hold_start: float = _spec(0.0, check=_non_negative, unit="s", doc="seconds to hold the first frame")
+    duration: float | None = _spec(None, check=lambda v: None if v is None or v > 0 else "must be > 0",
+                                   unit="s", doc="total length, e.g. 8s: picks fps (and drops snapshots "
+                                                 "above 50 fps) for you; overrides fps")
+    loop: bool = _spec(True, doc="GIF: loop forever (true) or play once (false); HTML: start with loop on")
+    interpolate: int = _spec(0, check=lambda v: None if 0 <= v <= 16 else "must be between 0 and 16",
+                             doc="in-between frames drawn between snapshots by linear interpolation")
+    poster: int = _spec(-1, doc="snapshot shown in a .png poster (negative counts from the end)")
+    filmstrip: int = _spec(0, check=lambda v: None if 0 <= v <= 64 else "must be between 0 and 64",
+                           doc=".png: 0 for one poster frame, or K for a grid of K frames spread over the run")
     title: str = _spec("", doc="figure title (empty: none)")
     panels: tuple[str, ...] = _spec(("fit", "loss"), check=_panels,
                                     doc="panels: fit, loss; stacked, or side by side when width/height >= 1.6")
     theme: str = _spec("light", choices=("light", "dark"), doc="light or dark colours")
     quality: str = _spec("medium", choices=("high", "medium", "small"),
-                         doc="GIF palette preset (see Performance): high, medium or small")
+                         doc="GIF palette preset: high (64 colours), medium (32) or small (16)")
 
 
 @dataclass(frozen=True)
@@ -126,11 +218,12 @@ class Config:
     render: Render = field(default_factory=Render)
 
     def __post_init__(self):
-        if self.train.record_every > self.train.steps:
+        if self.train.record == "every" and self.train.frames is None and self.train.record_every > self.train.steps:
             raise ConfigError(f"train.record_every: must be <= train.steps ({self.train.steps}), "
                               f"got {self.train.record_every}")
-        lo, hi = self.data.domain
-        grid = np.linspace(lo, hi, self.data.points)
+        grid = self.data.grid()
+        if self.data.samples is not None and self.data.sampling == "grid":  # the training x are known too
+            grid = np.concatenate([grid, np.linspace(*self.data.train_range(), self.data.samples)])
         y = targets.parse(self.data.target)(grid)
         bad = ~np.isfinite(y)
         if bad.any():
@@ -149,6 +242,8 @@ SECTIONS = {f.name: f.type for f in dataclasses.fields(Config)}
 
 def load(path: str | Path, overrides: typing.Sequence[str] = ()) -> Config:
     """Read a YAML config file and apply ``KEY=VALUE`` overrides; validate everything."""
+    import yaml  # not needed to replay a history, so not imported at start-up
+
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -185,6 +280,8 @@ def from_dict(data: dict, source: str = "config", overrides: typing.Sequence[str
 
 def parse_override(item: str) -> tuple[str, object]:
     """Split ``"train.lr=1e-5"`` into the key and a YAML-typed value."""
+    import yaml
+
     key, sep, raw = item.partition("=")
     key = key.strip()
     if not sep or not key:
@@ -242,6 +339,8 @@ def _build(data: dict, source: str, cls=Config, prefix: str = ""):
             values[key] = _build(raw, source, kind, dotted + ".")
             continue
         meta = fields[key].metadata
+        if meta.get("unit") and isinstance(raw, str) and raw.strip().endswith(meta["unit"]):
+            raw = raw.strip()[: -len(meta["unit"])]  # "8s" is 8 seconds
         try:
             value = _coerce(raw, kind)
         except (TypeError, ValueError, targets.ExpressionError) as exc:

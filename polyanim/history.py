@@ -3,8 +3,9 @@
 A History is the only thing that passes from training to drawing. On disk it
 is a plain ``.npz`` file that ``numpy.load`` reads without polyanim (no pickled
 objects): arrays ``steps``, ``loss``, ``x``, ``y``, ``pred``, optionally
-``params``, and ``meta``, a JSON string with the format name and version, the
-fully resolved config, the seed and library versions.
+``params``, ``lr``, ``data_x`` and ``data_y``, and ``meta``, a JSON string
+with the format name and version, the fully resolved config, the seed and
+library versions.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from .fileio import atomic_path
 FORMAT_NAME = "polyanim.history"
 FORMAT_VERSION = 1
 REQUIRED = ("steps", "loss", "x", "y", "pred", "meta")
+OPTIONAL = ("params", "lr", "data_x", "data_y")
 
 
 class HistoryError(ValueError):
@@ -35,10 +37,14 @@ class History:
     ``steps[i]`` is the optimisation step at which snapshot ``i`` was taken,
     ``loss[i]`` the training loss there, ``pred[i]`` the model's prediction on
     the drawing grid ``x`` (float32, shape ``[F, N]``), ``y`` the noise-free
-    target on that grid and ``params[i]`` the model's parameters when the model
-    is small enough to show them (else ``None``). ``meta`` holds the resolved
-    config (``meta["config"]``), the seed, library versions and notes such as a
-    divergence (``meta["stopped"]``).
+    target on that grid and ``params[i]`` the model's coefficients (constant
+    term first, in the model's basis, named by ``meta["param_names"]``) when the
+    model is small enough to show them (else ``None``). ``lr[i]`` is the learning
+    rate at snapshot ``i`` (``None`` in files from before it was recorded).
+    ``data_x``/``data_y`` are the training samples and their noisy targets when
+    they differ from the grid or carry noise (else ``None``). ``meta`` holds the
+    resolved config (``meta["config"]``), the seed, library versions and notes
+    such as a divergence (``meta["stopped"]``) or a stall (``meta["warnings"]``).
     """
 
     steps: np.ndarray
@@ -48,6 +54,9 @@ class History:
     pred: np.ndarray
     params: np.ndarray | None = None
     meta: dict = field(default_factory=dict)
+    lr: np.ndarray | None = None
+    data_x: np.ndarray | None = None
+    data_y: np.ndarray | None = None
 
     def __post_init__(self):
         self.steps = np.asarray(self.steps, dtype=np.int64)
@@ -55,8 +64,9 @@ class History:
         self.x = np.asarray(self.x, dtype=np.float64)
         self.y = np.asarray(self.y, dtype=np.float64)
         self.pred = np.asarray(self.pred, dtype=np.float32)
-        if self.params is not None:
-            self.params = np.asarray(self.params, dtype=np.float64)
+        for key in OPTIONAL:
+            if getattr(self, key) is not None:
+                setattr(self, key, np.asarray(getattr(self, key), dtype=np.float64))
         problem = _shape_problem(self)
         if problem:
             raise ValueError(problem)
@@ -74,8 +84,9 @@ class History:
         meta = dict(self.meta, format=FORMAT_NAME, version=FORMAT_VERSION)
         arrays = dict(steps=self.steps, loss=self.loss, x=self.x, y=self.y, pred=self.pred,
                       meta=np.array(json.dumps(meta)))
-        if self.params is not None:
-            arrays["params"] = self.params
+        for key in OPTIONAL:
+            if getattr(self, key) is not None:
+                arrays[key] = getattr(self, key)
         path = Path(path)
         with atomic_path(path) as tmp, open(tmp, "wb") as fh:
             np.savez(fh, **arrays)
@@ -117,7 +128,7 @@ def load(path: str | os.PathLike) -> History:
         raise HistoryError(f"{path}: meta.version: unsupported history format version {meta.get('version')!r} "
                            f"(this polyanim reads version {FORMAT_VERSION})")
     try:
-        return History(meta=meta, **{k: arrays.get(k) for k in ("steps", "loss", "x", "y", "pred", "params")})
+        return History(meta=meta, **{k: arrays.get(k) for k in REQUIRED[:-1] + OPTIONAL})
     except ValueError as exc:
         raise HistoryError(f"{path}: {exc}") from None
 
@@ -134,6 +145,13 @@ def _shape_problem(h: History) -> str | None:
         return f"pred: expected shape ({f}, {n}), got {h.pred.shape}"
     if h.params is not None and (h.params.ndim != 2 or len(h.params) != f):
         return f"params: expected shape ({f}, P), got {h.params.shape}"
+    if h.lr is not None and h.lr.shape != (f,):
+        return f"lr: expected shape ({f},), got {h.lr.shape}"
+    if (h.data_x is None) != (h.data_y is None):
+        return "data_x, data_y: expected both or neither"
+    if h.data_x is not None and (h.data_x.ndim != 1 or h.data_y.shape != h.data_x.shape or not len(h.data_x)):
+        return (f"data_x, data_y: expected two non-empty 1-D arrays of the same length, "
+                f"got {h.data_x.shape} and {h.data_y.shape}")
     return None
 
 

@@ -18,6 +18,7 @@ import html as _html
 import json
 import math
 import os
+import re
 
 import numpy as np
 
@@ -30,7 +31,7 @@ _LEVELS = 4094  # codes 0.._LEVELS span the quantisation range
 
 
 def write_html(history, path: str | os.PathLike, *, title: str, fps: float, size: tuple[int, int],
-               theme: str = "light") -> None:
+               theme: str = "light", loop: bool = False) -> None:
     """Write ``history`` as a self-contained interactive HTML player to ``path``, atomically.
 
     The page draws the target curve, the prediction of the current snapshot,
@@ -40,8 +41,9 @@ def write_html(history, path: str | os.PathLike, *, title: str, fps: float, size
     ids (``#play``, ``#slider``, ``#speed``, ``#loop``, canvas ``#plot``);
     space toggles playback, left/right arrows step one snapshot. ``title`` is
     shown above the player and HTML-escaped; ``theme`` is ``"light"`` or
-    ``"dark"``. It loads nothing from the network (a Content-Security-Policy
-    forbids it), so it works offline and can be attached or iframed as is.
+    ``"dark"``; ``loop`` starts the player with looping on. It loads nothing
+    from the network (a Content-Security-Policy forbids it), so it works
+    offline and can be attached or iframed as is.
     Raises :class:`ValueError` for a bad ``fps``, ``size`` or ``theme``.
     """
     if theme not in THEMES:
@@ -54,26 +56,23 @@ def write_html(history, path: str | os.PathLike, *, title: str, fps: float, size
         raise ValueError(f"size: expected (width, height), got {size!r}") from None
     if width < 64 or height < 64:
         raise ValueError(f"size: expected width and height >= 64 pixels, got {size!r}")
-    page = _page(history, title=str(title), fps=float(fps), size=(width, height), theme=theme)
+    page = _page(history, title=str(title), fps=float(fps), size=(width, height), theme=theme, loop=loop)
     with atomic_path(path) as tmp:
         tmp.write_text(page, encoding="utf-8")
 
 
-def _page(history, *, title: str, fps: float, size: tuple[int, int], theme: str) -> str:
+def _page(history, *, title: str, fps: float, size: tuple[int, int], theme: str, loop: bool) -> str:
     data = _payload(history, fps=fps, size=size, theme=theme)
     # The data sits in a <script> element: escaping <, > and & keeps user text
     # such as "</script>" in the target name from ending it early.
     blob = (json.dumps(data, separators=(",", ":"), allow_nan=False, ensure_ascii=True)
             .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
     heading = f"<h1>{_html.escape(title)}</h1>\n" if title.strip() else ""
-    return (_TEMPLATE
-            .replace("@TITLE@", _html.escape(title.strip() or "polyanim"))
-            .replace("@HEADING@", heading)
-            .replace("@THEME@", theme)
-            .replace("@WIDTH@", str(size[0]))
-            .replace("@LAST@", str(len(history) - 1))
-            .replace("@DATA@", blob)
-            .replace("@SCRIPT@", _SCRIPT))
+    values = {"TITLE": _html.escape(title.strip() or "polyanim"), "HEADING": heading, "THEME": theme,
+              "WIDTH": str(size[0]), "LAST": str(len(history) - 1), "DATA": blob, "SCRIPT": _SCRIPT,
+              "LOOP": " checked" if loop else ""}
+    # one pass, so a title that happens to contain "@DATA@" is never expanded again
+    return re.sub(r"@([A-Z]+)@", lambda m: values[m.group(1)], _TEMPLATE)
 
 
 def _payload(history, *, fps: float, size: tuple[int, int], theme: str) -> dict:
@@ -167,7 +166,7 @@ label{white-space:nowrap}
 <span id="readout"></span>
 <label>speed <select id="speed"><option value="0.25">0.25x</option><option value="0.5">0.5x</option>
 <option value="1" selected>1x</option><option value="2">2x</option><option value="4">4x</option></select></label>
-<label><input id="loop" type="checkbox"> loop</label>
+<label><input id="loop" type="checkbox"@LOOP@> loop</label>
 </div>
 </div>
 <script type="application/json" id="polyanim-data">@DATA@</script>

@@ -1,4 +1,12 @@
-"""Models trained by polyanim (torch)."""
+"""Models trained by polyanim (torch).
+
+``polynomial`` (monomial basis, seed-compatible with the post), ``legendre`` and
+``chebyshev`` (the same number of coefficients in an orthogonal basis, evaluated
+on x mapped from ``data.domain`` to [-1, 1]) and ``mlp`` (a small multilayer
+perceptron, also fed the mapped x). The three basis models expose
+``coefficients()`` (constant term first) and ``param_names()`` so the History
+can keep their trajectories.
+"""
 
 from __future__ import annotations
 
@@ -40,9 +48,120 @@ class Polynomial(torch.nn.Module):
             terms.append(f"{c.item()}" + ("" if k == 0 else " x" if k == 1 else f" x^{k}"))
         return "y = " + " + ".join(terms)
 
+    def param_names(self) -> list[str]:
+        return [f"c{k}" for k in range(self.degree + 1)]
 
-def build(model_config) -> torch.nn.Module:
-    """The model a :class:`polyanim.config.Model` section describes."""
-    if model_config.kind == "polynomial":
+
+def unit_interval(x: torch.Tensor, domain: tuple[float, float]) -> torch.Tensor:
+    """``x`` mapped linearly from ``domain`` to [-1, 1]."""
+    lo, hi = domain
+    return (2 * x - (lo + hi)) / (hi - lo)
+
+
+class OrthogonalBasis(torch.nn.Module):
+    """``y = sum_k c_k B_k(t)`` with ``t`` the input mapped from ``domain`` to [-1, 1].
+
+    ``B_k`` is the Legendre polynomial ``P_k`` or the Chebyshev polynomial of the
+    first kind ``T_k``, built by their three-term recurrences. The coefficients
+    are one parameter vector ``[c0 … cn]`` drawn from a standard normal.
+    Orthogonal bases are well conditioned on [-1, 1], so gradient descent makes
+    even progress on every coefficient, unlike the monomials ``x^k``.
+    """
+
+    symbol = "B"
+
+    def __init__(self, degree: int, domain: tuple[float, float]):
+        super().__init__()
+        self.degree = degree
+        self.domain = (float(domain[0]), float(domain[1]))
+        self.coef = torch.nn.Parameter(torch.randn(degree + 1))
+
+    def _next(self, k: int, t: torch.Tensor, b_k: torch.Tensor, b_prev: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def basis(self, x: torch.Tensor) -> torch.Tensor:
+        """The design matrix ``[B_0(t), …, B_n(t)]``, shape ``[len(x), degree + 1]``."""
+        t = unit_interval(x, self.domain)
+        columns = [torch.ones_like(t), t][: self.degree + 1]
+        for k in range(1, self.degree):
+            columns.append(self._next(k, t, columns[k], columns[k - 1]))
+        return torch.stack(columns, dim=-1)
+
+    def coefficients(self) -> list[torch.Tensor]:
+        return list(self.coef)
+
+    def param_names(self) -> list[str]:
+        return [f"{self.symbol}{k}" for k in range(self.degree + 1)]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.basis(x) @ self.coef
+
+    def string(self) -> str:
+        lo, hi = self.domain
+        terms = " + ".join(f"{c} {self.symbol}{k}(t)" for k, c in enumerate(self.coef.tolist()))
+        return f"y = {terms}, t = (2x - ({lo:g} + {hi:g})) / ({hi:g} - {lo:g})"
+
+
+class Legendre(OrthogonalBasis):
+    symbol = "P"
+
+    def _next(self, k, t, b_k, b_prev):
+        return ((2 * k + 1) * t * b_k - k * b_prev) / (k + 1)
+
+
+class Chebyshev(OrthogonalBasis):
+    symbol = "T"
+
+    def _next(self, k, t, b_k, b_prev):
+        return 2 * t * b_k - b_prev
+
+
+class Sin(torch.nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.sin(x)
+
+
+ACTIVATIONS = {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU, "gelu": torch.nn.GELU, "sin": Sin}
+
+
+class MLP(torch.nn.Module):
+    """A scalar-to-scalar multilayer perceptron on x mapped from ``domain`` to [-1, 1].
+
+    ``Linear(1, h1) → act → … → Linear(hk, 1)`` with PyTorch's default
+    initialisation; the input is mapped to [-1, 1] so the same widths work on
+    any domain.
+    """
+
+    def __init__(self, hidden: tuple[int, ...], activation: str, domain: tuple[float, float]):
+        super().__init__()
+        self.domain = (float(domain[0]), float(domain[1]))
+        self.hidden = tuple(hidden)
+        self.activation = activation
+        layers, width = [], 1
+        for h in hidden:
+            layers += [torch.nn.Linear(width, h), ACTIVATIONS[activation]()]
+            width = h
+        layers.append(torch.nn.Linear(width, 1))
+        self.net = torch.nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(unit_interval(x, self.domain).unsqueeze(-1)).squeeze(-1)
+
+    def string(self) -> str:
+        widths = "-".join(str(w) for w in (1, *self.hidden, 1))
+        n = sum(p.numel() for p in self.parameters())
+        return f"mlp {widths} ({self.activation}), {n} parameters"
+
+
+def build(model_config, domain: tuple[float, float] = (-1.0, 1.0)) -> torch.nn.Module:
+    """The model a :class:`polyanim.config.Model` section describes; ``domain`` is ``data.domain``."""
+    kind = model_config.kind
+    if kind == "polynomial":
         return Polynomial(model_config.degree)
-    raise ValueError(f"unknown model kind {model_config.kind!r}")  # config validation prevents this
+    if kind == "legendre":
+        return Legendre(model_config.degree, domain)
+    if kind == "chebyshev":
+        return Chebyshev(model_config.degree, domain)
+    if kind == "mlp":
+        return MLP(model_config.hidden, model_config.activation, domain)
+    raise ValueError(f"unknown model kind {kind!r}")  # config validation prevents this

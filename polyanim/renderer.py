@@ -10,9 +10,58 @@ from .scene import Scene
 from .writers import writer_for
 
 
-def timeline(n_snapshots: int, fps: float, hold: float) -> list[int]:
-    """Snapshot index for every frame: each snapshot once, then the last held ``hold`` seconds."""
-    return list(range(n_snapshots)) + [n_snapshots - 1] * int(round(hold * fps))
+MAX_MOTION_FPS = 50.0  # what `duration` may ask for before snapshots are dropped instead
+
+
+class TimingError(ValueError):
+    """Timing options that cannot work for this History; the message names the key."""
+
+
+def motion(n_snapshots: int, interpolate: int = 0) -> list[float]:
+    """Snapshot positions of the moving part: every snapshot, with ``interpolate`` in-betweens."""
+    step = 1.0 / (interpolate + 1)
+    return [i + j * step for i in range(n_snapshots - 1) for j in range(interpolate + 1)] + [float(n_snapshots - 1)]
+
+
+def plan(n_snapshots: int, render, frame_rate) -> tuple[list[float], float, list[str]]:
+    """The frame timeline: snapshot position per frame, the frame rate, and warnings.
+
+    ``frame_rate`` is the writer's rule (GIF snaps to whole centiseconds). With
+    ``render.duration`` the fps is chosen so holds plus motion fill that time;
+    above 50 fps snapshots are dropped evenly instead (the first and last stay).
+    """
+    moving = motion(n_snapshots, render.interpolate)
+    warnings = []
+    fps = render.fps
+    if render.duration is not None:
+        seconds = render.duration - render.hold - render.hold_start
+        if seconds <= 0:
+            raise TimingError(f"render.duration: {render.duration:g} s leaves no time for motion after "
+                              f"render.hold ({render.hold:g} s) and render.hold_start ({render.hold_start:g} s)")
+        fps = len(moving) / seconds
+        if fps > MAX_MOTION_FPS:
+            keep = max(2, int(MAX_MOTION_FPS * seconds))
+            moving = [moving[int(k)] for k in np.linspace(0, len(moving) - 1, keep).round()]
+            fps = len(moving) / seconds
+    rate, warning = frame_rate(fps)
+    if warning and render.duration is None:
+        warnings.append(warning)
+    rate = float(rate)
+    frames = [0.0] * int(round(render.hold_start * rate)) + moving + [moving[-1]] * int(round(render.hold * rate))
+    if render.duration is not None and abs(len(frames) / rate - render.duration) > 0.05 * render.duration:
+        warnings.append(f"render.duration {render.duration:g} s is played as {len(frames) / rate:.2f} s "
+                        f"({len(frames)} frames at {rate:.4g} fps)")
+    return frames, rate, warnings
+
+
+def stills(n_snapshots: int, render) -> list[float]:
+    """Positions drawn into a .png: the poster snapshot, or ``render.filmstrip`` spread over the run."""
+    if render.filmstrip:
+        return [float(i) for i in np.linspace(0, n_snapshots - 1, render.filmstrip).round()]
+    if not -n_snapshots <= render.poster < n_snapshots:
+        raise TimingError(f"render.poster: snapshot {render.poster} does not exist; this history has "
+                          f"{n_snapshots} (0 to {n_snapshots - 1}, or -{n_snapshots} to -1)")
+    return [float(render.poster % n_snapshots)]
 
 
 def render(history, path, render, *, quiet: bool = False, err=None, writer=None) -> Path:
@@ -21,8 +70,8 @@ def render(history, path, render, *, quiet: bool = False, err=None, writer=None)
     The format follows ``path``'s suffix (``writer`` overrides the choice, e.g.
     a counting writer in tests). Frames are drawn by blitting and streamed to
     the writer one at a time; the output appears atomically when the encoder
-    has finished. A warning line goes to ``err`` when the format cannot play
-    the requested fps exactly. Returns the path written.
+    has finished. Warning lines go to ``err`` when the format cannot play the
+    requested timing exactly. Returns the path written.
     """
     err = err or sys.stderr
     path = Path(path)
@@ -30,24 +79,25 @@ def render(history, path, render, *, quiet: bool = False, err=None, writer=None)
     if cls is None:
         from .html import write_html
 
-        write_html(history, path, title=render.title, fps=render.fps, size=tuple(render.size), theme=render.theme)
+        write_html(history, path, title=render.title, fps=render.fps, size=tuple(render.size),
+                   theme=render.theme, loop=render.loop)
         return path
-    rate, warning = cls.frame_rate(render.fps)
-    if warning and not quiet:
-        print(f"warning: {warning}", file=err)
+    if cls.still:
+        frames, rate = stills(len(history), render), render.fps
+    else:
+        frames, rate, warnings = plan(len(history), render, cls.frame_rate)
+        for line in warnings if not quiet else ():
+            print(f"warning: {line}", file=err)
     w, h = render.size
     size = (w + w % 2, h + h % 2) if cls.even_size else (w, h)
     scene = Scene(history, render, size=size)
-    frames = timeline(len(history), float(rate), render.hold)
-    if cls.single_frame:
-        frames = frames[-1:]
     bar = _progress(len(frames), f"rendering {path.name}", err, quiet)
-    with bar, cls(path, size, float(rate), render) as out:
+    with bar, cls(path, size, rate, render) as out:
         if cls.palette_samples:
-            picks = np.unique(np.linspace(0, len(history) - 1, cls.palette_samples).round().astype(int))
-            out.prepare(scene.frame(int(i)) for i in picks)
-        for i in frames:
-            out.write(scene.frame(i))
+            picks = np.unique(np.linspace(0, len(history) - 1, cls.palette_samples).round())
+            out.prepare(scene.frame(float(i)) for i in picks)
+        for position in frames:
+            out.write(scene.frame(position))
             bar.update(1)
         bar.set_postfix_str("encoding")
     return path

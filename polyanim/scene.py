@@ -11,6 +11,9 @@ No pyplot: a bare :class:`~matplotlib.figure.Figure` on the Agg canvas.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
+import matplotlib
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -18,11 +21,26 @@ from matplotlib.figure import Figure
 from .style import THEMES, y_limits
 
 BASE_SIZE = (640, 480)  # the size at which render.dpi is taken literally
+# FreeType's auto-hinter (matplotlib's default) costs half the time of every
+# frame's label for no visible gain at these sizes (benchmarks/render_bench.py).
+# Set and restored around each draw, not with rc_context, which copies every rcParam (0.2 ms a frame).
+HINTING = "none"
 
 
 def loss_label(step: int, loss: float) -> str:
     """The original post's red label, ``t=100, Loss=1234.5678``."""
     return f"t={step}, Loss={loss:.4f}" if abs(loss) < 1e6 else f"t={step}, Loss={loss:.4g}"
+
+
+@contextmanager
+def _no_hinting():
+    params = matplotlib.rcParams
+    old = params["text.hinting"]
+    params["text.hinting"] = HINTING
+    try:
+        yield
+    finally:
+        params["text.hinting"] = old
 
 
 class Scene:
@@ -73,17 +91,27 @@ class Scene:
 
     def _init_fit(self, ax):
         h, t = self.history, self.theme
-        target = h.config.get("data", {}).get("target", "target")
+        data = h.config.get("data", {})
+        target = data.get("target", "target")
+        held_out = data.get("train_domain")
+        if held_out:  # shade where the model was not trained: the prediction there is extrapolation
+            for lo, hi in ((float(h.x[0]), held_out[0]), (held_out[1], float(h.x[-1]))):
+                if hi > lo:
+                    ax.axvspan(lo, hi, color=t["faint"], alpha=0.18, linewidth=0, zorder=0)
+        data_x, data_y = getattr(h, "data_x", None), getattr(h, "data_y", None)
+        if data_x is not None:  # the training samples, drawn once into the static background
+            ax.scatter(data_x, data_y, s=7, color=t["faint"], alpha=0.8, linewidths=0, zorder=1.5,
+                       label="samples")
         ax.plot(h.x, h.y, color=t["target"], linewidth=2, label=f"target: {target}")
         (self.pred_line,) = ax.plot(h.x, h.pred[0], color=t["pred"], linewidth=2, label="prediction",
                                     zorder=6)
         self.label = ax.text(0.02, 0.97, "", transform=ax.transAxes, va="top", ha="left",
                              color=t["label"], zorder=7)
         ax.set_xlim(float(h.x[0]), float(h.x[-1]))
-        ax.set_ylim(*y_limits(h.y, h.pred))
+        ax.set_ylim(*y_limits(h.y if data_x is None else np.concatenate([h.y, data_y]), h.pred))
         ax.set_xlabel("x")
-        legend = ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=2, frameon=False,
-                           borderaxespad=0.2, handlelength=1.5)
+        legend = ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=2 if data_x is None else 3,
+                           frameon=False, borderaxespad=0.2, handlelength=1.5)
         for text in legend.get_texts():
             text.set_color(t["fg"])
         self._animated += [self.pred_line, self.label]
@@ -115,48 +143,68 @@ class Scene:
         """FuncAnimation's ``init_func``: show snapshot 0."""
         return self.update(0)
 
-    def update(self, i: int) -> list:
-        """Set every moving artist to snapshot ``i``; return the artists changed."""
+    def state(self, position: float) -> tuple[np.ndarray, int, float]:
+        """Prediction, step and loss at a snapshot position; between two snapshots, interpolated.
+
+        Predictions and steps are interpolated linearly, the loss geometrically
+        when both ends are positive (it is drawn on a log scale).
+        """
         h = self.history
+        i = int(np.floor(position))
+        f = position - i
+        if f <= 0 or i >= len(h) - 1:
+            i = min(i, len(h) - 1)
+            return h.pred[i], int(h.steps[i]), float(h.loss[i])
+        a, b = float(h.loss[i]), float(h.loss[i + 1])
+        loss = a ** (1 - f) * b ** f if a > 0 and b > 0 else (1 - f) * a + f * b
+        return ((1 - f) * h.pred[i] + f * h.pred[i + 1], int(round((1 - f) * h.steps[i] + f * h.steps[i + 1])), loss)
+
+    def update(self, position: float) -> list:
+        """Set every moving artist to snapshot ``position`` (an index, or between two); return them."""
+        h = self.history
+        pred, step, loss = self.state(position)
+        i = int(np.floor(position))
         changed = []
         if "fit" in self.axes:
-            self.pred_line.set_ydata(h.pred[i])
-            text = loss_label(int(h.steps[i]), float(h.loss[i]))
+            self.pred_line.set_ydata(pred)
+            text = loss_label(step, loss)
             stopped = h.meta.get("stopped")
-            if stopped and i == len(h) - 1:
+            if stopped and position >= len(h) - 1:
                 text += f"\nstopped at step {stopped['step']}: {stopped['reason']}"
             self.label.set_text(text)
             changed += [self.pred_line, self.label]
         if "loss" in self.axes:
-            self.loss_line.set_data(h.steps[: i + 1], h.loss[: i + 1])
-            self.loss_dot.set_data(h.steps[i : i + 1], h.loss[i : i + 1])
+            self.loss_line.set_data(np.append(h.steps[: i + 1], step), np.append(h.loss[: i + 1], loss))
+            self.loss_dot.set_data([step], [loss])
             changed += [self.loss_line, self.loss_dot]
         return changed
 
-    def frame(self, i: int) -> memoryview:
-        """Snapshot ``i`` as an RGBA buffer of shape (height, width, 4), by blitting.
+    def frame(self, i: float) -> memoryview:
+        """Snapshot position ``i`` as an RGBA buffer of shape (height, width, 4), by blitting.
 
         The buffer is the canvas' own memory: it is valid until the next call,
         so consumers copy or write it out before asking for another frame.
         """
-        if self._background is None:
-            for artist in self._animated:
-                artist.set_animated(True)
-            self.canvas.draw()
-            self._background = self.canvas.copy_from_bbox(self.fig.bbox)
         if i != self._last:
-            self.canvas.restore_region(self._background)
-            for artist in self.update(i):
-                self.fig.draw_artist(artist)
+            with _no_hinting():
+                if self._background is None:
+                    for artist in self._animated:
+                        artist.set_animated(True)
+                    self.canvas.draw()
+                    self._background = self.canvas.copy_from_bbox(self.fig.bbox)
+                self.canvas.restore_region(self._background)
+                for artist in self.update(i):
+                    self.fig.draw_artist(artist)
             self._last = i
         return self.canvas.buffer_rgba()
 
-    def full_frame(self, i: int) -> np.ndarray:
+    def full_frame(self, i: float) -> np.ndarray:
         """Snapshot ``i`` by a full redraw of the figure (the reference the blitted path must match)."""
         for artist in self._animated:
             artist.set_animated(False)
         self.update(i)
-        self.canvas.draw()
+        with _no_hinting():
+            self.canvas.draw()
         image = np.array(self.canvas.buffer_rgba())
         for artist in self._animated:
             artist.set_animated(True)

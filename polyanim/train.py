@@ -6,6 +6,8 @@ import math
 import platform
 import sys
 import time
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -13,75 +15,171 @@ from tqdm import tqdm
 
 from . import __version__, targets
 from .history import History
-from .models import Polynomial, build
+from .models import build
+from .recording import Recorder, Snapshot, loss_warnings
 
 MAX_PARAMS = 64  # above this the History keeps no parameter trajectories
+LBFGS_MAX_ITER = 5  # one lbfgs "step" is one optimizer.step(closure) of at most this many iterations
+# Below this many parameters x samples, a step is a few hundred microseconds of tiny tensor ops: one
+# thread is as fast as several on an idle machine, and intra-op threads that wait for a busy core make
+# it 10-20x slower on a loaded one (a 1153-parameter MLP on 2000 points: 2 s vs 35 s on 2 busy cores).
+ONE_THREAD_WORK = 10_000_000
 
 
 class TrainingError(RuntimeError):
     """Training produced nothing to draw (e.g. the very first loss is not finite)."""
 
 
-def make_data(config) -> tuple[torch.Tensor, torch.Tensor, np.ndarray]:
-    """The grid ``x``, the training targets (with noise) and the noise-free target on the grid.
+@dataclass
+class Samples:
+    """The drawing grid, the training samples and whether the History should keep the samples."""
 
-    ``x`` comes from ``torch.linspace`` in float32 like the post; the target is
+    grid: torch.Tensor        # float32 [P], the drawing grid
+    y_clean: np.ndarray       # float64 [P], the noise-free target on the grid
+    x: torch.Tensor           # float32 [S], training inputs
+    y: torch.Tensor           # float32 [S], training targets (with noise)
+    on_grid: bool             # x is the grid itself (then predictions on x are the curves)
+    stored: bool              # samples differ from the grid or are noisy: kept in the History and drawn
+
+
+def make_samples(config) -> Samples:
+    """The grid, the training samples and their (noisy) targets a config describes.
+
+    ``x`` comes from ``torch.linspace`` in float32 like the post; targets are
     evaluated in float64 by the safe expression parser and rounded to float32.
+    With ``data.samples`` null, grid sampling and no ``data.train_domain`` the
+    training inputs are the grid itself, exactly like the post. Uniform samples
+    and the noise come from one generator seeded with ``seed`` (0 when null):
+    the positions first, then the noise.
     """
-    lo, hi = config.data.domain
-    x = torch.linspace(lo, hi, config.data.points)
-    y_clean = targets.parse(config.data.target)(x.double().numpy()).astype(np.float64)
-    y = torch.as_tensor(y_clean, dtype=torch.float32)
-    if config.data.noise > 0:
-        gen = torch.Generator().manual_seed(config.seed if config.seed is not None else 0)
-        y = y + config.data.noise * torch.randn(y.shape, generator=gen)
-    return x, y, y_clean
+    d = config.data
+    f = targets.parse(d.target)
+    grid = torch.linspace(d.domain[0], d.domain[1], d.points)
+    y_clean = f(grid.double().numpy()).astype(np.float64)
+    gen = torch.Generator().manual_seed(config.seed if config.seed is not None else 0)
+    lo, hi = d.train_range()
+    on_grid = False
+    if d.sampling == "uniform":
+        n = d.samples if d.samples is not None else d.points
+        x = torch.sort(lo + (hi - lo) * torch.rand(n, generator=gen, dtype=torch.float64)).values.float()
+    elif d.samples is not None:
+        x = torch.linspace(lo, hi, d.samples)
+        on_grid = d.train_domain is None and torch.equal(x, grid)
+    elif d.train_domain is not None:
+        x = grid[(grid >= lo) & (grid <= hi)]
+    else:
+        x, on_grid = grid, True
+    y_np = y_clean if on_grid else f(x.double().numpy()).astype(np.float64)
+    if not np.isfinite(y_np).all():
+        bad = x.double().numpy()[~np.isfinite(y_np)][0]
+        raise TrainingError(f"data.target: {d.target!r} is not finite at the training sample x={bad:g}")
+    y = torch.as_tensor(y_np, dtype=torch.float32)
+    if d.noise > 0:
+        y = y + d.noise * torch.randn(y.shape, generator=gen)
+    return Samples(grid=grid, y_clean=y_clean, x=x, y=y, on_grid=on_grid, stored=not on_grid or d.noise > 0)
 
 
-def _optimizer(config, params):
-    t = config.train
+def make_data(config) -> tuple[torch.Tensor, torch.Tensor, np.ndarray]:
+    """The training inputs, the training targets (with noise) and the noise-free target on the grid."""
+    s = make_samples(config)
+    return s.x, s.y, s.y_clean
+
+
+def make_optimizer(train_config, params) -> torch.optim.Optimizer:
+    """The optimizer a ``train`` section describes (options that do not apply to it are ignored)."""
+    t = train_config
+    decay = t.weight_decay if t.weight_decay is not None else (0.01 if t.optimizer == "adamw" else 0.0)
     if t.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=t.lr, momentum=t.momentum)
-    return torch.optim.Adam(params, lr=t.lr)
+        return torch.optim.SGD(params, lr=t.lr, momentum=t.momentum, nesterov=t.nesterov, weight_decay=decay)
+    if t.optimizer == "adam":
+        return torch.optim.Adam(params, lr=t.lr, weight_decay=decay)
+    if t.optimizer == "adamw":
+        return torch.optim.AdamW(params, lr=t.lr, weight_decay=decay)
+    if t.optimizer == "rmsprop":
+        return torch.optim.RMSprop(params, lr=t.lr, momentum=t.momentum, weight_decay=decay)
+    if t.optimizer == "lbfgs":
+        return torch.optim.LBFGS(params, lr=t.lr, max_iter=LBFGS_MAX_ITER, line_search_fn="strong_wolfe")
+    raise ValueError(f"unknown optimizer {t.optimizer!r}")  # config validation prevents this
+
+
+def make_scheduler(train_config, optimizer):
+    """The ``torch.optim.lr_scheduler`` for ``train.schedule``, stepped once per step (None for ``none``)."""
+    t = train_config
+    sched = torch.optim.lr_scheduler
+    if t.schedule == "step":
+        return sched.StepLR(optimizer, step_size=t.step_size, gamma=t.gamma if t.gamma is not None else 0.5)
+    if t.schedule == "exponential":
+        gamma = t.gamma if t.gamma is not None else 0.01 ** (1 / t.steps)
+        return sched.ExponentialLR(optimizer, gamma=gamma)
+    if t.schedule == "cosine":
+        return sched.CosineAnnealingLR(optimizer, T_max=t.steps, eta_min=t.lr_min)
+    return None
+
+
+@contextmanager
+def _torch_threads(n: int | None):
+    """Run with at most ``n`` intra-op threads (``None``: leave torch's setting), restoring it afterwards."""
+    old = torch.get_num_threads()
+    if n is not None and n < old:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        if torch.get_num_threads() != old:
+            torch.set_num_threads(old)
 
 
 def train(config, *, quiet: bool = False, out=None, err=None) -> History:
     """Train the model a :class:`~polyanim.config.Config` describes and record its History.
 
     Follows the original post's loop step for step (forward, loss, log, zero_grad,
-    backward, step) and takes a snapshot before the update at every step that is
-    a multiple of ``train.record_every``, plus one of the final model after the
-    last update. Prints ``step loss`` every ``train.log_every`` steps and the
-    post's ``Result: y = …`` line to ``out`` unless ``quiet``. If the loss stops
-    being finite, training stops there with one warning line on ``err``; the
-    finite snapshots are kept and ``meta["stopped"]`` says where and why.
+    backward, step; then the lr schedule) and takes snapshots before the update
+    at the steps ``train.record`` picks (see :mod:`polyanim.recording`), plus one
+    of the final model after the last update. Prints ``step loss`` every
+    ``train.log_every`` steps and the post's ``Result: y = …`` line to ``out``
+    unless ``quiet``. If the loss stops being finite, training stops there with
+    one warning line on ``err``; the finite snapshots are kept and
+    ``meta["stopped"]`` says where and why. A stalled or rising loss gives one
+    warning line each (``meta["warnings"]``) but training goes on.
     """
     out = out or sys.stdout
     err = err or sys.stderr
     if config.seed is not None:
         torch.manual_seed(config.seed)
-    model = build(config.model)
-    x, y, y_clean = make_data(config)
+    model = build(config.model, config.data.domain)
+    data = make_samples(config)
+    x, y = data.x, data.y
     criterion = torch.nn.MSELoss(reduction="sum" if config.train.loss == "mse_sum" else "mean")
-    optimizer = _optimizer(config, model.parameters())
+    optimizer = make_optimizer(config.train, model.parameters())
+    scheduler = make_scheduler(config.train, optimizer)
     n_params = sum(p.numel() for p in model.parameters())
-    keep_params = isinstance(model, Polynomial) and n_params <= MAX_PARAMS
-
-    steps, losses, preds, params = [], [], [], []
-    stopped = None
+    keep_params = hasattr(model, "coefficients") and n_params <= MAX_PARAMS
     t_cfg = config.train
+    recorder = Recorder(t_cfg, scale=float(np.std(data.y_clean)))
+    stopped = None
 
-    def record(step, loss_value, y_pred):
-        steps.append(step)
-        losses.append(loss_value)
-        preds.append(y_pred.detach().numpy().astype(np.float32, copy=True))
-        if keep_params:
-            params.append([c.item() for c in model.coefficients()])
+    def on_grid(y_pred):
+        if data.on_grid:
+            return y_pred.detach()
+        with torch.no_grad():
+            return model(data.grid)
+
+    def snapshot(step, loss_value, grid_pred):
+        return Snapshot(step=step, loss=loss_value, pred=grid_pred.numpy().astype(np.float32, copy=True),
+                        params=[c.item() for c in model.coefficients()] if keep_params else None,
+                        lr=float(optimizer.param_groups[0]["lr"]))
+
+    def closure():
+        optimizer.zero_grad()
+        value = criterion(model(x), y)
+        value.backward()
+        return value
 
     bar = tqdm(total=t_cfg.steps, desc="training", unit="step", file=err, leave=False,
                disable=True if quiet else None, mininterval=0.2)
+    work = n_params * max(len(x), len(data.grid))
     started = time.perf_counter()
-    with bar:
+    with bar, _torch_threads(1 if work < ONE_THREAD_WORK else None):
         for t in range(t_cfg.steps):
             y_pred = model(x)
             loss = criterion(y_pred, y)
@@ -89,38 +187,55 @@ def train(config, *, quiet: bool = False, out=None, err=None) -> History:
             if not math.isfinite(value):
                 stopped = {"step": t, "reason": f"loss became {value}"}
                 break
-            if t % t_cfg.record_every == 0:
-                record(t, value, y_pred)
+            if recorder.wants(t):
+                grid_pred = on_grid(y_pred)
+                recorder.offer(t, grid_pred.numpy(), lambda: snapshot(t, value, grid_pred))
             if t_cfg.log_every and t % t_cfg.log_every == 0 and not quiet:
                 bar.write(f"{t} {value}", file=out)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+            if t_cfg.optimizer == "lbfgs":
+                optimizer.step(closure)
+            else:
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
             bar.update(1)
         else:
             with torch.no_grad():
                 y_pred = model(x)
                 value = criterion(y_pred, y).item()
             if math.isfinite(value):
-                record(t_cfg.steps, value, y_pred)
+                recorder.final(snapshot(t_cfg.steps, value, on_grid(y_pred)))
             else:
                 stopped = {"step": t_cfg.steps, "reason": f"loss became {value}"}
+    snaps = recorder.items
+    warnings = []
     if stopped:
         print(f"warning: {stopped['reason']} at step {stopped['step']}; training stopped there, "
-              f"keeping {len(steps)} snapshot(s) (try a smaller train.lr)", file=err)
-    if not steps:
+              f"keeping {len(snaps)} snapshot(s) (try a smaller train.lr)", file=err)
+    elif snaps:
+        warnings = loss_warnings([s.step for s in snaps], [s.loss for s in snaps])
+        for line in warnings:
+            print(f"warning: {line}", file=err)
+    if not snaps:
         raise TrainingError(f"training produced no finite snapshot ({stopped['reason']} at step {stopped['step']})")
-    if not quiet and isinstance(model, Polynomial) and not stopped:
+    if not quiet and hasattr(model, "string") and not stopped:
         print(f"Result: {model.string()}", file=out)
 
     meta = {
         "config": config.to_dict(),
         "seed": config.seed,
         "stopped": stopped,
-        "param_names": [f"c{k}" for k in range(n_params)] if keep_params else [],
+        "warnings": warnings,
+        "param_names": model.param_names() if keep_params else [],
         "train_seconds": round(time.perf_counter() - started, 3),
         "versions": {"polyanim": __version__, "torch": torch.__version__, "numpy": np.__version__,
                      "python": platform.python_version()},
     }
-    return History(steps=steps, loss=losses, x=x.double().numpy(), y=y_clean, pred=np.stack(preds),
-                   params=np.array(params) if keep_params else None, meta=meta)
+    stored = data.stored
+    return History(steps=[s.step for s in snaps], loss=[s.loss for s in snaps], x=data.grid.double().numpy(),
+                   y=data.y_clean, pred=np.stack([s.pred for s in snaps]),
+                   params=np.array([s.params for s in snaps]) if keep_params else None,
+                   lr=[s.lr for s in snaps], meta=meta,
+                   data_x=x.double().numpy() if stored else None, data_y=y.double().numpy() if stored else None)

@@ -56,7 +56,7 @@ class Writer:
 
     suffix = ""
     even_size = False  # H.264/VP9 in yuv420p need even width and height
-    single_frame = False  # writes one poster frame: the renderer draws only that one
+    still = False  # a picture, not a video: the renderer draws only the poster or filmstrip frames
     palette_samples = 0  # frames wanted in ``prepare`` before streaming starts
 
     def __init__(self, path: str | os.PathLike, size: tuple[int, int], fps: float, render=None):
@@ -208,8 +208,11 @@ class GifWriter(FFmpegWriter):
 
     def output_args(self) -> list[str]:
         dither = self._quality()["dither"]
+        # -loop 0 writes the NETSCAPE extension with "forever"; -1 writes none, so the
+        # GIF plays once (a count of 1 would play twice in most browsers)
+        loop = "0" if getattr(self.render, "loop", True) else "-1"
         return ["-lavfi", f"[0:v][1:v]paletteuse=dither={dither}:diff_mode=rectangle",
-                "-loop", "0", "-f", "gif"]
+                "-loop", loop, "-f", "gif"]
 
 
 class Mp4Writer(FFmpegWriter):
@@ -235,15 +238,39 @@ class WebmWriter(FFmpegWriter):
 
 
 class PngWriter(Writer):
-    """A single poster frame (the last snapshot) as PNG."""
+    """A poster (one chosen snapshot) or a filmstrip (a grid of frames, for print) as PNG."""
 
     suffix = ".png"
-    single_frame = True
+    still = True
+    gap = 8  # pixels between filmstrip cells
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._frames = []  # at most render.filmstrip (<= 64) frames: a picture, not a stream
 
     def write(self, frame) -> None:
+        import numpy as np
+
+        self._frames.append(np.array(frame, copy=True))
+
+    def close(self) -> None:
+        import numpy as np
         from PIL import Image
 
-        Image.frombuffer("RGBA", self.size, frame, "raw", "RGBA", 0, 1).convert("RGB").save(self.tmp, format="PNG")
+        frames = self._frames
+        if len(frames) == 1:
+            image = frames[0]
+        else:
+            w, h = self.size
+            cols = int(np.ceil(np.sqrt(len(frames))))
+            rows = int(np.ceil(len(frames) / cols))
+            image = np.empty((rows * h + (rows - 1) * self.gap, cols * w + (cols - 1) * self.gap, 4), np.uint8)
+            image[:] = frames[0][0, 0]  # the figure's background colour
+            for k, frame in enumerate(frames):
+                r, c = divmod(k, cols)
+                image[r * (h + self.gap):r * (h + self.gap) + h, c * (w + self.gap):c * (w + self.gap) + w] = frame
+        opaque = bool((image[..., 3] == 255).all())
+        Image.fromarray(image[..., :3] if opaque else image, "RGB" if opaque else "RGBA").save(self.tmp, format="PNG")
 
 
 WRITERS: dict[str, type[Writer]] = {w.suffix: w for w in (GifWriter, Mp4Writer, WebmWriter, PngWriter)}

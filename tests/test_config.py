@@ -65,6 +65,32 @@ def test_scientific_notation_and_constant_expressions(tmp_path):
     ("render: {panels: [fit, fit]}", "render.panels", "at most once"),
     ("data: {target: 'log(x)'}", "data.target", "not finite on the domain"),
     ("train: 5", "train", "expected a section"),
+    ("model: {kind: spline}", "model.kind", "polynomial, legendre, chebyshev, mlp"),
+    ("model: {degree: -1}", "model.degree", ">= 0"),
+    ("model: {hidden: []}", "model.hidden", "one or more layer widths"),
+    ("model: {hidden: [32, 0]}", "model.hidden", "between 1 and 4096"),
+    ("model: {hidden: 32}", "model.hidden", "expected a list"),
+    ("model: {activation: swish}", "model.activation", "tanh, relu, gelu, sin"),
+    ("train: {optimizer: adagrad}", "train.optimizer", "sgd, adam, adamw, rmsprop, lbfgs"),
+    ("train: {momentum: -0.1}", "train.momentum", ">= 0"),
+    ("train: {nesterov: 1}", "train.nesterov", "true or false"),
+    ("train: {nesterov: true}", "train.nesterov", "needs train.momentum > 0"),
+    ("train: {weight_decay: -1}", "train.weight_decay", ">= 0"),
+    ("train: {optimizer: lbfgs, weight_decay: 0.1}", "train.weight_decay", "lbfgs has no weight decay"),
+    ("train: {schedule: linear}", "train.schedule", "none, step, cosine, exponential"),
+    ("train: {step_size: 0}", "train.step_size", "> 0"),
+    ("train: {gamma: 0}", "train.gamma", "> 0"),
+    ("train: {lr_min: -1}", "train.lr_min", ">= 0"),
+    ("train: {schedule: cosine, lr: 0.01, lr_min: 0.1}", "train.lr_min", "<= train.lr"),
+    ("train: {record: sometimes}", "train.record", "every, log, adaptive"),
+    ("train: {frames: 1}", "train.frames", ">= 2"),
+    ("train: {record_threshold: 0}", "train.record_threshold", "> 0"),
+    ("train: {max_frames: 1}", "train.max_frames", ">= 2"),
+    ("data: {samples: 1}", "data.samples", ">= 2"),
+    ("data: {sampling: random}", "data.sampling", "grid, uniform"),
+    ("data: {train_domain: [1, -1]}", "data.train_domain", "low must be < high"),
+    ("data: {train_domain: [0, 9]}", "data.train_domain", "inside data.domain"),
+    ("data: {points: 10, train_domain: [0, 0.1]}", "data.train_domain", "holds 0 of the 10 grid points"),
 ])
 def test_bad_values_name_file_key_and_rule(tmp_path, text, key, fragment):
     p = write(tmp_path, text + "\n")
@@ -161,3 +187,25 @@ def test_readme_documents_every_key():
         readme = fh.read()
     missing = [k for k, _, _ in config.reference() if f"| `{k}` |" not in readme]
     assert not missing, f"README config reference lacks {missing}"
+
+
+def test_training_breadth_keys_accept_good_values_and_round_trip(tmp_path):
+    p = write(tmp_path, "model: {kind: mlp, hidden: [16, 8], activation: sin}\n"
+                        "data: {samples: 50, sampling: uniform, train_domain: [-1, 1]}\n"
+                        "train: {optimizer: sgd, momentum: 0.9, nesterov: true, schedule: cosine, lr_min: 1e-8,\n"
+                        "        record: log, frames: 40, steps: 10}\n")
+    c = config.load(p)
+    assert c.model.hidden == (16, 8) and c.data.train_domain == (-1.0, 1.0) and c.train.frames == 40
+    assert config.from_dict(c.to_dict(), source=str(p)) == c
+    # record_every only has to fit in train.steps when it is used
+    assert config.from_dict({"train": {"steps": 10, "record": "log"}}).train.record_every == 100
+    assert config.from_dict({"train": {"steps": 10, "frames": 5}}).train.frames == 5
+    assert "--set: train.nesterov: needs" in error(config.load, p, ["train.momentum=0"])
+    assert config.from_dict({"data": {"samples": None}}).data.samples is None
+
+
+def test_new_target_samples_are_checked_for_finiteness(tmp_path):
+    p = write(tmp_path, "data: {target: 'log(x)', domain: [0.5, 2], points: 4, samples: 5}\n")
+    assert config.load(p).data.samples == 5
+    p = write(tmp_path, "data: {target: '1/(x - 1.25)', domain: [0.5, 2], points: 4, samples: 5}\n")
+    assert "not finite on the domain" in error(config.load, p)

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from polyanim import config
-from polyanim.renderer import render, timeline
+from polyanim.renderer import TimingError, motion, plan, render
 from polyanim.scene import Scene
 from polyanim.style import y_limits
 from polyanim.writers import GifWriter, Mp4Writer, UnsupportedFormat, Writer, WriterError, writer_for
@@ -140,7 +140,7 @@ def test_png_poster_is_the_last_frame(tmp_path, history, small_render):
 def test_frames_are_streamed_one_at_a_time(tmp_path, history, small_render):
     CountingWriter.frames, CountingWriter.nbytes = 0, set()
     render(history, tmp_path / "count.gif", small_render, quiet=True, writer=CountingWriter)
-    assert CountingWriter.frames == len(timeline(len(history), 10, 0.2))
+    assert CountingWriter.frames == len(plan(len(history), small_render, CountingWriter.frame_rate)[0])
     assert CountingWriter.nbytes == {160 * 120 * 4}
     assert (tmp_path / "count.gif").read_text() == str(CountingWriter.frames)
 
@@ -186,3 +186,72 @@ def test_divergence_is_shown_on_the_last_frame(small_render):
     assert "stopped at step 57" in scene.label.get_text()
     scene.update(0)
     assert "stopped" not in scene.label.get_text()
+
+
+def gif_timing(path):
+    """(frame delays in ms, loop count or None when the GIF plays once) of a GIF file."""
+    with Image.open(path) as im:
+        delays = []
+        for k in range(im.n_frames):
+            im.seek(k)
+            delays.append(im.info["duration"])
+        return delays, im.info.get("loop")
+
+
+def timing(**render):
+    return config.from_dict({"render": {"size": [160, 120], **render}}).render
+
+
+def test_holds_and_loop_once(tmp_path, history):
+    out = render(history, tmp_path / "once.gif", timing(fps=20, hold=0.5, hold_start=0.25, loop=False), quiet=True)
+    delays, loop = gif_timing(out)
+    assert loop is None  # no NETSCAPE extension: plays once (loop=1 would play twice)
+    assert len(delays) == 5 + len(history) + 10 and set(delays) == {50}
+    with Image.open(out) as im:
+        first = [np.asarray(im.convert("RGB")).copy()]
+        for k in (5, 6):  # 5 held frames, then the motion from snapshot 0
+            im.seek(k)
+            first.append(np.asarray(im.convert("RGB")).copy())
+    np.testing.assert_array_equal(first[0], first[1])  # held first frame
+    assert not np.array_equal(first[1], first[2])  # motion starts after the hold
+
+
+def test_duration_picks_the_fps(tmp_path):
+    h = make_history(frames=41)
+    out = render(h, tmp_path / "d.gif", timing(duration="5s", hold=1), quiet=True)
+    delays, loop = gif_timing(out)
+    assert loop == 0
+    assert abs(sum(delays) / 1000 - 5.0) <= 0.25
+    assert len(delays) >= 41 and set(delays) == {100}  # 41 frames in 4 s: 10 fps
+
+
+def test_duration_drops_snapshots_above_50_fps():
+    frames, rate, _ = plan(500, timing(duration=3, hold=1), lambda fps: (fps, None))
+    assert rate <= 50 and len(frames) == 100 + round(rate)
+    assert frames[0] == 0 and frames[99] == 499  # first and last snapshot kept
+    with pytest.raises(TimingError, match="render.duration"):
+        plan(10, timing(duration=1, hold=1), lambda fps: (fps, None))
+
+
+def test_interpolation_draws_in_between_frames(history):
+    assert motion(3, 1) == [0.0, 0.5, 1.0, 1.5, 2.0]
+    scene = Scene(history, timing(interpolate=1))
+    pred, step, loss = scene.state(1.5)
+    np.testing.assert_allclose(pred, (history.pred[1] + history.pred[2]) / 2, rtol=1e-6)
+    assert step == (history.steps[1] + history.steps[2]) / 2
+    assert loss == pytest.approx(np.sqrt(history.loss[1] * history.loss[2]))
+    a, b, c = (np.array(scene.frame(p)) for p in (1.0, 1.5, 2.0))
+    assert not np.array_equal(a, b) and not np.array_equal(b, c)
+
+
+def test_poster_and_filmstrip(tmp_path, history):
+    first = render(history, tmp_path / "first.png", timing(poster=0), quiet=True)
+    with Image.open(first) as im:
+        np.testing.assert_array_equal(np.asarray(im.convert("RGB")),
+                                      np.asarray(Scene(history, timing()).frame(0))[..., :3])
+    strip = render(history, tmp_path / "strip.png", timing(filmstrip=4), quiet=True)
+    with Image.open(strip) as im:
+        assert im.size == (2 * 160 + 8, 2 * 120 + 8)
+    with pytest.raises(TimingError, match="render.poster: snapshot 99 does not exist"):
+        render(history, tmp_path / "bad.png", timing(poster=99), quiet=True)
+    assert not (tmp_path / "bad.png").exists()
