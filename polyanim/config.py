@@ -69,7 +69,7 @@ def _size(v):
     return None if min(v) >= 16 and max(v) <= 7680 else "width and height must be between 16 and 7680 pixels"
 
 
-PANELS = ("fit", "loss")
+PANELS = ("fit", "loss", "params")
 MODEL_KINDS = ("polynomial", "legendre", "chebyshev", "mlp")
 ACTIVATIONS = ("tanh", "relu", "gelu", "sin")
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "lbfgs")
@@ -202,8 +202,11 @@ class Render:
                            doc=".png: 0 for one poster frame, or K for a grid of K frames spread over the run")
     title: str = _spec("", doc="figure title (empty: none)")
     panels: tuple[str, ...] = _spec(("fit", "loss"), check=_panels,
-                                    doc="panels: fit, loss; stacked, or side by side when width/height >= 1.6")
-    theme: str = _spec("light", choices=("light", "dark"), doc="light or dark colours")
+                                    doc="panels from fit, loss, params; the fit panel large, the others beside it")
+    theme: str = _spec("light", choices=("light", "dark", "transparent"),
+                       doc="light, dark, or transparent (no background; .png, .webm, .gif and .html)")
+    trail: int = _spec(0, check=lambda v: None if 0 <= v <= 20 else "must be between 0 and 20",
+                       doc="faded copies of the last K predictions behind the current one")
     quality: str = _spec("medium", choices=("high", "medium", "small"),
                          doc="GIF palette preset: high (64 colours), medium (32) or small (16)")
 

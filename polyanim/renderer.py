@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 from .scene import Scene
-from .writers import writer_for
+from .writers import UnsupportedFormat, writer_for
 
 
 MAX_MOTION_FPS = 50.0  # what `duration` may ask for before snapshots are dropped instead
@@ -82,6 +82,9 @@ def render(history, path, render, *, quiet: bool = False, err=None, writer=None)
         write_html(history, path, title=render.title, fps=render.fps, size=tuple(render.size),
                    theme=render.theme, loop=render.loop)
         return path
+    if render.theme == "transparent" and not cls.alpha:
+        raise UnsupportedFormat(f"{path}: render.theme transparent needs a format with transparency "
+                                f"(.png, .webm, .gif, .html); {path.suffix} has none")
     if cls.still:
         frames, rate = stills(len(history), render), render.fps
     else:

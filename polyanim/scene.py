@@ -18,7 +18,8 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .style import THEMES, y_limits
+from .style import PARAM_COLORS, THEMES, y_limits
+from .targets import taylor
 
 BASE_SIZE = (640, 480)  # the size at which render.dpi is taken literally
 # FreeType's auto-hinter (matplotlib's default) costs half the time of every
@@ -30,6 +31,42 @@ HINTING = "none"
 def loss_label(step: int, loss: float) -> str:
     """The original post's red label, ``t=100, Loss=1234.5678``."""
     return f"t={step}, Loss={loss:.4f}" if abs(loss) < 1e6 else f"t={step}, Loss={loss:.4g}"
+
+
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def equation(coefs) -> str:
+    """``y = 0.019 + 0.806x - 0.003x² - 0.086x³`` for monomial coefficients, constant term first."""
+    terms = [f"{coefs[0]:.3f}"]
+    for k, c in enumerate(coefs[1:], start=1):
+        power = "x" if k == 1 else "x" + str(k).translate(_SUPERSCRIPT)
+        terms.append(f"{'-' if c < 0 else '+'} {abs(c):.3f}{power}")
+    return "y = " + " ".join(terms)
+
+
+def _pretty_name(name: str) -> str:
+    """``c3`` → ``c₃`` for legends."""
+    return name[0] + name[1:].translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")) if name[1:].isdigit() else name
+
+
+def _layout(fig, panels: list[str], wide: bool) -> dict:
+    """Subplot specs: the fit panel large, the other panels sharing the remaining row (or column)."""
+    if "fit" not in panels or len(panels) == 1:
+        grid = fig.add_gridspec(1, len(panels)) if wide else fig.add_gridspec(len(panels), 1)
+        return {p: (grid[0, k] if wide else grid[k, 0]) for k, p in enumerate(panels)}
+    others = [p for p in panels if p != "fit"]
+    if wide:
+        grid = fig.add_gridspec(1, 2, width_ratios=[3, 2])
+        sub = grid[0, 1].subgridspec(len(others), 1)
+        specs = {p: sub[k, 0] for k, p in enumerate(others)}
+        specs["fit"] = grid[0, 0]
+    else:
+        grid = fig.add_gridspec(2, 1, height_ratios=[2 if len(others) == 1 else 1.6, 1])
+        sub = grid[1, 0].subgridspec(1, len(others))
+        specs = {p: sub[0, k] for k, p in enumerate(others)}
+        specs["fit"] = grid[0, 0]
+    return {p: specs[p] for p in panels}
 
 
 @contextmanager
@@ -60,23 +97,25 @@ class Scene:
         # Scale dpi with the output so a 320x240 and a 1920x1080 frame show the same layout.
         dpi = render.dpi * min(w / BASE_SIZE[0], h / BASE_SIZE[1])
         self.fig = Figure(figsize=(w / dpi, h / dpi), dpi=dpi, facecolor=theme["bg"], layout="constrained")
+        self.fig.get_layout_engine().set(w_pad=4 / 72, h_pad=4 / 72)
         self.canvas = FigureCanvasAgg(self.fig)
         self._animated = []
+        self.trail_step = 1.0 / (render.interpolate + 1) if render.interpolate else 1.0
         self._background = None
         self._last = None
-        panels = list(render.panels)
-        wide = w / h >= 1.6
-        ratios = [3 if p == "fit" else 2 for p in panels] if wide else [2 if p == "fit" else 1 for p in panels]
-        grid = self.fig.add_gridspec(1 if wide else len(panels), len(panels) if wide else 1,
-                                     **({"width_ratios": ratios} if wide else {"height_ratios": ratios}))
         self.axes = {}
-        for k, panel in enumerate(panels):
-            ax = self.fig.add_subplot(grid[0, k] if wide else grid[k, 0])
+        specs = _layout(self.fig, list(render.panels), wide=w / h >= 1.6)
+        for panel in sorted(specs, key=lambda p: p != "fit"):  # fit first: others may write into it
+            ax = self.fig.add_subplot(specs[panel])
             self._style(ax)
             self.axes[panel] = ax
             getattr(self, f"_init_{panel}")(ax)
         if render.title:
             self.fig.suptitle(render.title, color=theme["fg"])
+        for artist in self._animated:
+            # the layout is computed once, from the static parts: moving artists must not
+            # move the axes (a marker at the edge would otherwise shift a whole panel)
+            artist.set_in_layout(False)
 
     def _style(self, ax):
         t = self.theme
@@ -103,6 +142,9 @@ class Scene:
             ax.scatter(data_x, data_y, s=7, color=t["faint"], alpha=0.8, linewidths=0, zorder=1.5,
                        label="samples")
         ax.plot(h.x, h.y, color=t["target"], linewidth=2, label=f"target: {target}")
+        # the trail: the last few predictions, fading, under the current one
+        self.trail = [ax.plot(h.x, h.pred[0], color=t["pred"], linewidth=1.5, zorder=5,
+                              alpha=0.45 * (1 - k / (self.render.trail + 1)))[0] for k in range(self.render.trail)]
         (self.pred_line,) = ax.plot(h.x, h.pred[0], color=t["pred"], linewidth=2, label="prediction",
                                     zorder=6)
         self.label = ax.text(0.02, 0.97, "", transform=ax.transAxes, va="top", ha="left",
@@ -114,7 +156,7 @@ class Scene:
                            frameon=False, borderaxespad=0.2, handlelength=1.5)
         for text in legend.get_texts():
             text.set_color(t["fg"])
-        self._animated += [self.pred_line, self.label]
+        self._animated += [*self.trail, self.pred_line, self.label]
 
     def _init_loss(self, ax):
         h, t = self.history, self.theme
@@ -138,6 +180,58 @@ class Scene:
         ax.set_xlabel("step")
         ax.set_ylabel("loss")
         self._animated += [self.loss_line, self.loss_dot]
+
+    def _init_params(self, ax):
+        h, t = self.history, self.theme
+        self.param_lines, self.param_dots, self.equation = [], [], None
+        if h.params is None:
+            ax.text(0.5, 0.5, "no parameters to show\n(model too large)", transform=ax.transAxes,
+                    ha="center", va="center", color=t["faint"])
+            ax.set_xticks([])
+            ax.set_yticks([])
+            return
+        names = h.meta.get("param_names") or [f"c{k}" for k in range(h.params.shape[1])]
+        shown = min(h.params.shape[1], len(PARAM_COLORS))
+        finite = h.params[:, :shown][np.isfinite(h.params[:, :shown])]
+        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (-1.0, 1.0)
+        config = h.config
+        kind = config.get("model", {}).get("kind", "polynomial")
+        reference = None
+        domain = config.get("data", {}).get("domain", [float(h.x[0]), float(h.x[-1])])
+        if kind == "polynomial" and domain[0] <= 0 <= domain[1] and "target" in config.get("data", {}):
+            reference = taylor(config["data"]["target"], shown - 1)
+        for k in range(shown):
+            color = PARAM_COLORS[k]
+            ax.plot(h.steps, h.params[:, k], color=color, linewidth=1, alpha=0.25)
+            if reference is not None:
+                ax.axhline(reference[k], color=color, linewidth=1, linestyle=(0, (3, 3)), alpha=0.8)
+            (line,) = ax.plot(h.steps[:1], h.params[:1, k], color=color, linewidth=2, zorder=6,
+                              label=_pretty_name(names[k]))
+            (dot,) = ax.plot(h.steps[:1], h.params[:1, k], "o", color=color, markersize=4, zorder=7, clip_on=False)
+            self.param_lines.append(line)
+            self.param_dots.append(dot)
+        if reference is not None:
+            lo, hi = min(lo, min(reference[:shown])), max(hi, max(reference[:shown]))
+        pad = max(0.08 * (hi - lo), 1e-3)
+        ax.set_ylim(lo - pad, hi + pad)
+        ax.set_xlim(0, max(int(h.steps[-1]), 1))
+        ax.set_xlabel("step")
+        ax.set_ylabel("coefficient")
+        handles = list(self.param_lines)
+        if reference is not None:
+            handles += ax.plot([], [], color=t["faint"], linewidth=1, linestyle=(0, (3, 3)), label="Taylor")
+        legend = ax.legend(handles=handles, loc="upper right", ncols=len(handles) if len(handles) <= 5 else 3,
+                           fontsize="x-small", handlelength=1.0, columnspacing=0.8, borderpad=0.3,
+                           facecolor=t["bg"], edgecolor=t["grid"], framealpha=0.8)
+        for text in legend.get_texts():
+            text.set_color(t["fg"])
+        self._animated += self.param_lines + self.param_dots
+        if kind == "polynomial" and h.params.shape[1] <= 6:
+            # the live equation sits under the fit's label: it is about the curve being drawn
+            host = self.axes.get("fit", ax)
+            self.equation = host.text(0.02, 0.97 - (0.08 if host is not ax else 0), "", transform=host.transAxes,
+                                      va="top", ha="left", color=t["fg"], fontsize="small", zorder=7)
+            self._animated.append(self.equation)
 
     def init(self) -> list:
         """FuncAnimation's ``init_func``: show snapshot 0."""
@@ -173,11 +267,30 @@ class Scene:
                 text += f"\nstopped at step {stopped['step']}: {stopped['reason']}"
             self.label.set_text(text)
             changed += [self.pred_line, self.label]
+            for k, line in enumerate(self.trail, start=1):
+                line.set_ydata(self.state(max(position - k * self.trail_step, 0.0))[0])
+            changed = self.trail + changed
         if "loss" in self.axes:
             self.loss_line.set_data(np.append(h.steps[: i + 1], step), np.append(h.loss[: i + 1], loss))
             self.loss_dot.set_data([step], [loss])
             changed += [self.loss_line, self.loss_dot]
+        if "params" in self.axes and self.param_lines:
+            coefs = self.params_at(position)
+            for k, (line, dot) in enumerate(zip(self.param_lines, self.param_dots)):
+                line.set_data(np.append(h.steps[: i + 1], step), np.append(h.params[: i + 1, k], coefs[k]))
+                dot.set_data([step], [coefs[k]])
+            changed += self.param_lines + self.param_dots
+            if self.equation is not None:
+                self.equation.set_text(equation(coefs))
+                changed.append(self.equation)
         return changed
+
+    def params_at(self, position: float) -> np.ndarray:
+        """Parameters at a snapshot position, linearly interpolated between snapshots."""
+        p = self.history.params
+        i = min(int(np.floor(position)), len(p) - 1)
+        f = position - i
+        return p[i] if f <= 0 or i >= len(p) - 1 else (1 - f) * p[i] + f * p[i + 1]
 
     def frame(self, i: float) -> memoryview:
         """Snapshot position ``i`` as an RGBA buffer of shape (height, width, 4), by blitting.

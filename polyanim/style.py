@@ -13,7 +13,12 @@ THEMES = {
               "target": "#1f77b4", "pred": "#ff7f0e", "label": "#e0201b"},
     "dark": {"bg": "#16181d", "fg": "#e8e8e8", "grid": "#30343c", "frame": "#555a66", "faint": "#6b7180",
              "target": "#5aa9ff", "pred": "#ffa94d", "label": "#ff6b6b"},
+    # no background, mid-luminance ink: legible on a white page and on a dark one
+    "transparent": {"bg": "#ffffff00", "fg": "#7f7f7f", "grid": "#7f7f7f40", "frame": "#7f7f7f", "faint": "#9a9a9a",
+                    "target": "#3b82f6", "pred": "#f97316", "label": "#ef4444"},
 }
+# coefficient colours in the params panel (matplotlib's tab10 without the fit's blue and orange)
+PARAM_COLORS = ("#2ca02c", "#9467bd", "#d62728", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f")
 
 
 def y_limits(y: np.ndarray, pred: np.ndarray) -> tuple[float, float]:

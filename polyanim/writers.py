@@ -57,6 +57,7 @@ class Writer:
     suffix = ""
     even_size = False  # H.264/VP9 in yuv420p need even width and height
     still = False  # a picture, not a video: the renderer draws only the poster or filmstrip frames
+    alpha = True  # can show a transparent background (render.theme: transparent)
     palette_samples = 0  # frames wanted in ``prepare`` before streaming starts
 
     def __init__(self, path: str | os.PathLike, size: tuple[int, int], fps: float, render=None):
@@ -220,6 +221,7 @@ class Mp4Writer(FFmpegWriter):
 
     suffix = ".mp4"
     even_size = True
+    alpha = False
 
     def output_args(self) -> list[str]:
         return ["-c:v", "libx264", "-preset", "medium", "-crf", "20", "-tune", "animation",
@@ -233,8 +235,9 @@ class WebmWriter(FFmpegWriter):
     even_size = True
 
     def output_args(self) -> list[str]:
+        pix_fmt = "yuva420p" if getattr(self.render, "theme", "") == "transparent" else "yuv420p"
         return ["-c:v", "libvpx-vp9", "-crf", "32", "-b:v", "0", "-deadline", "realtime",
-                "-cpu-used", "8", "-row-mt", "1", "-pix_fmt", "yuv420p", "-f", "webm"]
+                "-cpu-used", "8", "-row-mt", "1", "-pix_fmt", pix_fmt, "-f", "webm"]
 
 
 class PngWriter(Writer):

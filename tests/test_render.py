@@ -255,3 +255,67 @@ def test_poster_and_filmstrip(tmp_path, history):
     with pytest.raises(TimingError, match="render.poster: snapshot 99 does not exist"):
         render(history, tmp_path / "bad.png", timing(poster=99), quiet=True)
     assert not (tmp_path / "bad.png").exists()
+
+
+@pytest.mark.parametrize("size", [(320, 240), (640, 480), (1920, 1080)])
+def test_every_panel_present_and_nothing_clipped(size):
+    h = make_history(frames=8)
+    h.meta["param_names"] = ["c0", "c1", "c2", "c3"]
+    r = config.from_dict({"render": {"size": list(size), "panels": ["fit", "loss", "params"], "trail": 3,
+                                     "title": "A long title for a polynomial fit, step by step"}}).render
+    scene = Scene(h, r)
+    image = scene.full_frame(len(h) - 1)
+    assert image.shape == (size[1], size[0], 4)
+    assert set(scene.axes) == {"fit", "loss", "params"} and len(scene.fig.axes) == 3
+    renderer = scene.canvas.get_renderer()
+    figure = scene.fig.bbox
+    # what is drawn: each axes with its ticks, labels and legend, the title, and the moving texts
+    parts = {f"{name} panel": ax.get_tightbbox(renderer) for name, ax in scene.axes.items()}
+    parts["title"] = scene.fig._suptitle.get_window_extent(renderer)
+    parts["label"] = scene.label.get_window_extent(renderer)
+    parts["equation"] = scene.equation.get_window_extent(renderer)
+    assert scene.label.get_text() and scene.equation.get_text().startswith("y = ")
+    for name, box in parts.items():
+        assert (box.x0 >= -1 and box.y0 >= -1 and box.x1 <= figure.x1 + 1 and box.y1 <= figure.y1 + 1), \
+            f"{name} is clipped at {size}: {box}"
+    boxes = [ax.get_window_extent(renderer) for ax in scene.fig.axes]
+    for a in range(3):
+        for b in range(a + 1, 3):
+            assert not boxes[a].overlaps(boxes[b])
+
+
+def test_params_panel_shows_coefficients_equation_and_taylor(history, small_render):
+    h = make_history()
+    h.meta["param_names"] = ["c0", "c1", "c2", "c3"]
+    r = config.from_dict({"render": {"size": [320, 240], "panels": ["fit", "params"]}}).render
+    scene = Scene(h, r)
+    scene.update(2)
+    assert len(scene.param_lines) == 4
+    np.testing.assert_array_equal(scene.param_lines[1].get_ydata(), [*h.params[:3, 1], h.params[2, 1]])
+    assert scene.equation.get_text() == "y = {:.3f} {} {:.3f}x {} {:.3f}x² {} {:.3f}x³".format(
+        h.params[2, 0], *[v for c in h.params[2, 1:] for v in ("-" if c < 0 else "+", abs(c))])
+    dashed = [l for l in scene.axes["params"].lines if l.get_linestyle() not in ("-", "None")]
+    levels = sorted(round(float(l.get_ydata()[0]), 4) for l in dashed if len(l.get_ydata()))
+    assert levels == [-0.1667, 0.0, 0.0, 1.0]  # sin's Taylor coefficients
+
+
+def test_trail_draws_fading_earlier_predictions(history):
+    r = config.from_dict({"render": {"size": [160, 120], "trail": 2}}).render
+    scene = Scene(history, r)
+    scene.update(4)
+    np.testing.assert_array_equal(scene.trail[0].get_ydata(), history.pred[3])
+    np.testing.assert_array_equal(scene.trail[1].get_ydata(), history.pred[2])
+    assert scene.trail[0].get_alpha() > scene.trail[1].get_alpha()
+
+
+def test_transparent_theme(tmp_path, history):
+    r = config.from_dict({"render": {"size": [160, 120], "theme": "transparent", "hold": 0}}).render
+    with Image.open(render(history, tmp_path / "t.png", r, quiet=True)) as im:
+        rgba = np.asarray(im)
+    assert rgba.shape[2] == 4 and rgba[0, 0, 3] == 0 and (rgba[..., 3] == 255).any()
+    webm = render(history, tmp_path / "t.webm", r, quiet=True)
+    probe = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(webm)],
+                           capture_output=True, text=True).stderr
+    assert re.search(r"alpha_mode\s*:\s*1", probe)  # VP9 keeps alpha in a side stream the tag announces
+    with pytest.raises(UnsupportedFormat, match="transparent"):
+        render(history, tmp_path / "t.mp4", r, quiet=True)
