@@ -32,7 +32,8 @@ sys.path.insert(0, str(ROOT))
 
 from polyanim import config, history as history_mod  # noqa: E402
 from polyanim.scene import Scene  # noqa: E402
-from polyanim.writers import GIF_QUALITY, PALETTE_SAMPLES, ffmpeg_exe  # noqa: E402
+from polyanim.style import THEMES  # noqa: E402
+from polyanim.writers import GIF_QUALITY, PALETTE_SAMPLES, PINNED, _pin_colors, ffmpeg_exe  # noqa: E402
 
 PY = sys.executable
 
@@ -103,16 +104,30 @@ def run(cmd: list[str], sample: bool = False) -> tuple[float, int]:
     return wall, peak
 
 
-def ffmpeg_floor(raw: Path, samples: Path, size, fps: float, out: Path, kind: str) -> list[list[str]]:
-    """The encoder alone on already-rendered RGBA frames, with polyanim's exact settings."""
+def run_step(step, sample: bool = False) -> tuple[float, int]:
+    """A command (timed, as :func:`run`) or an untimed Python callable."""
+    if callable(step):
+        step()
+        return 0.0, 0
+    return run(step, sample=sample)
+
+
+def ffmpeg_floor(raw: Path, samples: Path, size, fps: float, out: Path, kind: str) -> list:
+    """The encoder alone on already-rendered RGBA frames, with polyanim's exact settings.
+
+    A list of commands to time, and untimed Python steps between them.
+    """
     w, h = size
     src = ["-f", "rawvideo", "-pix_fmt", "rgba", "-s", f"{w}x{h}"]
     base = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
     if kind == "gif":
         q = GIF_QUALITY["medium"]
         palette = out.with_suffix(".palette.png")
-        return [[*base, *src, "-i", str(samples), "-vf", f"palettegen=max_colors={q['colors']}:stats_mode=full",
+        theme = THEMES["light"]
+        return [[*base, *src, "-i", str(samples), "-vf",
+                 f"palettegen=max_colors={q['colors'] - len(PINNED)}:stats_mode=full",
                  "-frames:v", "1", "-update", "1", str(palette)],
+                lambda: _pin_colors(str(palette), [theme[k] for k in PINNED]),  # in polyanim too: not timed
                 [*base, *src, "-framerate", f"{fps:g}", "-i", str(raw), "-i", str(palette), "-lavfi",
                  f"[0:v][1:v]paletteuse=dither={q['dither']}:diff_mode=rectangle", "-loop", "0", "-f", "gif", str(out)]]
     from polyanim.writers import Mp4Writer
@@ -190,11 +205,11 @@ def speed(folder: Path, rounds: int) -> None:
         for name, cmd in cmds.items():
             times[name].append(run(cmd)[0])
         for name, steps in floors.items():
-            times[name].append(sum(run(c)[0] for c in steps))
+            times[name].append(sum(run_step(c)[0] for c in steps))
     for name, cmd in cmds.items():
         peaks[name].append(run(cmd, sample=True)[1])
     for name, steps in floors.items():
-        peaks[name].append(max(run(c, sample=True)[1] for c in steps))
+        peaks[name].append(max(run_step(c, sample=True)[1] for c in steps))
     pillow_gif(frames, folder / "pillow_ours.gif", fps)
     size_of = {"polyanim gif": folder / "ours.gif", "polyanim mp4": folder / "ours.mp4",
                "baseline FuncAnimation+PillowWriter": folder / "baseline.gif",
@@ -215,6 +230,13 @@ def speed(folder: Path, rounds: int) -> None:
     print(f"3. GIF bytes: ours / PillowWriter baseline run = {ours / base:.3f}, "
           f"ours / Pillow on the same frames = {ours / pill:.3f}  (target <= 0.25); "
           f"mean |decoded - RGB| = {gif_quality(folder / 'ours.gif', frames):.3f} of 255 (target <= 2)")
+    print("\n| render.quality | colours | bytes | / baseline | mean abs error (0-255) |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for quality, q in GIF_QUALITY.items():
+        out = folder / f"q_{quality}.gif"
+        run([PY, str(ROOT / "render.py"), str(hist), "--out", str(out), "-q", "--set", f"render.quality={quality}"])
+        print(f"| {quality} | {q['colors']} | {out.stat().st_size:,} | {out.stat().st_size / base:.3f} | "
+              f"{gif_quality(out, frames):.2f} |")
 
 
 def memory(folder: Path, rounds: int) -> None:

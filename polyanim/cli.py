@@ -1,4 +1,4 @@
-"""Command line: ``polyanim CONFIG_OR_HISTORY [--out PATH] [--set KEY=VALUE ...] [--quiet]``.
+"""Command line: ``polyanim CONFIG_OR_HISTORY [--out PATH] [--set KEY=VALUE ...] [--quiet] [--live]``.
 
 Exit codes: 0 success; 2 bad usage, config or history file (one line on
 stderr naming the file, the key and what is allowed); 1 anything else.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from pathlib import Path
 
 from . import __version__, config, history as history_mod, targets, writers
@@ -35,6 +36,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="override a config value by its dotted key, e.g. --set train.lr=1e-5 (repeatable); "
                         "when replaying a history only render.* keys apply")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bars, no training log")
+    p.add_argument("--live", action="store_true",
+                   help="also show a window that redraws while training runs (a history: replays it at "
+                        "render.fps); the output files are written as without it. Without a display: "
+                        "one line on stderr, and the files only")
     p.add_argument("--version", action="version", version=f"polyanim {__version__}")
     return p
 
@@ -74,19 +79,63 @@ def _run(args) -> int:
     writers.writer_for(out)  # unsupported suffix: fail before any training
     _check_folder(out.parent)
 
-    if not replay:
-        from .train import train  # torch is imported here and only here
+    window = _open_window(cfg, out) if args.live else None
+    try:
+        if not replay and cfg.multi:
+            from .multirun import train_runs  # torch: imported there, or only in its worker processes
 
-        hist = train(cfg, quiet=args.quiet)
-        saved = hist.save(out.with_name(f"{_stem(out)}.history.npz"))
-        print(saved)
-    else:
-        hist.meta["config"] = cfg.to_dict()
-    from .renderer import render
+            hist = train_runs(cfg, quiet=args.quiet)
+            if window is not None:  # runs train back to back or in other processes: shown once trained
+                from .live import replay as replay_live
 
-    render(hist, out, cfg.render, quiet=args.quiet)
-    print(out)
+                replay_live(window, hist, cfg.render)
+            shown = time.monotonic()
+            print(hist.save(out.with_name(f"{_stem(out)}.history.npz")))
+        elif not replay:
+            from .train import train  # torch is imported here and only here
+
+            view = None
+            if window is not None:
+                from .live import TrainingView
+
+                view = TrainingView.for_config(window, cfg)
+            hist = train(cfg, quiet=args.quiet, on_snapshot=view)
+            if view is not None:
+                view.finish(hist)
+            shown = time.monotonic()
+            saved = hist.save(out.with_name(f"{_stem(out)}.history.npz"))
+            print(saved)
+        else:
+            hist.meta["config"] = cfg.to_dict()
+            if window is not None:
+                from .live import replay as replay_live
+
+                replay_live(window, hist, cfg.render)
+            shown = time.monotonic()
+        from .renderer import render
+
+        render(hist, out, cfg.render, quiet=args.quiet)
+        print(out, flush=True)
+        if window is not None:  # the final frame stays up render.hold seconds after it was shown
+            try:
+                window.wait(cfg.render.hold - (time.monotonic() - shown))
+            except KeyboardInterrupt:  # the files are written: nothing to undo
+                pass
+    finally:
+        if window is not None:
+            window.close()
     return 0
+
+
+def _open_window(cfg, out: Path):
+    """The ``--live`` window, or None with one line on stderr when none can open here."""
+    from . import live  # tkinter and matplotlib: only with --live
+
+    try:
+        return live.Window(title=f"polyanim: {cfg.name}")
+    except live.NoDisplay as exc:
+        print(f"polyanim: --live {exc}; rendering {out} instead", file=sys.stderr)
+        return None
 
 
 def _stem(path: Path) -> str:

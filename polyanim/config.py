@@ -3,6 +3,13 @@
 Precedence is defaults < file < command line. Every problem is reported as a
 :class:`ConfigError` whose message is one line: where the value came from (a
 file or ``--set``), the dotted key, and what is allowed.
+
+A config may describe several runs drawn side by side (``runs`` or the
+``sweep`` shorthand): each :class:`Run` holds its label and a whole
+single-run :class:`Config`, the top level merged with the run's ``model`` and
+``train`` keys and validated like any config (errors name the run:
+``runs[1].train.lr: must be > 0``). ``data``, ``render`` and ``seed`` are
+shared by all runs.
 """
 
 from __future__ import annotations
@@ -23,9 +30,13 @@ class ConfigError(ValueError):
     """Bad config input; ``str(err)`` is the one line to show the user."""
 
 
-def _spec(default, *, check=None, choices=None, doc="", unit=None):
-    """A dataclass field carrying its validation rule, its unit suffix and its README description."""
-    meta = {"check": check, "choices": choices, "doc": doc, "unit": unit}
+def _spec(default, *, check=None, choices=None, doc="", unit=None, expect=None):
+    """A dataclass field carrying its validation rule, its unit suffix and its README description.
+
+    ``expect`` says what is allowed when a value has the wrong type altogether (e.g. ``auto or a whole
+    number >= 1``); without it the type's own message is used.
+    """
+    meta = {"check": check, "choices": choices, "doc": doc, "unit": unit, "expect": expect}
     if isinstance(default, (list, tuple)):
         return field(default_factory=lambda: tuple(default), metadata=meta)
     return field(default=default, metadata=meta)
@@ -76,6 +87,15 @@ OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "lbfgs")
 SCHEDULES = ("none", "step", "cosine", "exponential")
 RECORDINGS = ("every", "log", "adaptive")
 SAMPLINGS = ("grid", "uniform")
+LAYOUTS = ("overlay", "grid")
+MAX_RUNS = 8  # distinct run colours (polyanim.style.RUN_COLORS) and a readable grid of small multiples
+RUN_SECTIONS = ("model", "train")  # what may differ between runs; data and render are shared
+
+
+def _workers(v):
+    if v == "auto" or (isinstance(v, int) and v >= 1):
+        return None
+    return f"must be auto or a whole number >= 1, got {v!r}"
 
 
 def _panels(v):
@@ -171,6 +191,9 @@ class Train:
                                         "snapshot exceeds this fraction of the target's std")
     max_frames: int = _spec(200, check=_at_least(2), doc="adaptive: at most this many snapshots")
     log_every: int = _spec(100, check=_at_least(0), doc="print `step loss` every N steps (0: never)")
+    workers: int | str = _spec("auto", check=_workers, expect="auto or a whole number >= 1",
+                               doc="runs/sweep: worker processes that train runs side by side: auto (one per "
+                                   "idle core when that is faster) or N (1: one after another)")
 
     def __post_init__(self):
         if self.optimizer == "sgd" and self.nesterov and self.momentum <= 0:
@@ -209,6 +232,17 @@ class Render:
                        doc="faded copies of the last K predictions behind the current one")
     quality: str = _spec("medium", choices=("high", "medium", "small"),
                          doc="GIF palette preset: high (64 colours), medium (32) or small (16)")
+    layout: str = _spec("overlay", choices=LAYOUTS,
+                        doc="runs/sweep: overlay (one fit panel, a prediction per run) or grid (a fit panel "
+                            "per run, shared limits)")
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run of a multi-run config: its legend label and its fully resolved single-run :class:`Config`."""
+
+    label: str
+    config: "Config"
 
 
 @dataclass(frozen=True)
@@ -219,6 +253,8 @@ class Config:
     model: Model = field(default_factory=Model)
     train: Train = field(default_factory=Train)
     render: Render = field(default_factory=Render)
+    runs: tuple[Run, ...] = _spec((), doc="several runs drawn side by side: a list of {label, model: {…}, "
+                                          "train: {…}}, each overriding the top-level model and train keys")
 
     def __post_init__(self):
         if self.train.record == "every" and self.train.frames is None and self.train.record_every > self.train.steps:
@@ -236,11 +272,37 @@ class Config:
             raise ConfigError(f"name: must be a plain file name (no slashes), got {self.name!r}")
 
     def to_dict(self) -> dict:
-        """The fully resolved config as plain YAML/JSON-friendly values."""
-        return _plain(dataclasses.asdict(self))
+        """The fully resolved config as plain YAML/JSON-friendly values.
+
+        A multi-run config has a ``runs`` list: each run's label and the
+        ``model``/``train`` keys where it differs from the top level (nothing
+        for a single-run config, whose dict has no ``runs`` key).
+        """
+        out = {f.name: _plain(dataclasses.asdict(getattr(self, f.name)))
+               if dataclasses.is_dataclass(getattr(self, f.name)) else _plain(getattr(self, f.name))
+               for f in dataclasses.fields(self) if f.name != "runs"}
+        if self.runs:
+            out["runs"] = [_run_dict(run, out) for run in self.runs]
+        return out
+
+    @property
+    def multi(self) -> bool:
+        """Whether this config describes several runs (``runs`` or ``sweep``)."""
+        return bool(self.runs)
 
 
-SECTIONS = {f.name: f.type for f in dataclasses.fields(Config)}
+def _run_dict(run: Run, base: dict) -> dict:
+    """``{"label": …, "model": {…}, "train": {…}}`` with only the keys where ``run`` differs from ``base``."""
+    out = {"label": run.label}
+    mine = run.config.to_dict()
+    for section in RUN_SECTIONS:
+        diff = {k: v for k, v in mine[section].items() if base[section].get(k) != v}
+        if diff:
+            out[section] = diff
+    return out
+
+
+SECTIONS = {f.name: f.type for f in dataclasses.fields(Config) if f.name != "runs"}
 
 
 def load(path: str | Path, overrides: typing.Sequence[str] = ()) -> Config:
@@ -297,6 +359,11 @@ def parse_override(item: str) -> tuple[str, object]:
 
 
 def _set_dotted(tree: dict, key: str, value, source: str) -> None:
+    if key in ("runs", "sweep"):  # replaces the whole list of runs (--set 'sweep={key: train.lr, values: [..]}')
+        tree.pop("runs", None)
+        tree.pop("sweep", None)
+        tree[key] = value
+        return
     parts = key.split(".")
     node = tree
     for depth, part in enumerate(parts[:-1]):
@@ -314,7 +381,7 @@ def _known_keys(prefix: list[str]) -> list[str]:
     cls = Config
     for part in prefix:
         cls = typing.get_type_hints(cls)[part]
-    return [f.name for f in dataclasses.fields(cls)]
+    return [f.name for f in dataclasses.fields(cls)] + (["sweep"] if cls is Config else [])
 
 
 def _unknown(source: str, key: str, allowed: list[str]) -> str:
@@ -325,6 +392,13 @@ def _unknown(source: str, key: str, allowed: list[str]) -> str:
 
 
 def _build(data: dict, source: str, cls=Config, prefix: str = ""):
+    if cls is Config and ("runs" in data or "sweep" in data):
+        data = dict(data)
+        runs_raw, sweep_raw = data.pop("runs", None), data.pop("sweep", None)
+        base = _build(data, source, cls, prefix)
+        if runs_raw is None and sweep_raw is None:
+            return base
+        return _with_runs(base, runs_raw, sweep_raw, source)
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     values = {}
@@ -347,6 +421,8 @@ def _build(data: dict, source: str, cls=Config, prefix: str = ""):
         try:
             value = _coerce(raw, kind)
         except (TypeError, ValueError, targets.ExpressionError) as exc:
+            if meta.get("expect"):
+                raise ConfigError(f"{source}: {dotted}: must be {meta['expect']}, got {raw!r}") from None
             raise ConfigError(f"{source}: {dotted}: {exc}") from None
         problem = None
         if meta.get("choices") and value not in meta["choices"]:
@@ -362,13 +438,149 @@ def _build(data: dict, source: str, cls=Config, prefix: str = ""):
         raise ConfigError(f"{source}: {prefix}{exc}") from None
 
 
+def _with_runs(base: Config, runs_raw, sweep_raw, source: str) -> Config:
+    """``base`` with the runs that ``runs`` or ``sweep`` describe, each validated as a whole config."""
+    if runs_raw is not None and sweep_raw is not None:
+        raise ConfigError(f"{source}: runs, sweep: give one or the other, not both")
+    specs = _sweep_specs(sweep_raw, source) if sweep_raw is not None else _run_specs(runs_raw, source)
+    if not 1 <= len(specs) <= MAX_RUNS:
+        what = "sweep.values" if sweep_raw is not None else "runs"
+        raise ConfigError(f"{source}: {what}: needs 1 to {MAX_RUNS} runs, got {len(specs)}")
+    if "params" in base.render.panels:
+        raise ConfigError(f"{source}: render.panels: the params panel shows one run's coefficients and is not "
+                          f"available with runs or sweep; use fit and loss")
+    base_dict = base.to_dict()
+    runs, seen = [], {}
+    for where, label, overrides, run_source, prefix in specs:
+        merged = {k: (dict(v) if isinstance(v, dict) else v) for k, v in base_dict.items()}
+        for section, values in overrides.items():
+            merged[section].update(values)
+        run_config = _build(merged, run_source, Config, prefix)
+        if label is None:
+            label = _auto_label(overrides) or f"run {len(runs) + 1}"
+        if label in seen:
+            raise ConfigError(f"{source}: {where}: label {label!r} is also the label of {seen[label]}; "
+                              "labels must differ")
+        seen[label] = where
+        runs.append(Run(label=label, config=run_config))
+    return dataclasses.replace(base, runs=tuple(runs))
+
+
+def _run_specs(raw, source: str) -> list:
+    """``runs: [{label, model: {…}, train: {…}}, …]`` → (where, label, overrides, source, prefix) per run."""
+    if not isinstance(raw, (list, tuple)):
+        raise ConfigError(f"{source}: runs: expected a list of runs, each {{label: …, model: {{…}}, "
+                          f"train: {{…}}}}, got {raw!r}")
+    specs = []
+    for k, item in enumerate(raw):
+        where = f"runs[{k}]"
+        if item is None:
+            item = {}
+        if not isinstance(item, dict):
+            raise ConfigError(f"{source}: {where}: expected a mapping of label, model and train, got {item!r}")
+        overrides = {}
+        for key, value in item.items():
+            if key == "label":
+                continue
+            if key in ("data", "render", "name", "seed"):
+                raise ConfigError(f"{source}: {where}.{key}: cannot differ between runs (they share the "
+                                  f"data, the seed and one figure); set it at the top level. A run may set "
+                                  f"label, {', '.join(RUN_SECTIONS)}")
+            if key not in RUN_SECTIONS:
+                raise ConfigError(_unknown(source, f"{where}.{key}", ["label", *RUN_SECTIONS]))
+            if value is None:
+                value = {}
+            if not isinstance(value, dict):
+                raise ConfigError(f"{source}: {where}.{key}: expected a section of keys "
+                                  f"({', '.join(_known_keys([key]))}), got {value!r}")
+            if key == "train" and "workers" in value:
+                raise ConfigError(f"{source}: {where}.train.workers: applies to all the runs; set it at the "
+                                  "top level (train.workers)")
+            unknown = [name for name in value if name not in _known_keys([key])]
+            if unknown:
+                raise ConfigError(_unknown(source, f"{where}.{key}.{unknown[0]}", _known_keys([key])))
+            overrides[key] = dict(value)
+        specs.append((where, _label(item.get("label"), source, where), overrides, source, f"{where}."))
+    return specs
+
+
+def _sweep_specs(raw, source: str) -> list:
+    """``sweep: {key: train.lr, values: [...], labels: [...]}`` → one spec per value, like ``runs``."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: sweep: expected {{key: train.lr, values: [...]}}, got {raw!r}")
+    for name in raw:
+        if name not in ("key", "values", "labels"):
+            raise ConfigError(_unknown(source, f"sweep.{name}", ["key", "values", "labels"]))
+    key = raw.get("key")
+    if not isinstance(key, str) or key.count(".") != 1 or key.split(".")[0] not in RUN_SECTIONS:
+        raise ConfigError(f"{source}: sweep.key: expected a model.* or train.* key such as train.lr "
+                          f"(data.* and render.* are shared by all runs), got {key!r}")
+    section, leaf = key.split(".")
+    if leaf not in _known_keys([section]):
+        close = difflib.get_close_matches(leaf, _known_keys([section]), n=1)
+        hint = f"did you mean '{section}.{close[0]}'? " if close else ""
+        raise ConfigError(f"{source}: sweep.key: {key}: unknown key; {hint}"
+                          f"(allowed: {', '.join(_known_keys([section]))})")
+    if key == "train.workers":
+        raise ConfigError(f"{source}: sweep.key: train.workers applies to all the runs; sweep another key")
+    values = raw.get("values")
+    if not isinstance(values, (list, tuple)) or not values:
+        raise ConfigError(f"{source}: sweep.values: expected a non-empty list of values for {key}, got {values!r}")
+    labels = raw.get("labels")
+    if labels is not None and (not isinstance(labels, (list, tuple)) or len(labels) != len(values)):
+        raise ConfigError(f"{source}: sweep.labels: expected one label per value ({len(values)}), got {labels!r}")
+    specs = []
+    for k, value in enumerate(values):
+        where = f"sweep.values[{k}]"
+        label = _label(labels[k], source, f"sweep.labels[{k}]") if labels is not None else None
+        overrides = {section: {leaf: value}}
+        specs.append((where, label, overrides, f"{source}: {where}", ""))
+    return specs
+
+
+def _label(raw, source: str, where: str) -> str | None:
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, (str, int, float)) or not str(raw).strip():
+        raise ConfigError(f"{source}: {where}{'.label' if where.startswith('runs') else ''}: "
+                          f"expected a non-empty text label, got {raw!r}")
+    return str(raw).strip()
+
+
+def _auto_label(overrides: dict) -> str:
+    """``lr=0.01, optimizer=adam`` from a run's overrides (the sweep's labels, too)."""
+    return ", ".join(f"{leaf}={_short_value(v)}" for section in RUN_SECTIONS
+                     for leaf, v in overrides.get(section, {}).items())
+
+
+def _short_value(v) -> str:
+    if isinstance(v, float):
+        return f"{v:g}"
+    if isinstance(v, str):
+        try:  # PyYAML reads 1e-6 as text
+            return f"{float(v):g}"
+        except ValueError:
+            return v
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_short_value(x) for x in v) + "]"
+    return str(v)
+
+
 def _coerce(raw, kind):
     """Convert a YAML value to the annotated type, or raise with what was expected."""
     origin, args = typing.get_origin(kind), typing.get_args(kind)
     if origin is typing.Union or str(origin) == "<class 'types.UnionType'>":
         if raw is None and type(None) in args:
             return None
-        return _coerce(raw, next(a for a in args if a is not type(None)))
+        kinds = [a for a in args if a is not type(None)]
+        if len(kinds) == 1:
+            return _coerce(raw, kinds[0])
+        for k in kinds:  # e.g. train.workers: int | str, a number or "auto"
+            try:
+                return _coerce(raw, k)
+            except (TypeError, ValueError):
+                continue
+        raise TypeError(f"expected {' or '.join(_KIND_NAMES.get(k, str(k)) for k in kinds)}, got {raw!r}")
     if origin is tuple:
         if not isinstance(raw, (list, tuple)):
             raise TypeError(f"expected a list, got {raw!r}")
@@ -402,6 +614,9 @@ def _coerce(raw, kind):
     raise TypeError(f"unsupported type {kind}")  # pragma: no cover - a bug in a field declaration
 
 
+_KIND_NAMES = {int: "a whole number", float: "a number", str: "text", bool: "true or false"}
+
+
 def _plain(value):
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
@@ -424,4 +639,6 @@ def reference() -> list[tuple[str, object, str]]:
                 rows.append((prefix + f.name, _plain(default), f.metadata.get("doc", "")))
 
     walk(Config, "")
+    rows.append(("sweep", None, "shorthand for runs that differ in one model or train key: {key: train.lr, "
+                                "values: [...], labels: [...] (optional; default: lr=VALUE)}"))
     return rows

@@ -6,6 +6,14 @@ objects): arrays ``steps``, ``loss``, ``x``, ``y``, ``pred``, optionally
 ``params``, ``lr``, ``data_x`` and ``data_y``, and ``meta``, a JSON string
 with the format name and version, the fully resolved config, the seed and
 library versions.
+
+Several runs drawn side by side (a config's ``runs`` or ``sweep``) are a
+:class:`RunSet`: one History per run, sharing the grid, the target and the
+training samples. Its file (format version 2) is the first run's file, so a
+reader of single-run files still finds the first run where it always was,
+plus ``run1_steps``, ``run1_loss``, ``run1_pred``, … for the others and
+``meta["runs"]``, one entry per run (label, config, notes). Version-1 files
+(single runs, before version 2) load unchanged.
 """
 
 from __future__ import annotations
@@ -21,9 +29,12 @@ import numpy as np
 from .fileio import atomic_path
 
 FORMAT_NAME = "polyanim.history"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READS = (1, 2)  # 1: single runs only; 2: adds multi-run files (meta["runs"]); single-run layout unchanged
 REQUIRED = ("steps", "loss", "x", "y", "pred", "meta")
 OPTIONAL = ("params", "lr", "data_x", "data_y")
+PER_RUN = ("steps", "loss", "pred", "params", "lr")  # what each run of a RunSet has of its own
+RUN_META = ("label", "config", "seed", "stopped", "warnings", "param_names", "train_seconds")
 
 
 class HistoryError(ValueError):
@@ -82,38 +93,126 @@ class History:
     def save(self, path: str | os.PathLike) -> Path:
         """Write the History to ``path`` atomically (temporary file, then rename)."""
         meta = dict(self.meta, format=FORMAT_NAME, version=FORMAT_VERSION)
-        arrays = dict(steps=self.steps, loss=self.loss, x=self.x, y=self.y, pred=self.pred,
-                      meta=np.array(json.dumps(meta)))
-        for key in OPTIONAL:
-            if getattr(self, key) is not None:
-                arrays[key] = getattr(self, key)
-        path = Path(path)
-        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-            np.savez(fh, **arrays)
-        return path
+        arrays = _arrays(self)
+        arrays["meta"] = np.array(json.dumps(meta))
+        return _write(path, arrays)
 
 
-def load(path: str | os.PathLike) -> History:
-    """Read a History file written by :meth:`History.save`.
+class RunSet:
+    """Several runs on the same data, drawn side by side: ``(label, History)`` pairs.
 
-    Raises :class:`HistoryError` with one line naming the file and what is
-    wrong for a missing, truncated or foreign file, or one written by an
-    unknown format version.
+    Every run's History has the same grid ``x``, target ``y`` and training
+    samples (``data_x``/``data_y``); each has its own steps, losses,
+    predictions and notes (``meta["stopped"]``, ``meta["config"]``…), so runs
+    may record on different schedules. ``meta`` is the set's own: the
+    multi-run config (``meta["config"]``, with its ``runs``) and the library
+    versions.
+
+    The animation walks :attr:`steps`, the union of the recorded steps, and
+    shows each run's latest snapshot at or before the current step; ``len()``
+    is the length of that timeline, as ``len()`` of a History is its number of
+    snapshots. :meth:`at` says which snapshot of each run that is.
+    """
+
+    def __init__(self, runs, meta: dict | None = None):
+        self.runs = [(str(label), h) for label, h in runs]
+        self.meta = dict(meta or {})
+        if not self.runs:
+            raise ValueError("runs: expected at least one (label, History) pair")
+        labels = [label for label, _ in self.runs]
+        if len(set(labels)) != len(labels):
+            raise ValueError(f"runs: labels must differ, got {labels}")
+        first = self.runs[0][1]
+        for label, h in self.runs[1:]:
+            same = (h.x.shape == first.x.shape and np.array_equal(h.x, first.x) and np.array_equal(h.y, first.y)
+                    and (h.data_x is None) == (first.data_x is None)
+                    and (h.data_x is None or (np.array_equal(h.data_x, first.data_x)
+                                              and np.array_equal(h.data_y, first.data_y))))
+            if not same:
+                raise ValueError(f"run {label!r}: x, y, data_x, data_y must be the first run's (runs share data)")
+        self.steps = np.unique(np.concatenate([h.steps for _, h in self.runs]))
+        # index of each run's latest snapshot at or before each step of the timeline (-1: none yet)
+        self._index = [np.searchsorted(h.steps, self.steps, side="right") - 1 for _, h in self.runs]
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def __iter__(self):
+        return iter(self.runs)
+
+    @property
+    def labels(self) -> list[str]:
+        return [label for label, _ in self.runs]
+
+    @property
+    def histories(self) -> list[History]:
+        return [h for _, h in self.runs]
+
+    @property
+    def config(self) -> dict:
+        """The multi-run config (top-level keys and its ``runs``), as a plain dict."""
+        return self.meta.get("config", {})
+
+    # the shared data, for code written for a single History
+    x = property(lambda self: self.runs[0][1].x)
+    y = property(lambda self: self.runs[0][1].y)
+    data_x = property(lambda self: self.runs[0][1].data_x)
+    data_y = property(lambda self: self.runs[0][1].data_y)
+
+    def at(self, i: int) -> list[int]:
+        """Per run, the index of its latest snapshot at or before timeline step ``steps[i]`` (-1: none yet)."""
+        return [int(idx[i]) for idx in self._index]
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the runs to ``path`` atomically: the first run as a single-run file, the others prefixed."""
+        first = self.runs[0][1]
+        runs_meta = []
+        for label, h in self.runs:
+            runs_meta.append({"label": label, **{k: h.meta.get(k) for k in RUN_META[1:] if k in h.meta}})
+        meta = dict(self.meta, format=FORMAT_NAME, version=FORMAT_VERSION, runs=runs_meta)
+        for key in ("stopped", "warnings", "param_names", "seed"):  # where single-run readers look
+            if key in first.meta:
+                meta.setdefault(key, first.meta[key])
+        arrays = _arrays(first)
+        for k, (_, h) in enumerate(self.runs[1:], start=1):
+            for key in PER_RUN:
+                if getattr(h, key) is not None:
+                    arrays[f"run{k}_{key}"] = getattr(h, key)
+        arrays["meta"] = np.array(json.dumps(meta))
+        return _write(path, arrays)
+
+
+def _arrays(h: History) -> dict:
+    arrays = dict(steps=h.steps, loss=h.loss, x=h.x, y=h.y, pred=h.pred)
+    for key in OPTIONAL:
+        if getattr(h, key) is not None:
+            arrays[key] = getattr(h, key)
+    return arrays
+
+
+def _write(path, arrays: dict) -> Path:
+    path = Path(path)
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, **arrays)
+    return path
+
+
+def load(path: str | os.PathLike) -> History | RunSet:
+    """Read a History file written by :meth:`History.save` (or :meth:`RunSet.save`).
+
+    A single-run file gives a :class:`History`, a multi-run file a
+    :class:`RunSet`. Raises :class:`HistoryError` with one line naming the
+    file and what is wrong for a missing, truncated or foreign file, or one
+    written by an unknown format version.
     """
     path = Path(path)
     if not path.is_file():
         raise HistoryError(f"{path}: no such history file")
     try:
-        # our own handle: np.load leaks its file when a truncated zip makes it raise
-        with open(path, "rb") as fh:
-            npz = np.load(fh, allow_pickle=False)
-            if not isinstance(npz, np.lib.npyio.NpzFile):
-                raise HistoryError(f"{path}: not a polyanim history (a single array, not an .npz archive)")
-            with npz:
-                missing = [k for k in REQUIRED if k not in npz.files]
-                if missing:
-                    raise HistoryError(f"{path}: not a polyanim history (missing arrays: {', '.join(missing)})")
-                arrays = {k: npz[k] for k in npz.files}
+        arrays = _read_arrays(path)
+        missing = [k for k in REQUIRED if k not in arrays]
+        if missing:
+            raise HistoryError(f"{path}: not a polyanim history (missing arrays: {', '.join(missing)})")
     except HistoryError:
         raise
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
@@ -124,11 +223,72 @@ def load(path: str | os.PathLike) -> History:
         raise HistoryError(f"{path}: meta: not a JSON string") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
         raise HistoryError(f"{path}: meta.format: expected {FORMAT_NAME!r}, got {meta.get('format') if isinstance(meta, dict) else meta!r}")
-    if meta.get("version") != FORMAT_VERSION:
+    if meta.get("version") not in READS:
         raise HistoryError(f"{path}: meta.version: unsupported history format version {meta.get('version')!r} "
-                           f"(this polyanim reads version {FORMAT_VERSION})")
+                           f"(this polyanim reads versions {', '.join(map(str, READS))})")
+    if "runs" in meta and meta.get("version", 1) >= 2:
+        return _load_runs(path, arrays, meta)
     try:
         return History(meta=meta, **{k: arrays.get(k) for k in REQUIRED[:-1] + OPTIONAL})
+    except ValueError as exc:
+        raise HistoryError(f"{path}: {exc}") from None
+
+
+def _read_arrays(path: Path) -> dict[str, np.ndarray]:
+    """Every array of an .npz, read in 1 MiB chunks straight into its final buffer.
+
+    ``np.load`` reads each member into a bytes object and then copies it, so a
+    2,000-frame History briefly needs twice its size; this keeps rendering
+    memory flat in the number of frames.
+    """
+    with open(path, "rb") as fh:
+        if fh.read(6) == b"\x93NUMPY":
+            raise HistoryError(f"{path}: not a polyanim history (a single array, not an .npz archive)")
+    arrays = {}
+    with zipfile.ZipFile(path) as archive:
+        for name in archive.namelist():
+            if not name.endswith(".npy"):
+                continue
+            with archive.open(name) as member:
+                version = np.lib.format.read_magic(member)
+                shape, fortran, dtype = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                                         else np.lib.format.read_array_header_2_0)(member)
+                if dtype.hasobject:
+                    raise ValueError(f"{name}: object arrays are not allowed")
+                array = np.empty(shape, dtype=dtype, order="F" if fortran else "C")
+                view = memoryview(array.reshape(-1, order="A").view(np.uint8)) if array.size else memoryview(b"")
+                done = 0
+                while done < len(view):
+                    chunk = member.read(min(1 << 20, len(view) - done))
+                    if not chunk:
+                        raise EOFError(f"{name}: truncated")
+                    view[done:done + len(chunk)] = chunk
+                    done += len(chunk)
+                arrays[name[:-4]] = array
+    return arrays
+
+
+def _load_runs(path: Path, arrays: dict, meta: dict) -> RunSet:
+    runs_meta = meta["runs"]
+    if not isinstance(runs_meta, list) or not runs_meta or not all(isinstance(r, dict) for r in runs_meta):
+        raise HistoryError(f"{path}: meta.runs: expected a non-empty list of runs")
+    shared = {k: arrays.get(k) for k in ("x", "y", "data_x", "data_y")}
+    runs = []
+    for k, run_meta in enumerate(runs_meta):
+        prefix = f"run{k}_" if k else ""
+        missing = [prefix + key for key in ("steps", "loss", "pred") if prefix + key not in arrays]
+        if missing:
+            raise HistoryError(f"{path}: not a polyanim history (missing arrays: {', '.join(missing)})")
+        own = {key: arrays.get(prefix + key) for key in PER_RUN}
+        run_meta = dict(run_meta)
+        label = run_meta.pop("label", f"run {k + 1}")
+        run_meta.setdefault("versions", meta.get("versions"))
+        try:
+            runs.append((label, History(meta=run_meta, **own, **shared)))
+        except ValueError as exc:
+            raise HistoryError(f"{path}: run {k} ({label!r}): {exc}") from None
+    try:
+        return RunSet(runs, meta={k: v for k, v in meta.items() if k != "runs"})
     except ValueError as exc:
         raise HistoryError(f"{path}: {exc}") from None
 

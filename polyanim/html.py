@@ -23,7 +23,8 @@ import re
 import numpy as np
 
 from .fileio import atomic_path
-from .style import THEMES, y_limits
+from .history import RunSet
+from .style import RUN_COLORS, THEMES, y_limits
 
 MAX_POINTS = 400  # per curve; a smooth curve gains nothing from more points than pixels
 _MISSING = 4095  # 12-bit code for "no value" (NaN): the curve gets a gap there
@@ -33,6 +34,17 @@ _LEVELS = 4094  # codes 0.._LEVELS span the quantisation range
 def write_html(history, path: str | os.PathLike, *, title: str, fps: float, size: tuple[int, int],
                theme: str = "light", loop: bool = False) -> None:
     """Write ``history`` as a self-contained interactive HTML player to ``path``, atomically.
+
+    The page is :func:`html_page`'s; see there for what it shows and the arguments.
+    """
+    page = html_page(history, title=title, fps=fps, size=size, theme=theme, loop=loop)
+    with atomic_path(path) as tmp:
+        tmp.write_text(page, encoding="utf-8")
+
+
+def html_page(history, *, title: str = "", fps: float = 10.0, size: tuple[int, int] = (640, 480),
+              theme: str = "light", loop: bool = False) -> str:
+    """``history`` as a self-contained interactive HTML player page, as a string.
 
     The page draws the target curve, the prediction of the current snapshot,
     the red ``t=STEP, Loss=LOSS`` label and a log-scale loss panel on a canvas
@@ -56,9 +68,7 @@ def write_html(history, path: str | os.PathLike, *, title: str, fps: float, size
         raise ValueError(f"size: expected (width, height), got {size!r}") from None
     if width < 64 or height < 64:
         raise ValueError(f"size: expected width and height >= 64 pixels, got {size!r}")
-    page = _page(history, title=str(title), fps=float(fps), size=(width, height), theme=theme, loop=loop)
-    with atomic_path(path) as tmp:
-        tmp.write_text(page, encoding="utf-8")
+    return _page(history, title=str(title), fps=float(fps), size=(width, height), theme=theme, loop=loop)
 
 
 def _page(history, *, title: str, fps: float, size: tuple[int, int], theme: str, loop: bool) -> str:
@@ -76,7 +86,9 @@ def _page(history, *, title: str, fps: float, size: tuple[int, int], theme: str,
 
 
 def _payload(history, *, fps: float, size: tuple[int, int], theme: str) -> dict:
-    x, y, pred = history.x, history.y, history.pred
+    multi = isinstance(history, RunSet)
+    x, y = history.x, history.y
+    pred = np.concatenate([h.pred for h in history.histories]) if multi else history.pred
     cols = np.flatnonzero(np.isfinite(x))
     cols = cols[np.argsort(x[cols], kind="stable")]
     points = min(MAX_POINTS, max(size[0], 2))
@@ -98,21 +110,37 @@ def _payload(history, *, fps: float, size: tuple[int, int], theme: str) -> dict:
     band = (y_lo - span / 2, y_hi + span / 2)
     config = history.config if isinstance(history.config, dict) else {}
     data_cfg = config.get("data") if isinstance(config.get("data"), dict) else {}
-    stopped = history.meta.get("stopped") if isinstance(history.meta, dict) else None
-    note = ""
-    if isinstance(stopped, dict) and "step" in stopped:
-        note = f"stopped at step {stopped['step']}: {stopped.get('reason', '')}".rstrip(": ")
-    return {
+    out = {
         "fps": fps, "size": list(size), "theme": theme, "colors": THEMES[theme],
         "target": str(data_cfg.get("target", "target")),
-        "note": note,
+        "note": _note(history),
         "steps": [int(s) for s in history.steps],
-        "loss": [_sig(v) for v in history.loss],
         "xlim": [x_lo, x_hi], "ylim": [y_lo, y_hi], "band": list(band), "n": int(cols.size),
         "x": _pack(xs, x_lo, x_hi),
         "y": _pack(y[cols], *band),
-        "pred": _pack(pred[:, cols], *band),
     }
+    if not multi:
+        return {**out, "loss": [_sig(v) for v in history.loss], "pred": _pack(pred[:, cols], *band)}
+    # Several runs: the slider walks the union of their steps (``steps``); ``idx[i]`` is each run's
+    # latest snapshot at or before ``steps[i]``, as in the GIF.
+    colors = RUN_COLORS[theme]
+    runs = []
+    for k, (label, h) in enumerate(history.runs):
+        runs.append({"label": label, "color": colors[k % len(colors)], "note": _note(h),
+                     "calm": not h.meta.get("stopped"),  # a diverged run does not set the loss scale
+                     "steps": [int(s) for s in h.steps], "loss": [_sig(v) for v in h.loss],
+                     "idx": [int(v) for v in np.searchsorted(h.steps, history.steps, side="right") - 1],
+                     "pred": _pack(h.pred[:, cols], *band)})
+    last = max(max(int(h.steps[-1]), int(h.config.get("train", {}).get("steps", 0) or 0))
+               for h in history.histories)
+    return {**out, "runs": runs, "lossMax": last}
+
+
+def _note(history) -> str:
+    stopped = history.meta.get("stopped") if isinstance(history.meta, dict) else None
+    if isinstance(stopped, dict) and "step" in stopped:
+        return f"stopped at step {stopped['step']}: {stopped.get('reason', '')}".rstrip(": ")
+    return ""
 
 
 def _pack(values: np.ndarray, lo: float, hi: float) -> str:
@@ -195,14 +223,24 @@ function unpack(b64, lo, hi) {  // inverse of _pack: 3 bytes hold two 12-bit cod
   return out;
 }
 var X = unpack(D.x, D.xlim[0], D.xlim[1]), Y = unpack(D.y, D.band[0], D.band[1]);
-var P = unpack(D.pred, D.band[0], D.band[1]);
 var F = D.steps.length, M = D.n;  // X may carry one padding code
-var LOSS = D.loss.map(function (v) {  // JSON has no inf/nan: they arrive as strings
-  return typeof v === "number" ? v : v === "inf" ? Infinity : v === "-inf" ? -Infinity : NaN;
+var STEPS = D.steps.map(Number);
+function lossValues(a) {  // JSON has no inf/nan: they arrive as strings
+  return a.map(function (v) { return typeof v === "number" ? v : v === "inf" ? Infinity : v === "-inf" ? -Infinity : NaN; });
+}
+// One run, or several (D.runs) drawn together: each with its own steps, losses, predictions and
+// its snapshot index at each slider position (idx), over the union of their steps (D.steps).
+var MULTI = !!D.runs;
+var RUNS = (D.runs || [{label: "prediction", color: C.pred, steps: D.steps, loss: D.loss, pred: D.pred,
+                        note: D.note, calm: true}]).map(function (r) {
+  return {label: r.label, color: r.color, steps: r.steps.map(Number), loss: lossValues(r.loss), note: r.note,
+          calm: r.calm, idx: r.idx, P: unpack(r.pred, D.band[0], D.band[1])};
 });
-var finiteLoss = LOSS.filter(isFinite);
+var finiteLoss = [].concat.apply([], RUNS.map(function (r) { return r.loss.filter(isFinite); }));
 var LOG = finiteLoss.length > 0 && finiteLoss.every(function (v) { return v > 0; });
-var LV = LOSS.map(function (v) { return LOG ? Math.log10(v) : v; });
+RUNS.forEach(function (r) { r.LV = r.loss.map(function (v) { return LOG ? Math.log10(v) : v; }); });
+function at(r, i) { return r.idx ? r.idx[i] : i; }
+function frozen(r, i) { return STEPS[i] >= r.steps[r.steps.length - 1]; }
 
 var W = D.size[0], H = D.size[1];
 var canvas = document.getElementById("plot"), ctx = canvas.getContext("2d");
@@ -231,10 +269,12 @@ function num(v, digits) {
 
 // Fixed layout, computed once: the axes never move between snapshots.
 var fitX = D.xlim, fitY = D.ylim;
-var lossX = [0, Math.max(D.steps[F - 1], 1)];
+var lossX = [0, Math.max(D.lossMax || D.steps[F - 1], 1)];
 var lossY;
 (function () {
-  var f = LV.filter(isFinite);
+  // the runs that did not blow up (and every run's first loss) set the scale
+  var f = [].concat.apply([], RUNS.map(function (r) { return r.calm ? r.LV : r.LV.slice(0, 1); })).filter(isFinite);
+  if (!f.length) f = [].concat.apply([], RUNS.map(function (r) { return r.LV; })).filter(isFinite);
   if (!f.length) { lossY = [0, 1]; return; }
   var lo = Math.min.apply(null, f), hi = Math.max.apply(null, f);
   var pad = LOG ? Math.max(0.05 * (hi - lo), 0.05) : Math.max(0.05 * (hi - lo), 1e-12 + Math.abs(hi) * 0.05);
@@ -263,7 +303,26 @@ function textWidth(t) {
 }
 function labelRoom(ts) { return Math.max.apply(null, ts.map(textWidth).concat([0])) + FS * 0.6; }
 
-var pad = Math.round(FS * 0.9), tickRoom = Math.round(FS * 1.5), legendRoom = Math.round(FS * 1.7);
+var pad = Math.round(FS * 0.9), tickRoom = Math.round(FS * 1.5), legendRow = Math.round(FS * 1.7);
+// Legend rows: one for a single run; several runs wrap onto as many rows as the fit panel's width needs.
+var LEGEND = [{color: C.target, text: "target: " + D.target}].concat(RUNS.map(function (r) {
+  return {color: r.color, text: r.label};
+}));
+var legendRows = [LEGEND];
+if (MULTI) {
+  ctx.font = FONT;
+  var legendWidth = (wide ? (W - 2 * pad) * 0.6 : W - 2 * pad) - FS * 3;
+  if (ctx.measureText(LEGEND[0].text).width > legendWidth * 0.6) LEGEND[0].text = "target";
+  legendRows = [[]];
+  var used = 0;
+  LEGEND.forEach(function (item) {
+    var w = FS * 2 + ctx.measureText(item.text).width + FS * 1.2;
+    if (used + w > legendWidth && legendRows[legendRows.length - 1].length) { legendRows.push([]); used = 0; }
+    legendRows[legendRows.length - 1].push(item);
+    used += w;
+  });
+}
+var legendRoom = legendRow * legendRows.length;
 var fitBox, lossBox;
 lossXT = niceTicks(lossX[0], lossX[1], wide ? 3 : Math.round(W / 110), true);
 // the last x tick label is centred on the right edge: leave room for its right half
@@ -323,11 +382,12 @@ function polyline(xs, ys, off, n, b, xl, yl) {
   ctx.stroke();
 }
 function clip(b) { ctx.save(); ctx.beginPath(); ctx.rect(b.x, b.y, b.w, b.h); ctx.clip(); }
-function legendItem(x, color, text) {
+function legendItem(x, color, text, row) {
+  var y = (row || 0) * legendRow + legendRow / 2 + 2;
   ctx.strokeStyle = color; ctx.lineWidth = 2; ctx.beginPath();
-  ctx.moveTo(x, legendRoom / 2 + 2); ctx.lineTo(x + FS * 1.5, legendRoom / 2 + 2); ctx.stroke();
+  ctx.moveTo(x, y); ctx.lineTo(x + FS * 1.5, y); ctx.stroke();
   ctx.fillStyle = C.fg; ctx.textAlign = "left"; ctx.textBaseline = "middle";
-  ctx.fillText(text, x + FS * 2, legendRoom / 2 + 2);
+  ctx.fillText(text, x + FS * 2, y);
   return x + FS * 2 + ctx.measureText(text).width + FS * 1.2;
 }
 function lossText(v) {
@@ -335,21 +395,27 @@ function lossText(v) {
   return Math.abs(v) < 1e6 ? v.toFixed(4) : v.toPrecision(4);
 }
 
-var STEPS = D.steps.map(Number);
 function draw(i) {
   ctx.fillStyle = C.bg; ctx.fillRect(0, 0, W, H);
   axes(fitBox, fitX, fitY, fitXT, fitYT, "x", "");
   axes(lossBox, lossX, lossY, lossXT, lossYT, "step", "loss");
   ctx.font = FONT;
-  var tname = "target: " + D.target;
-  if (ctx.measureText(tname).width > fitBox.w * 0.6) tname = "target";
-  legendItem(legendItem(fitBox.x, C.target, tname), C.pred, "prediction");
+  if (MULTI) {
+    legendRows.forEach(function (row, k) {
+      row.reduce(function (x, item) { return legendItem(x, item.color, item.text, k); }, fitBox.x);
+    });
+  } else {
+    var tname = "target: " + D.target;
+    if (ctx.measureText(tname).width > fitBox.w * 0.6) tname = "target";
+    legendItem(legendItem(fitBox.x, C.target, tname), C.pred, "prediction");
+  }
   clip(fitBox);
   ctx.lineJoin = "round"; ctx.lineWidth = 2;
   ctx.strokeStyle = C.target; polyline(X, Y, 0, M, fitBox, fitX, fitY);
-  ctx.strokeStyle = C.pred; polyline(X, P, i * M, M, fitBox, fitX, fitY);
-  var lines = ["t=" + STEPS[i] + ", Loss=" + lossText(LOSS[i])];
-  if (D.note && i === F - 1) lines.push(D.note);
+  RUNS.forEach(function (r) { ctx.strokeStyle = r.color; polyline(X, r.P, at(r, i) * M, M, fitBox, fitX, fitY); });
+  var lines = [MULTI ? "t=" + STEPS[i] : "t=" + STEPS[i] + ", Loss=" + lossText(RUNS[0].loss[i])];
+  if (!MULTI && D.note && i === F - 1) lines.push(D.note);
+  if (MULTI) RUNS.forEach(function (r, i2) { if (r.note && frozen(r, i)) lines.push(r.label + ": " + r.note); });
   ctx.font = FONT; ctx.textAlign = "left"; ctx.textBaseline = "top";
   lines.forEach(function (s, k) {
     var tx = fitBox.x + FS * 0.6, ty = fitBox.y + FS * 0.5 + k * FS * 1.25;
@@ -359,15 +425,21 @@ function draw(i) {
   });
   ctx.restore();
   clip(lossBox);
-  ctx.lineWidth = 1; ctx.strokeStyle = C.faint; polyline(STEPS, LV, 0, F, lossBox, lossX, lossY);
-  ctx.lineWidth = 2; ctx.strokeStyle = C.pred; polyline(STEPS, LV, 0, i + 1, lossBox, lossX, lossY);
+  RUNS.forEach(function (r) {  // one run: the whole curve faint, the part so far in the prediction's colour
+    ctx.lineWidth = 1; ctx.strokeStyle = MULTI ? r.color : C.faint; ctx.globalAlpha = MULTI ? 0.3 : 1;
+    polyline(r.steps, r.LV, 0, r.steps.length, lossBox, lossX, lossY);
+    ctx.globalAlpha = 1; ctx.lineWidth = MULTI ? 1.8 : 2; ctx.strokeStyle = r.color;
+    polyline(r.steps, r.LV, 0, at(r, i) + 1, lossBox, lossX, lossY);
+  });
   ctx.restore();
   // unclipped, so the marker stays whole on the panel's edge at the first and last step
-  if (isFinite(LV[i])) {
-    ctx.fillStyle = C.label; ctx.beginPath();
-    ctx.arc(sx(lossBox, lossX, STEPS[i]), sy(lossBox, lossY, LV[i]), Math.max(3, FS * 0.3), 0, 2 * Math.PI);
+  RUNS.forEach(function (r) {
+    var j = at(r, i), v = r.LV[j];
+    if (!isFinite(v) || (MULTI && (v < lossY[0] || v > lossY[1]))) return;  // a diverged run left the panel
+    ctx.fillStyle = MULTI ? r.color : C.label; ctx.beginPath();
+    ctx.arc(sx(lossBox, lossX, r.steps[j]), sy(lossBox, lossY, v), Math.max(3, FS * 0.3), 0, 2 * Math.PI);
     ctx.fill();
-  }
+  });
 }
 
 var play = document.getElementById("play"), slider = document.getElementById("slider");
@@ -380,7 +452,9 @@ function show(i) {
   slider.value = String(cur);
   readout.textContent = (cur + 1) + " / " + F;
   // the label as text, for screen readers (and tests) that cannot read the canvas
-  canvas.setAttribute("aria-label", "t=" + STEPS[cur] + ", Loss=" + lossText(LOSS[cur]));
+  canvas.setAttribute("aria-label", "t=" + STEPS[cur] + (MULTI ? RUNS.map(function (r) {
+    return ", " + r.label + " Loss=" + lossText(r.loss[at(r, cur)]);
+  }).join("") : ", Loss=" + lossText(RUNS[0].loss[cur])));
   slider.setAttribute("aria-valuetext", "step " + STEPS[cur]);
   draw(cur);
 }

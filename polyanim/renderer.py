@@ -1,4 +1,9 @@
-"""History → file: the frame timeline, the scene and a writer, wired together."""
+"""History → file: the frame timeline, the scene and a writer, wired together.
+
+A :class:`~polyanim.history.RunSet` renders the same way: its timeline is the
+union of its runs' recorded steps (``len()`` of either is the number of
+timeline positions), and the GIF palette keeps every run's colour exactly.
+"""
 
 from __future__ import annotations
 
@@ -96,6 +101,7 @@ def render(history, path, render, *, quiet: bool = False, err=None, writer=None)
     scene = Scene(history, render, size=size)
     bar = _progress(len(frames), f"rendering {path.name}", err, quiet)
     with bar, cls(path, size, rate, render) as out:
+        out.pins = tuple(scene.run_colors)
         if cls.palette_samples:
             picks = np.unique(np.linspace(0, len(history) - 1, cls.palette_samples).round())
             out.prepare(scene.frame(float(i)) for i in picks)

@@ -18,7 +18,8 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .style import PARAM_COLORS, THEMES, y_limits
+from .history import RunSet
+from .style import PARAM_COLORS, RUN_COLORS, THEMES, y_limits
 from .targets import taylor
 
 BASE_SIZE = (640, 480)  # the size at which render.dpi is taken literally
@@ -80,14 +81,41 @@ def _no_hinting():
         params["text.hinting"] = old
 
 
+def grid_shape(n: int, aspect: float) -> tuple[int, int]:
+    """(rows, cols) of ``n`` small multiples in an area ``aspect`` = width / height: cells near 4:3, few empty."""
+    best = None
+    for cols in range(1, n + 1):
+        rows = -(-n // cols)
+        cell = aspect * rows / cols
+        score = abs(np.log(cell / 1.35)) + 0.25 * (rows * cols - n)
+        if best is None or score < best[0]:
+            best = (score, rows, cols)
+    return best[1], best[2]
+
+
 class Scene:
     """Draws snapshot ``i`` of a History with the options of a ``render`` config section.
 
     ``size`` overrides ``render.size`` (writers that need even dimensions pass
     them). Create once, then call :meth:`frame` for each frame index.
+
+    ``history`` may also be a :class:`~polyanim.history.RunSet`: then position
+    ``i`` is the ``i``-th step of the union of the runs' recorded steps, and
+    each run shows its latest snapshot at or before that step (interpolated by
+    step between its own snapshots with ``render.interpolate``); a run that
+    has stopped keeps its last snapshot and, if it diverged, says so.
+    ``render.layout`` picks ``overlay`` (one fit panel, one prediction per run
+    in the run's colour, a legend of run labels) or ``grid`` (one fit panel per
+    run with shared limits, titled by label); the loss panel shows every run.
+    The params panel shows a single run's coefficients and is refused for a
+    RunSet.
     """
 
     def __init__(self, history, render, size: tuple[int, int] | None = None):
+        self.multi = isinstance(history, RunSet)
+        if self.multi and "params" in render.panels:
+            raise ValueError("render.panels: the params panel shows one run's coefficients and is not "
+                             "available for several runs; use fit and loss")
         self.history = history
         self.render = render
         self.size = tuple(size or render.size)
@@ -104,18 +132,40 @@ class Scene:
         self._background = None
         self._last = None
         self.axes = {}
-        specs = _layout(self.fig, list(render.panels), wide=w / h >= 1.6)
-        for panel in sorted(specs, key=lambda p: p != "fit"):  # fit first: others may write into it
-            ax = self.fig.add_subplot(specs[panel])
-            self._style(ax)
-            self.axes[panel] = ax
-            getattr(self, f"_init_{panel}")(ax)
-        if render.title:
-            self.fig.suptitle(render.title, color=theme["fg"])
+        self.wide = w / h >= 1.6
+        specs = _layout(self.fig, list(render.panels), wide=self.wide)
+        if self.multi:
+            self.run_colors = [RUN_COLORS[render.theme][k % len(RUN_COLORS[render.theme])]
+                               for k in range(len(self.runs))]
+            self.grid = getattr(render, "layout", "overlay") == "grid"
+            if render.title and not self.grid:  # the grid's figure legend carries the title (see _init_fit_runs)
+                self.fig.suptitle(render.title, color=theme["fg"])
+            for panel in sorted(specs, key=lambda p: p != "fit"):
+                getattr(self, f"_init_{panel}_runs")(specs[panel])
+        else:
+            self.run_colors = []  # the theme's colours only
+            for panel in sorted(specs, key=lambda p: p != "fit"):  # fit first: others may write into it
+                ax = self.fig.add_subplot(specs[panel])
+                self._style(ax)
+                self.axes[panel] = ax
+                getattr(self, f"_init_{panel}")(ax)
+            if render.title:
+                self.fig.suptitle(render.title, color=theme["fg"])
         for artist in self._animated:
             # the layout is computed once, from the static parts: moving artists must not
             # move the axes (a marker at the edge would otherwise shift a whole panel)
             artist.set_in_layout(False)
+
+    @property
+    def history(self):
+        """The History (or RunSet) drawn; assigning a longer one of the same run (a live view) is allowed."""
+        return self._history
+
+    @history.setter
+    def history(self, history):
+        self._history = history
+        self.runs = history.histories if isinstance(history, RunSet) else [history]
+        self.steps = history.steps
 
     def _style(self, ax):
         t = self.theme
@@ -233,6 +283,264 @@ class Scene:
                                       va="top", ha="left", color=t["fg"], fontsize="small", zorder=7)
             self._animated.append(self.equation)
 
+    # ---- several runs (a RunSet) -------------------------------------------------------------------
+
+    def _fit_base(self, ax, target: str):
+        """What every fit panel of a RunSet shows: held-out shading, samples, the target. Returns handles."""
+        h, t = self.history, self.theme
+        held_out = h.config.get("data", {}).get("train_domain")
+        if held_out:
+            for lo, hi in ((float(h.x[0]), held_out[0]), (held_out[1], float(h.x[-1]))):
+                if hi > lo:
+                    ax.axvspan(lo, hi, color=t["faint"], alpha=0.18, linewidth=0, zorder=0)
+        handles = []
+        if h.data_x is not None:
+            handles.append(ax.scatter(h.data_x, h.data_y, s=7, color=t["faint"], alpha=0.8, linewidths=0,
+                                      zorder=1.5, label="samples"))
+        (line,) = ax.plot(h.x, h.y, color=t["target"], linewidth=2, label=f"target: {target}")
+        ax.set_xlim(float(h.x[0]), float(h.x[-1]))
+        ax.set_ylim(*self._fit_ylim)
+        return [line, *handles]
+
+    def _init_fit_runs(self, spec):
+        h, t, render = self.history, self.theme, self.render
+        target = h.config.get("data", {}).get("target", "target")
+        base = h.y if h.data_x is None else np.concatenate([h.y, h.data_y])
+        self._fit_ylim = y_limits(base, np.concatenate([run.pred for run in self.runs]))
+        self.pred_lines, self.trails, self.run_labels = [], [], []
+        fade = [0.45 * (1 - k / (render.trail + 1)) for k in range(render.trail)]
+        if not self.grid:
+            ax = self.fig.add_subplot(spec)
+            self._style(ax)
+            self.axes["fit"] = ax
+            self.fit_axes = [ax]
+            handles = self._fit_base(ax, target)
+            for run, color, label in zip(self.runs, self.run_colors, self.history.labels):
+                self.trails.append([ax.plot(h.x, run.pred[0], color=color, linewidth=1.5, zorder=5,
+                                            alpha=a)[0] for a in fade])
+                self.pred_lines.append(ax.plot(h.x, run.pred[0], color=color, linewidth=2, zorder=6,
+                                               label=label)[0])
+            ax.set_xlabel("x")
+            self.label = ax.text(0.02, 0.97, "", transform=ax.transAxes, va="top", ha="left", color=t["label"],
+                                 zorder=7)
+            self.run_labels = [self.label]
+            # the fit panel's share of the width: 3/5 beside the other panels in a wide frame
+            self._legend_above(ax, handles + self.pred_lines,
+                               share=0.6 if self.wide and len(self.render.panels) > 1 else 1.0)
+        else:
+            bbox = spec.get_position(self.fig)
+            rows, cols = grid_shape(len(self.runs), bbox.width * self.size[0] / (bbox.height * self.size[1]))
+            sub = spec.subgridspec(rows, cols)
+            self.fit_axes = []
+            for k, (label, color) in enumerate(zip(self.history.labels, self.run_colors)):
+                r, c = divmod(k, cols)
+                ax = self.fig.add_subplot(sub[r, c])
+                self._style(ax)
+                handles = self._fit_base(ax, target)
+                self.trails.append([ax.plot(h.x, self.runs[k].pred[0], color=color, linewidth=1.5, zorder=5,
+                                            alpha=a)[0] for a in fade])
+                self.pred_lines.append(ax.plot(h.x, self.runs[k].pred[0], color=color, linewidth=2, zorder=6,
+                                               label="prediction")[0])
+                ax.set_title(label, color=t["fg"], fontsize="medium", pad=3)
+                below = k + cols >= len(self.runs)  # nothing under it: it carries the x axis
+                ax.tick_params(labelbottom=below, labelleft=c == 0, labelsize="small")
+                if below:
+                    ax.set_xlabel("x")
+                self.run_labels.append(ax.text(0.03, 0.95, "", transform=ax.transAxes, va="top", ha="left",
+                                               color=t["label"], zorder=7, fontsize="small"))
+                self.fit_axes.append(ax)
+            self.axes["fit"] = self.fit_axes[0]
+            self.label = self.run_labels[0]
+            # One legend for the whole grid, over it. A suptitle and an "outside" figure legend overlap
+            # in the constrained layout, so the title is the legend's title.
+            legend = self.fig.legend(handles=handles, loc="outside upper center", ncols=len(handles),
+                                     frameon=False, borderaxespad=0.2, handlelength=1.5,
+                                     title=render.title or None, title_fontsize="large")
+            for text in [*legend.get_texts(), legend.get_title()]:
+                text.set_color(t["fg"])
+        self.pred_line = self.pred_lines[0]
+        self.trail = self.trails[0]
+        self._animated += [a for trail in self.trails for a in trail] + self.pred_lines + self.run_labels
+
+    def _legend_above(self, ax, handles, share: float = 1.0):
+        """A legend on top of ``ax`` in as many columns as fit the panel's width (``share`` of the figure)."""
+        t = self.theme
+        renderer = self.canvas.get_renderer()
+        room = share * self.fig.bbox.width * 0.86
+        legend = None
+        n = len(handles)
+        for rows in range(1, n + 1):
+            ncols = -(-n // rows)  # as few rows as fit, balanced: 5 entries in 3 + 2, not 4 + 1
+            if legend is not None:
+                legend.remove()
+            # matplotlib fills the columns first; order the handles so that they read row by row
+            tall = n % ncols or ncols  # columns with one more entry than the others
+            order = [r * ncols + c for c in range(ncols) for r in range(-(-n // ncols) - (c >= tall))]
+            legend = ax.legend(handles=[handles[k] for k in order], loc="lower left", bbox_to_anchor=(0, 1.0),
+                               ncols=ncols, frameon=False, borderaxespad=0.2, handlelength=1.5,
+                               columnspacing=1.2)
+            if legend.get_window_extent(renderer).width <= room:
+                break
+        for text in legend.get_texts():
+            text.set_color(t["fg"])
+        return legend
+
+    def _init_loss_runs(self, spec):
+        t = self.theme
+        ax = self.fig.add_subplot(spec)
+        self._style(ax)
+        self.axes["loss"] = ax
+        self.loss_lines, self.loss_dots = [], []
+        finite = [run.loss[np.isfinite(run.loss)] for run in self.runs]
+        values = np.concatenate(finite)
+        self.loss_log = bool(values.size) and bool((values > 0).all())
+        # The scale follows the runs that did not blow up (and every run's first loss): a diverging
+        # run leaves through the top of the panel instead of squashing the others into a line.
+        calm = [f for f, run in zip(finite, self.runs) if not run.meta.get("stopped")]
+        calm += [f[:1] for f in finite]
+        calm = np.concatenate(calm) if calm else values
+        for run, color in zip(self.runs, self.run_colors):
+            ok = np.isfinite(run.loss)
+            ax.plot(run.steps[ok], run.loss[ok], color=color, linewidth=1, alpha=0.3)
+            (line,) = ax.plot(run.steps[:1], run.loss[:1], color=color, linewidth=1.8, zorder=6)
+            (dot,) = ax.plot(run.steps[:1], run.loss[:1], "o", color=color, markersize=4.5, zorder=7,
+                             clip_on=False)
+            self.loss_lines.append(line)
+            self.loss_dots.append(dot)
+        if self.loss_log:
+            ax.set_yscale("log")
+            lo, hi = np.log10(calm.min()), np.log10(calm.max())
+            pad = max(0.05 * (hi - lo), 0.05)
+            ax.set_ylim(10 ** (lo - pad), 10 ** (hi + pad))
+        elif calm.size:
+            lo, hi = calm.min(), calm.max()
+            pad = max(0.05 * (hi - lo), 1e-12)
+            ax.set_ylim(lo - pad, hi + pad)
+        last = max(max(int(run.steps[-1]), int(run.config.get("train", {}).get("steps", 0))) for run in self.runs)
+        ax.set_xlim(0, max(last, 1))
+        ax.set_xlabel("step")
+        ax.set_ylabel("loss")
+        if self.grid or "fit" not in self.axes:  # the fit panel's legend does not name the colours
+            legend = ax.legend(handles=self.loss_lines, labels=self.history.labels, loc="upper right",
+                               fontsize="x-small", handlelength=1.0, borderpad=0.3, labelspacing=0.25,
+                               facecolor=t["bg"], edgecolor=t["grid"], framealpha=0.8)
+            legend.set_loc(self._quiet_corner(ax, legend))
+            for text in legend.get_texts():
+                text.set_color(t["fg"])
+        self.loss_line, self.loss_dot = self.loss_lines[0], self.loss_dots[0]
+        self._animated += self.loss_lines + self.loss_dots
+
+    def _quiet_corner(self, ax, legend) -> str:
+        """The corner of the loss panel where the legend covers the least of the runs' whole curves.
+
+        Chosen once, from the complete curves, and fixed: matplotlib's ``best``
+        would be chosen again at every full redraw from the curves drawn so far,
+        and the cached background would then disagree with a full redraw.
+        """
+        box = legend.get_window_extent(self.canvas.get_renderer())
+        panel = ax.get_window_extent()
+        w, h = min(box.width / panel.width, 1.0), min(box.height / panel.height, 1.0)
+        (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+        log = ax.get_yscale() == "log"
+        points = []
+        for run in self.runs:
+            ok = np.isfinite(run.loss) & ((run.loss > 0) if log else True)
+            if ok.sum() < 1:
+                continue
+            xs = np.linspace(run.steps[ok][0], run.steps[ok][-1], 200)
+            ys = np.interp(xs, run.steps[ok], np.log10(run.loss[ok]) if log else run.loss[ok])
+            lo, hi = (np.log10(y0), np.log10(y1)) if log else (y0, y1)
+            points.append(np.stack([(xs - x0) / (x1 - x0), (ys - lo) / (hi - lo)], axis=1))
+        points = np.concatenate(points) if points else np.empty((0, 2))
+        corners = {"upper right": (1 - w, 1 - h), "lower left": (0, 0), "upper left": (0, 1 - h),
+                   "lower right": (1 - w, 0), "center right": (1 - w, 0.5 - h / 2)}
+        covered = {loc: int(np.count_nonzero((points[:, 0] >= a) & (points[:, 0] <= a + w) &
+                                             (points[:, 1] >= b) & (points[:, 1] <= b + h)))
+                   for loc, (a, b) in corners.items()}
+        return min(corners, key=lambda loc: covered[loc])  # ties: the first, upper right
+
+    def run_state(self, r: int, position: float) -> tuple[np.ndarray, float, float, int]:
+        """Run ``r`` at timeline ``position``: prediction, loss, its snapshot index and the timeline step.
+
+        The run's latest snapshot at or before the step; with
+        ``render.interpolate`` (smooth motion) interpolated by step between the
+        run's own snapshots instead, the loss geometrically.
+        """
+        run, steps = self.runs[r], self.steps
+        i = min(int(np.floor(position)), len(steps) - 1)
+        f = position - i
+        s = float(steps[i]) if f <= 0 or i >= len(steps) - 1 else (1 - f) * steps[i] + f * steps[i + 1]
+        j = max(int(np.searchsorted(run.steps, s, side="right")) - 1, 0)
+        if self.render.interpolate and j < len(run) - 1 and run.steps[j] < s:
+            g = (s - run.steps[j]) / (run.steps[j + 1] - run.steps[j])
+            a, b = float(run.loss[j]), float(run.loss[j + 1])
+            loss = a ** (1 - g) * b ** g if a > 0 and b > 0 else (1 - g) * a + g * b
+            return (1 - g) * run.pred[j] + g * run.pred[j + 1], loss, j, s
+        return run.pred[j], float(run.loss[j]), j, s
+
+    def _in_view(self, pred: np.ndarray) -> np.ndarray:
+        """``pred`` with values far outside the fit panel (a diverging run's 1e17) left out.
+
+        Drawn as they are, two neighbouring points at -1e17 and +1e17 make a
+        vertical line across the panel; beyond four panel heights a point is
+        dropped (NaN), so the curve leaves the panel and does not come back.
+        """
+        lo, hi = self._fit_ylim
+        span = hi - lo
+        far = (pred < lo - 4 * span) | (pred > hi + 4 * span)
+        return np.where(far, np.nan, pred) if far.any() else pred
+
+    def _note(self, r: int, s: float) -> str | None:
+        """``stopped at step N: reason`` once the timeline has reached the last snapshot of a stopped run."""
+        run = self.runs[r]
+        stopped = run.meta.get("stopped")
+        if stopped and s >= run.steps[-1]:
+            return f"stopped at step {stopped['step']}: {stopped['reason']}"
+        return None
+
+    def _update_runs(self, position: float) -> list:
+        changed = []
+        states = [self.run_state(r, position) for r in range(len(self.runs))]
+        s = states[0][3]
+        step = int(round(s))
+        if "fit" in self.axes:
+            for r, (pred, loss, j, _) in enumerate(states):
+                self.pred_lines[r].set_ydata(self._in_view(pred))
+                # a run that diverged and stopped stays, faded, on its last finite snapshot
+                self.pred_lines[r].set_alpha(0.45 if self._note(r, s) else None)
+                for k, line in enumerate(self.trails[r], start=1):
+                    line.set_ydata(self._in_view(self.run_state(r, max(position - k * self.trail_step, 0.0))[0]))
+            # in the order a full redraw draws them (by zorder): every trail under every prediction
+            changed += [line for trail in self.trails for line in trail] + self.pred_lines
+            if self.grid:
+                for r, (pred, loss, j, _) in enumerate(states):
+                    note = self._note(r, s)
+                    if note:  # two lines: a small panel is narrow
+                        note = note.replace(": ", "\n", 1)
+                    self.run_labels[r].set_text(loss_label(step, loss) + (f"\n{note}" if note else ""))
+            else:
+                lines = [f"t={step}"]
+                for r, label in enumerate(self.history.labels):
+                    note = self._note(r, s)
+                    if note:
+                        lines.append(f"{label}: {note}")
+                self.label.set_text("\n".join(lines))
+            changed += self.run_labels
+        if "loss" in self.axes:
+            lo, hi = self.axes["loss"].get_ylim()
+            for r, (pred, loss, j, _) in enumerate(states):
+                run = self.runs[r]
+                if s >= run.steps[-1]:  # finished or stopped: its whole curve, the dot on its last snapshot
+                    xs, ys, dot = run.steps, run.loss, (float(run.steps[-1]), float(run.loss[-1]))
+                else:
+                    xs, ys = np.append(run.steps[: j + 1], step), np.append(run.loss[: j + 1], loss)
+                    dot = (step, loss)
+                self.loss_lines[r].set_data(xs, ys)
+                inside = np.isfinite(dot[1]) and lo <= dot[1] <= hi  # a diverged run leaves the panel
+                self.loss_dots[r].set_data([dot[0]] if inside else [], [dot[1]] if inside else [])
+            changed += self.loss_lines + self.loss_dots
+        return changed
+
     def init(self) -> list:
         """FuncAnimation's ``init_func``: show snapshot 0."""
         return self.update(0)
@@ -243,6 +551,9 @@ class Scene:
         Predictions and steps are interpolated linearly, the loss geometrically
         when both ends are positive (it is drawn on a log scale).
         """
+        if self.multi:  # the first run's
+            pred, loss, _, s = self.run_state(0, position)
+            return pred, int(round(s)), loss
         h = self.history
         i = int(np.floor(position))
         f = position - i
@@ -255,6 +566,8 @@ class Scene:
 
     def update(self, position: float) -> list:
         """Set every moving artist to snapshot ``position`` (an index, or between two); return them."""
+        if self.multi:
+            return self._update_runs(position)
         h = self.history
         pred, step, loss = self.state(position)
         i = int(np.floor(position))
@@ -303,7 +616,7 @@ class Scene:
                 if self._background is None:
                     for artist in self._animated:
                         artist.set_animated(True)
-                    self.canvas.draw()
+                    self._draw()
                     self._background = self.canvas.copy_from_bbox(self.fig.bbox)
                 self.canvas.restore_region(self._background)
                 for artist in self.update(i):
@@ -311,13 +624,26 @@ class Scene:
             self._last = i
         return self.canvas.buffer_rgba()
 
+    def _draw(self) -> None:
+        """A full draw of the figure; the first one fixes the layout for good.
+
+        The constrained layout is solved iteratively: solved again, it can move
+        a panel by a fraction of a pixel, and the cached background would then
+        not match a later full redraw. Every draw after the first keeps the
+        first one's layout.
+        """
+        self.canvas.draw()
+        if not getattr(self, "_laid_out", False):
+            self.fig.set_layout_engine("none")
+            self._laid_out = True
+
     def full_frame(self, i: float) -> np.ndarray:
         """Snapshot ``i`` by a full redraw of the figure (the reference the blitted path must match)."""
         for artist in self._animated:
             artist.set_animated(False)
         self.update(i)
         with _no_hinting():
-            self.canvas.draw()
+            self._draw()
         image = np.array(self.canvas.buffer_rgba())
         for artist in self._animated:
             artist.set_animated(True)

@@ -19,6 +19,14 @@ THEMES = {
 }
 # coefficient colours in the params panel (matplotlib's tab10 without the fit's blue and orange)
 PARAM_COLORS = ("#2ca02c", "#9467bd", "#d62728", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f")
+# one colour per run when several runs are drawn together (config.MAX_RUNS of them): the theme's
+# prediction colour first, then tab10-like hues that stay clear of the target's blue and the label's red
+# (the same hues in every theme: orange, green, purple, pink, cyan, olive, brown, grey)
+RUN_COLORS = {
+    "light": ("#ff7f0e", "#2ca02c", "#9467bd", "#e377c2", "#17becf", "#bcbd22", "#8c564b", "#555555"),
+    "dark": ("#ffa94d", "#69db7c", "#b197fc", "#f783ac", "#3bc9db", "#ffe066", "#a9805b", "#c0c4cc"),
+    "transparent": ("#f97316", "#22c55e", "#a855f7", "#ec4899", "#06b6d4", "#84cc16", "#a16207", "#8b8b8b"),
+}
 
 
 def y_limits(y: np.ndarray, pred: np.ndarray) -> tuple[float, float]:

@@ -8,6 +8,7 @@ import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import torch
@@ -129,7 +130,8 @@ def _torch_threads(n: int | None):
             torch.set_num_threads(old)
 
 
-def train(config, *, quiet: bool = False, out=None, err=None) -> History:
+def train(config, *, quiet: bool = False, out=None, err=None,
+          on_snapshot: Callable[[Snapshot], None] | None = None) -> History:
     """Train the model a :class:`~polyanim.config.Config` describes and record its History.
 
     Follows the original post's loop step for step (forward, loss, log, zero_grad,
@@ -141,6 +143,13 @@ def train(config, *, quiet: bool = False, out=None, err=None) -> History:
     one warning line on ``err``; the finite snapshots are kept and
     ``meta["stopped"]`` says where and why. A stalled or rising loss gives one
     warning line each (``meta["warnings"]``) but training goes on.
+
+    ``on_snapshot``, if given, is called with each :class:`~polyanim.recording.Snapshot`
+    at the moment the recorder keeps it (the final one included), from the
+    training loop itself: a live view draws from it (see :mod:`polyanim.live`).
+    It must not change the snapshot, and its time counts as training time, so it
+    should return quickly. With ``train.record: adaptive`` a later thinning can
+    drop snapshots it was given from the History.
     """
     out = out or sys.stdout
     err = err or sys.stderr
@@ -189,7 +198,9 @@ def train(config, *, quiet: bool = False, out=None, err=None) -> History:
                 break
             if recorder.wants(t):
                 grid_pred = on_grid(y_pred)
-                recorder.offer(t, grid_pred.numpy(), lambda: snapshot(t, value, grid_pred))
+                kept = recorder.offer(t, grid_pred.numpy(), lambda: snapshot(t, value, grid_pred))
+                if kept and on_snapshot is not None:
+                    on_snapshot(recorder.items[-1])
             if t_cfg.log_every and t % t_cfg.log_every == 0 and not quiet:
                 bar.write(f"{t} {value}", file=out)
             if t_cfg.optimizer == "lbfgs":
@@ -207,6 +218,8 @@ def train(config, *, quiet: bool = False, out=None, err=None) -> History:
                 value = criterion(y_pred, y).item()
             if math.isfinite(value):
                 recorder.final(snapshot(t_cfg.steps, value, on_grid(y_pred)))
+                if on_snapshot is not None:
+                    on_snapshot(recorder.items[-1])
             else:
                 stopped = {"step": t_cfg.steps, "reason": f"loss became {value}"}
     snaps = recorder.items

@@ -59,6 +59,7 @@ class Writer:
     still = False  # a picture, not a video: the renderer draws only the poster or filmstrip frames
     alpha = True  # can show a transparent background (render.theme: transparent)
     palette_samples = 0  # frames wanted in ``prepare`` before streaming starts
+    pins: tuple[str, ...] = ()  # colours (hex) beyond the theme's the frames need exactly (one per run)
 
     def __init__(self, path: str | os.PathLike, size: tuple[int, int], fps: float, render=None):
         self.path = Path(path)
@@ -126,7 +127,7 @@ class FFmpegWriter(Writer):
                *self.input_args(), *self.output_args(), str(self.tmp)]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                      stderr=self._log, bufsize=0)
-        _grow_pipe(self.proc.stdin)
+        _grow_pipe(self.proc.stdin, 4 * self.size[0] * self.size[1])
 
     def write(self, frame) -> None:
         if self.proc is None:
@@ -183,10 +184,12 @@ class GifWriter(FFmpegWriter):
 
     def prepare(self, frames) -> None:
         w, h = self.size
+        theme = THEMES[getattr(self.render, "theme", "light")]
+        pinned = list(dict.fromkeys([theme[k] for k in PINNED] + list(self.pins)))
         self._palette = self._stack.enter_context(tempfile.TemporaryDirectory()) + "/palette.png"
         cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
                "-f", "rawvideo", "-pix_fmt", "rgba", "-s", f"{w}x{h}", "-i", "pipe:0",
-               "-vf", f"palettegen=max_colors={self._quality()['colors'] - len(PINNED)}:stats_mode=full",
+               "-vf", f"palettegen=max_colors={max(4, self._quality()['colors'] - len(pinned))}:stats_mode=full",
                "-frames:v", "1", "-update", "1", self._palette]
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE, bufsize=0)
@@ -201,8 +204,7 @@ class GifWriter(FFmpegWriter):
         proc.stderr.close()
         if proc.wait() != 0:
             raise WriterError(f"ffmpeg palettegen failed for {self.path}: {err.splitlines()[-1:] or 'no message'}")
-        theme = THEMES[getattr(self.render, "theme", "light")]
-        _pin_colors(self._palette, [theme[k] for k in PINNED])
+        _pin_colors(self._palette, pinned)
 
     def input_args(self) -> list[str]:
         return [*super().input_args(), "-i", self._palette]
@@ -318,13 +320,19 @@ def _close_quietly(pipe) -> None:
         pass
 
 
-def _grow_pipe(pipe) -> None:
-    """Let the pipe hold a whole frame, so a write returns while ffmpeg is still busy."""
+def _grow_pipe(pipe, frame_bytes: int) -> None:
+    """Let the pipe hold two frames, so a write returns while ffmpeg is still busy.
+
+    Unprivileged processes may grow a pipe up to /proc/sys/fs/pipe-max-size
+    (1 MiB by default, less than one 640x480 RGBA frame); root may go further.
+    """
     try:
         import fcntl
 
-        with open("/proc/sys/fs/pipe-max-size") as fh:
-            limit = int(fh.read())
-        fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, min(limit, 4 << 20))
+        try:
+            fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, 2 * frame_bytes)
+        except PermissionError:
+            with open("/proc/sys/fs/pipe-max-size") as fh:
+                fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, int(fh.read()))
     except (ImportError, OSError, ValueError, AttributeError):
         pass

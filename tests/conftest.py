@@ -1,6 +1,11 @@
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+ROOT = Path(__file__).resolve().parents[1]
 
 import numpy as np
 import pytest
@@ -35,3 +40,27 @@ def history():
 def small_render():
     """Render options for fast tests: a small frame, a short hold."""
     return config.from_dict({"render": {"size": [160, 120], "fps": 10, "hold": 0.2}}).render
+
+
+def make_runset(labels=("SGD", "Adam", "lr=0.1"), frames=(6, 11, 3), stopped_last=True, points=200):
+    """A RunSet of small runs on the same data: different recording schedules, the last one diverged."""
+    from polyanim.history import RunSet
+
+    runs = []
+    for k, (label, n) in enumerate(zip(labels, frames)):
+        h = make_history(frames=n, points=points, params=False)
+        h.steps = (np.arange(n) * (50 // max(n - 1, 1))).astype(np.int64)  # all end near step 50
+        h.pred = (h.pred * (1 + 0.15 * k)).astype(np.float32)
+        h.loss = h.loss * (1 + k)
+        if stopped_last and k == len(labels) - 1:
+            h.meta["stopped"] = {"step": int(h.steps[-1]) + 3, "reason": "loss became inf"}
+        runs.append((label, h))
+    cfg = config.from_dict({"data": {"points": points}, "train": {"steps": 50, "record_every": 10},
+                            "runs": [{"label": label} for label in labels]}).to_dict()
+    return RunSet(runs, meta={"config": cfg})
+
+
+def run_python(code: str, cwd) -> subprocess.CompletedProcess:
+    """Run ``code`` in a fresh interpreter that imports this checkout's polyanim."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=cwd,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT)))

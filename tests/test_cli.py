@@ -1,14 +1,13 @@
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from polyanim.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import ROOT, run_python
 FAST = ["--set", "train.steps=40", "--set", "train.record_every=10", "--set", "data.points=100",
         "--set", "render.size=[160,120]", "--set", "render.hold=0", "--quiet"]
 
@@ -46,8 +45,7 @@ def run_without_torch(args, cwd):
             f"rc = main({args!r})\n"
             "assert 'torch' not in [m.split('.')[0] for m in sys.modules if sys.modules[m] is not None]\n"
             "sys.exit(rc)\n")
-    return subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True,
-                          env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    return run_python(code, cwd)
 
 
 def test_replay_without_torch_in_every_format(tmp_path):

@@ -1,0 +1,216 @@
+"""Several runs of one config (``runs`` or ``sweep``): trained one after another or in worker processes.
+
+Each run is an ordinary single-run :func:`polyanim.train.train` call on its
+own resolved :class:`~polyanim.config.Config`, so it seeds torch the same way,
+keeps its own recording schedule and stops on its own when its loss stops
+being finite. The runs share the data (``data.*`` cannot differ between runs),
+so their Histories have the same grid and samples and form a
+:class:`~polyanim.history.RunSet`.
+
+``train.workers`` picks the processes: ``1`` trains in this process, one run
+after another; ``N`` uses N worker processes (a ``spawn`` context: no forked
+torch state); ``auto`` uses one per core when that is faster (see
+:func:`workers_for`). A worker trains exactly what this process would: same
+seed, same config, and one intra-op thread for small models in both cases,
+so the Histories are identical (a test checks it). Torch is imported by the
+workers, not by this process, when the runs train in parallel.
+
+Console output is the single-run output with each line prefixed by the run's
+label (``[Adam] 100 0.53``), and warnings name the run
+(``warning: [lr=0.01] loss became inf at step 31; …``). Worker output is
+printed in run order as the runs finish.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+import time
+
+from .history import RunSet
+
+# Same threshold as polyanim.train.ONE_THREAD_WORK (a test checks they agree): below it a run trains on
+# one intra-op thread, so runs side by side use otherwise idle cores; above it a run already uses them all.
+ONE_THREAD_WORK = 10_000_000
+# Measured on this project's 2-core box (benchmarks/runs_bench.py, fresh processes as render.py runs
+# them): two spawned workers cost about 2 s before they train (fresh interpreters importing torch side
+# by side), of which the parent gets back about 1.4 s by not importing torch itself; a step of a small
+# model costs about 0.3 ms plus 1 ms per million parameter x sample products. Parallel training came
+# out ahead from about 2.5-3 s of sequential training (the shipped sweeps train in 0.5-2.5 s and are
+# 0.2-1 s faster one after another; 4 MLP runs, 4.5 s, were 0.7 s faster in 2 processes; 3 cubic runs
+# of 8,000 steps, 5 s, 1.2 s faster), so ``auto`` goes parallel above PARALLEL_SECONDS of estimate.
+STEP_SECONDS = 3e-4
+WORK_SECONDS = 1e-9
+PARALLEL_SECONDS = 3.0
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the OS tells, else the CPU count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def work(config) -> int:
+    """Parameters x max(samples, grid points) of one run: what :mod:`polyanim.train` sizes threads by."""
+    m, d = config.model, config.data
+    if m.kind == "mlp":
+        widths = [1, *m.hidden, 1]
+        params = sum((a + 1) * b for a, b in zip(widths, widths[1:]))
+    else:
+        params = m.degree + 1
+    samples = d.samples if d.samples is not None else d.points
+    return params * max(samples, d.points)
+
+
+def estimated_seconds(config) -> float:
+    """A rough estimate of one run's training time on one core (see the constants above)."""
+    return config.train.steps * (STEP_SECONDS + WORK_SECONDS * work(config))
+
+
+def workers_for(config, cores: int | None = None) -> int:
+    """How many processes train ``config``'s runs: ``train.workers``, with ``auto`` resolved.
+
+    ``auto`` trains side by side, one run per core, when there are two or more
+    runs and cores, every run is small enough to train on one thread (larger
+    ones already use every core), and the runs would take more than
+    :data:`PARALLEL_SECONDS` one after another (below that, starting workers
+    costs more than it saves). A number is used as given, capped at the number
+    of runs.
+    """
+    runs = [run.config for run in config.runs] or [config]
+    wanted = config.train.workers
+    if wanted != "auto":
+        return max(1, min(int(wanted), len(runs)))
+    cores = usable_cores() if cores is None else cores
+    if len(runs) < 2 or cores < 2:
+        return 1
+    if any(work(c) >= ONE_THREAD_WORK for c in runs):
+        return 1
+    if sum(estimated_seconds(c) for c in runs) < PARALLEL_SECONDS:
+        return 1
+    return min(len(runs), cores)
+
+
+def train_runs(config, *, quiet: bool = False, out=None, err=None, workers: int | None = None) -> RunSet:
+    """Train every run of a multi-run ``config`` and return their :class:`RunSet`.
+
+    ``workers`` overrides ``train.workers`` (a number of processes; 1 trains
+    here, one run after another). The result does not depend on it.
+    """
+    out = out or sys.stdout
+    err = err or sys.stderr
+    runs = list(config.runs)
+    if not runs:
+        raise ValueError("train_runs needs a config with runs or sweep; use polyanim.train.train for one run")
+    n = workers if workers is not None else workers_for(config)
+    n = max(1, min(int(n), len(runs)))
+    started = time.perf_counter()
+    jobs = [(run.label, run.config, quiet) for run in runs]
+    histories = []
+    if n == 1:
+        for job in jobs:
+            histories.append(_train_one(job, out=_Labelled(out, job[0]), err=_Warnings(err, job[0])))
+    else:
+        import multiprocessing
+
+        threads = max(1, usable_cores() // n)
+        ctx = multiprocessing.get_context("spawn")
+        bar = _bar(len(jobs), f"training {len(jobs)} runs in {n} processes", err, quiet)
+        with bar, ctx.Pool(processes=n, initializer=_init_worker, initargs=(threads,)) as pool:
+            for history, out_text, err_text in pool.imap(_train_captured, jobs):
+                if out_text:
+                    bar.write(out_text.rstrip("\n"), file=out)
+                if err_text:
+                    bar.write(err_text.rstrip("\n"), file=err)
+                histories.append(history)
+                bar.update(1)
+    first = histories[0]
+    meta = {"config": config.to_dict(), "seed": config.seed, "workers": n,
+            "train_seconds": round(time.perf_counter() - started, 3),
+            "versions": first.meta.get("versions")}
+    return RunSet([(run.label, h) for run, h in zip(runs, histories)], meta=meta)
+
+
+def _train_one(job, *, out, err):
+    from .train import train  # torch: here, in whichever process trains
+
+    label, run_config, quiet = job
+    return train(run_config, quiet=quiet, out=out, err=err)
+
+
+def _train_captured(job):
+    """Worker side: train one run, capturing its console output to be printed by the parent."""
+    out, err = io.StringIO(), io.StringIO()
+    history = _train_one(job, out=_Labelled(out, job[0]), err=_Warnings(err, job[0]))
+    return history, out.getvalue(), err.getvalue()
+
+
+def _init_worker(threads: int) -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle (it terminates the pool)
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+class _Wrapped(io.TextIOBase):
+    """A text stream writing to another one, which it stands for (terminal or not, encoding, fileno)."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def flush(self):
+        self.stream.flush()
+
+    def isatty(self) -> bool:
+        return bool(getattr(self.stream, "isatty", lambda: False)())
+
+    def fileno(self) -> int:
+        return self.stream.fileno()
+
+    @property
+    def encoding(self):
+        return getattr(self.stream, "encoding", None)
+
+
+class _Labelled(_Wrapped):
+    """A text stream that starts every line with ``[label] ``."""
+
+    def __init__(self, stream, label: str):
+        super().__init__(stream)
+        self.prefix, self._bol = f"[{label}] ", True
+
+    def write(self, s: str) -> int:
+        parts = []
+        for piece in s.splitlines(keepends=True):
+            if self._bol and piece != "\n":
+                parts.append(self.prefix)
+            parts.append(piece)
+            self._bol = piece.endswith("\n")
+        self.stream.write("".join(parts))
+        return len(s)
+
+
+class _Warnings(_Wrapped):
+    """Passes text through (progress bars included), naming the run in ``warning: …`` lines."""
+
+    def __init__(self, stream, label: str):
+        super().__init__(stream)
+        self.label = label
+
+    def write(self, s: str) -> int:
+        if s.startswith("warning: "):
+            s = f"warning: [{self.label}] {s[len('warning: '):]}"
+        self.stream.write(s)
+        return len(s)
+
+
+def _bar(total: int, desc: str, file, quiet: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="run", file=file, leave=False, disable=True if quiet else None,
+                mininterval=0.2)
