@@ -24,7 +24,7 @@ import numpy as np
 
 from .fileio import atomic_path
 from .history import RunSet
-from .style import RUN_COLORS, THEMES, y_limits
+from .style import RUN_COLORS, THEMES, run_notes, y_limits
 
 MAX_POINTS = 400  # per curve; a smooth curve gains nothing from more points than pixels
 _MISSING = 4095  # 12-bit code for "no value" (NaN): the curve gets a gap there
@@ -137,10 +137,7 @@ def _payload(history, *, fps: float, size: tuple[int, int], theme: str) -> dict:
 
 
 def _note(history) -> str:
-    stopped = history.meta.get("stopped") if isinstance(history.meta, dict) else None
-    if isinstance(stopped, dict) and "step" in stopped:
-        return f"stopped at step {stopped['step']}: {stopped.get('reason', '')}".rstrip(": ")
-    return ""
+    return "; ".join(run_notes(history.meta if isinstance(history.meta, dict) else {}))
 
 
 def _pack(values: np.ndarray, lo: float, hi: float) -> str:

@@ -121,8 +121,11 @@ class Recorder:
         self.items.append(snapshot)
 
 
-def loss_warnings(steps, losses) -> list[str]:
-    """Stalls and rises in the recorded losses, as one-line messages (empty when all is well).
+def loss_warnings(steps, losses) -> list[dict]:
+    """Stalls and rises in the recorded losses (empty when all is well).
+
+    Each is ``{"message": one line for the console, "note": a few words for the
+    last frame}``:
 
     - the loss rose at ``RISE_SNAPSHOTS`` or more consecutive snapshots
       (reported once, for the first such run): the learning rate is often too
@@ -141,8 +144,9 @@ def loss_warnings(steps, losses) -> list[str]:
             j = i
             while j + 1 < len(losses) and losses[j + 1] > losses[j]:
                 j += 1
-            out.append(f"loss rose at {j - i + RISE_SNAPSHOTS} consecutive snapshots "
-                       f"(steps {steps[i - RISE_SNAPSHOTS]}-{steps[j]}); train.lr may be too large")
+            out.append({"message": f"loss rose at {j - i + RISE_SNAPSHOTS} consecutive snapshots "
+                                   f"(steps {steps[i - RISE_SNAPSHOTS]}-{steps[j]}); train.lr may be too large",
+                        "note": f"loss rose over steps {steps[i - RISE_SNAPSHOTS]}-{steps[j]}"})
             break
     if len(losses) > STALL_SNAPSHOTS:
         best, last = losses[0], 0
@@ -151,7 +155,8 @@ def loss_warnings(steps, losses) -> list[str]:
                 best, last = value, i
         idle = len(losses) - 1 - last
         if idle >= STALL_SNAPSHOTS:
-            out.append(f"loss stalled: no improvement beyond {STALL_REL:g} (relative) after step {steps[last]} "
-                       f"({idle} snapshots, to step {steps[-1]}); later frames change little "
-                       "(fewer train.steps, or a larger train.lr)")
+            out.append({"message": f"loss stalled: no improvement beyond {STALL_REL:g} (relative) after step "
+                                   f"{steps[last]} ({idle} snapshots, to step {steps[-1]}); later frames change "
+                                   "little (fewer train.steps, or a larger train.lr)",
+                        "note": f"loss flat after step {steps[last]}"})
     return out

@@ -19,7 +19,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .history import RunSet
-from .style import PARAM_COLORS, RUN_COLORS, THEMES, y_limits
+from .style import PARAM_COLORS, RUN_COLORS, THEMES, run_notes, y_limits
 from .targets import taylor
 
 BASE_SIZE = (640, 480)  # the size at which render.dpi is taken literally
@@ -493,10 +493,8 @@ class Scene:
     def _note(self, r: int, s: float) -> str | None:
         """``stopped at step N: reason`` once the timeline has reached the last snapshot of a stopped run."""
         run = self.runs[r]
-        stopped = run.meta.get("stopped")
-        if stopped and s >= run.steps[-1]:
-            return f"stopped at step {stopped['step']}: {stopped['reason']}"
-        return None
+        notes = run_notes(run.meta) if s >= run.steps[-1] else []
+        return "; ".join(notes) or None
 
     def _update_runs(self, position: float) -> list:
         changed = []
@@ -575,9 +573,8 @@ class Scene:
         if "fit" in self.axes:
             self.pred_line.set_ydata(pred)
             text = loss_label(step, loss)
-            stopped = h.meta.get("stopped")
-            if stopped and position >= len(h) - 1:
-                text += f"\nstopped at step {stopped['step']}: {stopped['reason']}"
+            if position >= len(h) - 1:
+                text += "".join(f"\n{note}" for note in run_notes(h.meta))
             self.label.set_text(text)
             changed += [self.pred_line, self.label]
             for k, line in enumerate(self.trail, start=1):

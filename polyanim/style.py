@@ -51,3 +51,11 @@ def y_limits(y: np.ndarray, pred: np.ndarray) -> tuple[float, float]:
         hi = min(max(hi, float(p_hi)), mid + 1.25 * span)
     pad = 0.08 * (hi - lo)
     return lo - pad, hi + pad
+
+
+def run_notes(meta: dict) -> list[str]:
+    """What the last frame says about how a run went: where it stopped, stalls, rises."""
+    stopped = meta.get("stopped")
+    notes = [f"stopped at step {stopped['step']}: {stopped['reason']}"] if stopped else []
+    # Histories written before notes existed keep plain warning strings: nothing short to show
+    return notes + [w["note"] for w in meta.get("warnings") or () if isinstance(w, dict) and "note" in w]

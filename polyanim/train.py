@@ -229,8 +229,8 @@ def train(config, *, quiet: bool = False, out=None, err=None,
               f"keeping {len(snaps)} snapshot(s) (try a smaller train.lr)", file=err)
     elif snaps:
         warnings = loss_warnings([s.step for s in snaps], [s.loss for s in snaps])
-        for line in warnings:
-            print(f"warning: {line}", file=err)
+        for warning in warnings:
+            print(f"warning: {warning['message']}", file=err)
     if not snaps:
         raise TrainingError(f"training produced no finite snapshot ({stopped['reason']} at step {stopped['step']})")
     if not quiet and hasattr(model, "string") and not stopped:

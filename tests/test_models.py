@@ -11,6 +11,7 @@ from numpy.polynomial import chebyshev, legendre
 
 from polyanim import config
 from polyanim.history import History, load
+from polyanim.scene import Scene
 from polyanim.recording import (RISE_SNAPSHOTS, STALL_SNAPSHOTS, Recorder, Snapshot, log_steps,
                                 loss_warnings, planned_steps)
 from polyanim.scene import Scene
@@ -306,11 +307,13 @@ def test_loss_warnings():
     steps = list(range(0, 300, 10))
     assert loss_warnings(steps, np.linspace(10, 1, 30)) == []
     rising = [1.0] * 5 + [1.0 + 0.1 * k for k in range(1, RISE_SNAPSHOTS + 4)] + [0.5] * 2
-    (line,) = [w for w in loss_warnings(steps[: len(rising)], rising) if "rose" in w]
-    assert f"rose at {RISE_SNAPSHOTS + 3} consecutive snapshots" in line and "steps 40-" in line
+    (warning,) = [w for w in loss_warnings(steps[: len(rising)], rising) if "rose" in w["message"]]
+    assert f"rose at {RISE_SNAPSHOTS + 3} consecutive snapshots" in warning["message"]
+    assert "steps 40-" in warning["message"] and warning["note"].startswith("loss rose over steps 40-")
     flat = list(np.linspace(10, 1, 15)) + [1.0 - 1e-6 * k for k in range(STALL_SNAPSHOTS)]
-    (line,) = loss_warnings(steps[: len(flat)], flat)
-    assert line.startswith("loss stalled") and "after step 140" in line
+    (warning,) = loss_warnings(steps[: len(flat)], flat)
+    assert warning["message"].startswith("loss stalled") and "after step 140" in warning["message"]
+    assert warning["note"] == "loss flat after step 140"
     assert loss_warnings(steps[:11], [1.0] * 11) and not loss_warnings(steps[:10], [1.0] * 10)
 
 
@@ -318,7 +321,10 @@ def test_stall_is_one_warning_line_and_training_goes_on():
     c = cfg(model={"kind": "legendre"}, train={"optimizer": "lbfgs", "lr": 1.0, "steps": 30, "record_every": 1})
     h, err = run(c)
     assert err.count("\n") == 1 and err.startswith("warning: loss stalled")
-    assert h.meta["warnings"] == [err.strip().removeprefix("warning: ")]
+    assert [w["message"] for w in h.meta["warnings"]] == [err.strip().removeprefix("warning: ")]
+    scene = Scene(h, config.from_dict({"render": {"size": [160, 120]}}).render)
+    scene.update(len(h) - 1)
+    assert scene.label.get_text().endswith("\n" + h.meta["warnings"][0]["note"])
     assert h.steps[-1] == 30 and h.meta["stopped"] is None
     healthy, err = run(cfg(train={"optimizer": "adam", "lr": 0.01, "steps": 50, "record_every": 10}))
     assert err == "" and healthy.meta["warnings"] == []
