@@ -39,11 +39,12 @@ def test_default_output_is_outputs_name_gif(tmp_path, capsys, monkeypatch):
 
 
 def run_without_torch(args, cwd):
-    """Run the CLI in a fresh interpreter in which ``import torch`` fails."""
+    """Run the CLI in a fresh interpreter in which ``import torch`` fails; it must not load pyplot either."""
     code = ("import sys; sys.modules['torch'] = None\n"
             "from polyanim.cli import main\n"
             f"rc = main({args!r})\n"
             "assert 'torch' not in [m.split('.')[0] for m in sys.modules if sys.modules[m] is not None]\n"
+            "assert 'matplotlib.pyplot' not in sys.modules  # no pyplot global state in the package\n"
             "sys.exit(rc)\n")
     return run_python(code, cwd)
 
