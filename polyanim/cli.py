@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -21,9 +23,16 @@ class UsageError(ValueError):
     """Bad command-line usage: exit 2 with this one line."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad argument as one line (exit 2) instead of a usage block."""
+
+    def error(self, message):
+        raise UsageError(f"{message} (see polyanim --help)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser; every option defaults to "not given" so the config decides."""
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="polyanim",
         description="Train a small model and render its training as an animation, "
                     "or re-render a saved history without training.")
@@ -46,23 +55,43 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
-    args = build_parser().parse_args(argv)
+    written: list[Path] = []
+    previous = _terminate_as_interrupt()
     try:
-        return _run(args)
+        args = build_parser().parse_args(argv)
+        return _run(args, written)
+    except SystemExit as exc:  # --help and --version
+        return exc.code if isinstance(exc.code, int) else 0
     except USAGE_ERRORS + (UsageError,) as exc:
         print(f"polyanim: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("polyanim: interrupted; no output was written", file=sys.stderr)
+        kept = f"kept {', '.join(map(str, written))}" if written else "no output was written"
+        print(f"polyanim: interrupted; {kept}", file=sys.stderr)
         return 130
     except Exception as exc:  # anything else is exit 1, still one line unless debugging
         if os.environ.get("POLYANIM_DEBUG"):
             raise
-        print(f"polyanim: error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        print(f"polyanim: error: {type(exc).__name__}: {first}", file=sys.stderr)
         return 1
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
-def _run(args) -> int:
+def _terminate_as_interrupt():
+    """Make SIGTERM (``timeout``, ``kill``) unwind like Ctrl-C, so no temporary file is left behind."""
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        return signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: leave signals alone
+        return None
+
+
+def _run(args, written: list) -> int:
     source = Path(args.input)
     replay = source.suffix.lower() == ".npz"
     if replay:
@@ -76,8 +105,7 @@ def _run(args) -> int:
     else:
         cfg = config.load(source, args.sets)
         out = Path(args.out) if args.out else Path("outputs") / f"{cfg.name}.gif"
-    writers.writer_for(out)  # unsupported suffix: fail before any training
-    _check_folder(out.parent)
+    _check_output(out)  # before any training
 
     window = _open_window(cfg, out) if args.live else None
     try:
@@ -90,7 +118,8 @@ def _run(args) -> int:
 
                 replay_live(window, hist, cfg.render)
             shown = time.monotonic()
-            print(hist.save(out.with_name(f"{_stem(out)}.history.npz")))
+            written.append(hist.save(out.with_name(f"{_stem(out)}.history.npz")))
+            print(written[-1])
         elif not replay:
             from .train import train  # torch is imported here and only here
 
@@ -103,8 +132,8 @@ def _run(args) -> int:
             if view is not None:
                 view.finish(hist)
             shown = time.monotonic()
-            saved = hist.save(out.with_name(f"{_stem(out)}.history.npz"))
-            print(saved)
+            written.append(hist.save(out.with_name(f"{_stem(out)}.history.npz")))
+            print(written[-1])
         else:
             hist.meta["config"] = cfg.to_dict()
             if window is not None:
@@ -115,6 +144,7 @@ def _run(args) -> int:
         from .renderer import render
 
         render(hist, out, cfg.render, quiet=args.quiet)
+        written.append(out)
         print(out, flush=True)
         if window is not None:  # the final frame stays up render.hold seconds after it was shown
             try:
@@ -142,10 +172,16 @@ def _stem(path: Path) -> str:
     return path.name[: -len(path.suffix)] if path.suffix else path.name
 
 
-def _check_folder(folder: Path) -> None:
+def _check_output(out: Path) -> None:
+    """Fail before any training when ``out`` cannot be written: a folder, an unknown suffix, or a folder
+    we cannot write in."""
+    if out.is_dir():
+        raise UsageError(f"{out}: is a folder; --out takes a file name such as {out / 'run.gif'}")
+    writers.writer_for(out)  # an unsupported suffix
+    folder = out.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):  # what the atomic write will need
+            pass
     except OSError as exc:
-        raise UsageError(f"{folder}: cannot create the output folder ({exc.strerror or exc})") from None
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise UsageError(f"{folder}: output folder is not writable")
+        raise UsageError(f"{folder}: cannot write files in the output folder ({exc.strerror or exc})") from None

@@ -77,7 +77,11 @@ def _interval(v):
 
 
 def _size(v):
-    return None if min(v) >= 16 and max(v) <= 7680 else "width and height must be between 16 and 7680 pixels"
+    return None if min(v) >= 64 and max(v) <= 7680 else "width and height must be between 64 and 7680 pixels"
+
+
+def _between(lo, hi):
+    return lambda v: None if v is None or lo <= v <= hi else f"must be between {lo:g} and {hi:g}"
 
 
 PANELS = ("fit", "loss", "params")
@@ -113,7 +117,7 @@ class Data:
                         doc="target function of x: numbers, x, pi, e, + - * / **, sin cos exp log sqrt abs tanh …")
     domain: tuple[float, float] = _spec((-math.pi, math.pi), check=_interval,
                                         doc="[low, high] of x; numbers or constant expressions like -pi")
-    points: int = _spec(2000, check=_at_least(2),
+    points: int = _spec(2000, check=_between(2, 200_000),
                         doc="evenly spaced x values the curves are drawn on (and trained on unless data.samples, "
                             "data.sampling or data.train_domain say otherwise)")
     noise: float = _spec(0.0, check=_non_negative, doc="std of Gaussian noise added to the training targets (seeded)")
@@ -210,7 +214,7 @@ class Train:
 class Render:
     size: tuple[int, int] = _spec((640, 480), check=_size, doc="[width, height] of the output in pixels")
     dpi: float = _spec(100.0, check=_positive, doc="text and line scale at 640x480; other sizes scale it, so the layout looks the same")
-    fps: float = _spec(10.0, check=_positive,
+    fps: float = _spec(10.0, check=_between(0.1, 120),
                        doc="frames per second (GIF: rounded to a whole centisecond delay, at most 50)")
     hold: float = _spec(1.0, check=_non_negative, unit="s", doc="seconds to hold the last frame (e.g. 1.5 or 1.5s)")
     hold_start: float = _spec(0.0, check=_non_negative, unit="s", doc="seconds to hold the first frame")
@@ -248,7 +252,7 @@ class Run:
 @dataclass(frozen=True)
 class Config:
     name: str = _spec("run", doc="base name of the output files")
-    seed: int | None = _spec(0, doc="random seed (null: not seeded)")
+    seed: int | None = _spec(0, check=_between(0, 2**63 - 1), doc="random seed (null: not seeded)")
     data: Data = field(default_factory=Data)
     model: Model = field(default_factory=Model)
     train: Train = field(default_factory=Train)
@@ -257,6 +261,10 @@ class Config:
                                           "train: {…}}, each overriding the top-level model and train keys")
 
     def __post_init__(self):
+        r = self.render
+        if r.duration is not None and r.duration <= r.hold + r.hold_start:
+            raise ConfigError(f"render.duration: {r.duration:g} s leaves no time for motion after render.hold "
+                              f"({r.hold:g} s) and render.hold_start ({r.hold_start:g} s)")
         if self.train.record == "every" and self.train.frames is None and self.train.record_every > self.train.steps:
             raise ConfigError(f"train.record_every: must be <= train.steps ({self.train.steps}), "
                               f"got {self.train.record_every}")
@@ -317,7 +325,7 @@ def load(path: str | Path, overrides: typing.Sequence[str] = ()) -> Config:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read config ({exc.__class__.__name__}: {exc})") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_strict_loader())
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -331,6 +339,24 @@ def load(path: str | Path, overrides: typing.Sequence[str] = ()) -> Config:
     return from_dict(data, source=str(path), overrides=overrides)
 
 
+def _strict_loader():
+    """PyYAML's safe loader, except that a key given twice in one mapping is an error, not last-wins."""
+    import yaml
+
+    class StrictLoader(yaml.SafeLoader):
+        def construct_mapping(self, node, deep=False):
+            seen = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"key {key!r} appears twice in this mapping", key_node.start_mark)
+                seen.add(key)
+            return super().construct_mapping(node, deep=deep)
+
+    return StrictLoader
+
+
 def from_dict(data: dict, source: str = "config", overrides: typing.Sequence[str] = ()) -> Config:
     """Build a validated :class:`Config` from nested dicts, then apply ``KEY=VALUE`` overrides."""
     config = _build(data, source)
@@ -338,6 +364,8 @@ def from_dict(data: dict, source: str = "config", overrides: typing.Sequence[str
         merged = config.to_dict()
         for item in overrides:
             key, value = parse_override(item)
+            if _is_text(key) and not isinstance(value, str):  # "Fit: sin(x)" is a title, not a mapping
+                value = item.partition("=")[2]
             _set_dotted(merged, key, value, "--set")
         config = _build(merged, "--set")
     return config
@@ -356,6 +384,17 @@ def parse_override(item: str) -> tuple[str, object]:
     except yaml.YAMLError:
         value = raw
     return key, value
+
+
+def _is_text(key: str) -> bool:
+    """Whether a dotted key names a text setting (``name``, ``render.title``, ``data.target``, …)."""
+    cls = Config
+    try:
+        for part in key.split("."):
+            cls = typing.get_type_hints(cls)[part]
+    except (KeyError, TypeError):
+        return False
+    return cls is str
 
 
 def _set_dotted(tree: dict, key: str, value, source: str) -> None:
@@ -387,8 +426,8 @@ def _known_keys(prefix: list[str]) -> list[str]:
 def _unknown(source: str, key: str, allowed: list[str]) -> str:
     head, _, leaf = key.rpartition(".")
     close = difflib.get_close_matches(leaf, allowed, n=1)
-    hint = f"did you mean '{(head + '.' if head else '') + close[0]}'? " if close else ""
-    return f"{source}: {key}: unknown key; {hint}(allowed: {', '.join(allowed)})"
+    hint = f"; did you mean '{(head + '.' if head else '') + close[0]}'?" if close else ""
+    return f"{source}: {key}: unknown key{hint} (allowed: {', '.join(allowed)})"
 
 
 def _build(data: dict, source: str, cls=Config, prefix: str = ""):
@@ -405,7 +444,7 @@ def _build(data: dict, source: str, cls=Config, prefix: str = ""):
     for key, raw in data.items():
         dotted = f"{prefix}{key}"
         if key not in fields:
-            raise ConfigError(_unknown(source, dotted, list(fields)))
+            raise ConfigError(_unknown(source, dotted, _known_keys(prefix.rstrip(".").split(".") if prefix else [])))
         kind = hints[key]
         if dataclasses.is_dataclass(kind):
             if raw is None:

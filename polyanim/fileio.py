@@ -8,6 +8,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
+# read once, at import: reading it means setting it, which would race with threads creating files
+UMASK = os.umask(0)
+os.umask(UMASK)
+
+
 @contextmanager
 def atomic_path(dest: str | os.PathLike):
     """Yield a temporary path next to ``dest``; rename it onto ``dest`` on success.
@@ -22,7 +27,7 @@ def atomic_path(dest: str | os.PathLike):
     os.close(fd)
     try:
         yield Path(tmp)
-        os.chmod(tmp, 0o644 & ~_umask())
+        os.chmod(tmp, 0o644 & ~UMASK)  # mkstemp makes 0600; a finished file gets the usual mode
         os.replace(tmp, dest)
     except BaseException:
         try:
@@ -30,9 +35,3 @@ def atomic_path(dest: str | os.PathLike):
         except OSError:
             pass
         raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

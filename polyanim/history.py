@@ -226,12 +226,31 @@ def load(path: str | os.PathLike) -> History | RunSet:
     if meta.get("version") not in READS:
         raise HistoryError(f"{path}: meta.version: unsupported history format version {meta.get('version')!r} "
                            f"(this polyanim reads versions {', '.join(map(str, READS))})")
+    problem = _meta_problem(meta)
+    if problem:
+        raise HistoryError(f"{path}: {problem}")
     if "runs" in meta and meta.get("version", 1) >= 2:
         return _load_runs(path, arrays, meta)
     try:
         return History(meta=meta, **{k: arrays.get(k) for k in REQUIRED[:-1] + OPTIONAL})
     except ValueError as exc:
         raise HistoryError(f"{path}: {exc}") from None
+
+
+def _meta_problem(meta: dict, where: str = "meta") -> str | None:
+    """What is wrong with the parts of a History's meta the renderers rely on, if anything."""
+    if not isinstance(meta.get("config", {}), dict):
+        return f"{where}.config: expected a mapping of config keys"
+    stopped = meta.get("stopped")
+    if stopped is not None and not (isinstance(stopped, dict) and "step" in stopped and "reason" in stopped):
+        return f"{where}.stopped: expected null or {{step, reason}}"
+    if not isinstance(meta.get("warnings") or [], list):
+        return f"{where}.warnings: expected a list"
+    for k, run in enumerate(meta.get("runs") or []):
+        problem = _meta_problem(run, f"{where}.runs[{k}]") if isinstance(run, dict) else f"{where}.runs[{k}]: not a mapping"
+        if problem:
+            return problem
+    return None
 
 
 def _read_arrays(path: Path) -> dict[str, np.ndarray]:
@@ -255,6 +274,8 @@ def _read_arrays(path: Path) -> dict[str, np.ndarray]:
                                          else np.lib.format.read_array_header_2_0)(member)
                 if dtype.hasobject:
                     raise ValueError(f"{name}: object arrays are not allowed")
+                if int(np.prod(shape, dtype=np.float64)) * dtype.itemsize > archive.getinfo(name).file_size:
+                    raise ValueError(f"{name}: header promises more data than the file holds")
                 array = np.empty(shape, dtype=dtype, order="F" if fortran else "C")
                 view = memoryview(array.reshape(-1, order="A").view(np.uint8)) if array.size else memoryview(b"")
                 done = 0

@@ -104,8 +104,7 @@ def _payload(history, *, fps: float, size: tuple[int, int], theme: str) -> dict:
     y_lo, y_hi = y_limits(y, pred)
     # Quantise over a band a little wider than the view (2 spans: 2047 levels
     # per view height, finer than a pixel) so a curve leaving the plot is cut
-    # by the canvas edge; values beyond the band are clamped to it, which only
-    # bends a segment outside the visible area.
+    # by the canvas edge; values beyond the band become gaps (see _pack).
     span = y_hi - y_lo
     band = (y_lo - span / 2, y_hi + span / 2)
     config = history.config if isinstance(history.config, dict) else {}
@@ -144,9 +143,10 @@ def _pack(values: np.ndarray, lo: float, hi: float) -> str:
     """Base64 of 12-bit codes for ``values`` on [lo, hi], two codes in three bytes; NaN -> _MISSING."""
     values = np.asarray(values, dtype=np.float64).ravel()
     codes = np.full(values.size + values.size % 2, _MISSING, dtype=np.uint16)
-    known = np.flatnonzero(~np.isnan(values))
-    # clip also maps +-inf to the band's edges, which lie outside the view
-    codes[known] = np.rint((np.clip(values[known], lo, hi) - lo) / (hi - lo) * _LEVELS)
+    # beyond the band (which lies outside the view) is a gap, not the band's edge: a run
+    # that blew up to 1e17 must not become a vertical line through the plot
+    known = np.flatnonzero((values >= lo) & (values <= hi))
+    codes[known] = np.rint((values[known] - lo) / (hi - lo) * _LEVELS)
     a, b = codes[0::2], codes[1::2]
     packed = np.stack([a & 0xFF, (a >> 8) | ((b & 0xF) << 4), b >> 4], axis=1).astype(np.uint8)
     return base64.b64encode(packed.tobytes()).decode("ascii")
@@ -393,6 +393,7 @@ function lossText(v) {
 }
 
 function draw(i) {
+  ctx.clearRect(0, 0, W, H);  // a transparent background paints nothing over the last frame
   ctx.fillStyle = C.bg; ctx.fillRect(0, 0, W, H);
   axes(fitBox, fitX, fitY, fitXT, fitYT, "x", "");
   axes(lossBox, lossX, lossY, lossXT, lossYT, "step", "loss");

@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 
 import numpy as np
+
+from .config import ConfigError
 from .scene import Scene
 from .writers import UnsupportedFormat, writer_for
 
@@ -18,8 +20,8 @@ from .writers import UnsupportedFormat, writer_for
 MAX_MOTION_FPS = 50.0  # what `duration` may ask for before snapshots are dropped instead
 
 
-class TimingError(ValueError):
-    """Timing options that cannot work for this History; the message names the key."""
+class TimingError(ConfigError):
+    """Render options that cannot work for this History (exit 2); the message names the key."""
 
 
 def motion(n_snapshots: int, interpolate: int = 0) -> list[float]:
@@ -32,25 +34,23 @@ def plan(n_snapshots: int, render, frame_rate) -> tuple[list[float], float, list
     """The frame timeline: snapshot position per frame, the frame rate, and warnings.
 
     ``frame_rate`` is the writer's rule (GIF snaps to whole centiseconds). With
-    ``render.duration`` the fps is chosen so holds plus motion fill that time;
-    above 50 fps snapshots are dropped evenly instead (the first and last stay).
+    ``render.duration`` the fps is chosen so holds plus motion fill that time
+    (at most 50 fps), and the motion is resampled to exactly the frames that
+    rate plays in that time.
     """
     moving = motion(n_snapshots, render.interpolate)
     warnings = []
-    fps = render.fps
-    if render.duration is not None:
-        seconds = render.duration - render.hold - render.hold_start
-        if seconds <= 0:
-            raise TimingError(f"render.duration: {render.duration:g} s leaves no time for motion after "
-                              f"render.hold ({render.hold:g} s) and render.hold_start ({render.hold_start:g} s)")
-        fps = len(moving) / seconds
-        if fps > MAX_MOTION_FPS:
-            keep = max(2, int(MAX_MOTION_FPS * seconds))
+    if render.duration is None:
+        rate, warning = frame_rate(render.fps)
+        warnings += [warning] if warning else []
+    else:
+        seconds = render.duration - render.hold - render.hold_start  # > 0: checked with the config
+        rate = frame_rate(min(len(moving) / seconds, MAX_MOTION_FPS))[0]
+        # the format's rate (GIF: whole centiseconds) then decides how many frames fill the
+        # time: snapshots are dropped evenly, or a few shown twice (the first and last stay)
+        keep = max(2, int(round(float(rate) * seconds)))
+        if keep != len(moving):
             moving = [moving[int(k)] for k in np.linspace(0, len(moving) - 1, keep).round()]
-            fps = len(moving) / seconds
-    rate, warning = frame_rate(fps)
-    if warning and render.duration is None:
-        warnings.append(warning)
     rate = float(rate)
     frames = [0.0] * int(round(render.hold_start * rate)) + moving + [moving[-1]] * int(round(render.hold * rate))
     if render.duration is not None and abs(len(frames) / rate - render.duration) > 0.05 * render.duration:
@@ -133,4 +133,5 @@ def _progress(total: int, desc: str, file, quiet: bool):
         return _NoProgress()
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, unit="frame", file=file, leave=False, mininterval=0.2)
+    # disable=None: no bar when stderr is not a terminal (a log file gets no \r junk)
+    return tqdm(total=total, desc=desc, unit="frame", file=file, leave=False, mininterval=0.2, disable=None)

@@ -66,12 +66,19 @@ def parse(text: str, variables: tuple[str, ...] = ("x",)) -> Callable[..., np.nd
 def constant(text) -> float:
     """Evaluate a constant expression (a number or e.g. ``"-pi"``) to a float."""
     if isinstance(text, (int, float)) and not isinstance(text, bool):
-        return float(text)
+        try:
+            return float(text)
+        except OverflowError:
+            raise ExpressionError(f"{text!r} is too large for a float") from None
     return float(parse(str(text), variables=())())
 
 
 def _check(node: ast.AST, variables) -> ast.AST:
     if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        try:
+            float(node.value)
+        except OverflowError:
+            raise ExpressionError(f"{ast.unparse(node)[:20]}... is too large for a float") from None
         return node
     if isinstance(node, ast.Name) and (node.id in variables or node.id in CONSTANTS):
         return node

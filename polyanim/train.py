@@ -151,104 +151,106 @@ def train(config, *, quiet: bool = False, out=None, err=None,
     should return quickly. With ``train.record: adaptive`` a later thinning can
     drop snapshots it was given from the History.
     """
-    out = out or sys.stdout
-    err = err or sys.stderr
-    if config.seed is not None:
-        torch.manual_seed(config.seed)
-    model = build(config.model, config.data.domain)
-    data = make_samples(config)
-    x, y = data.x, data.y
-    criterion = torch.nn.MSELoss(reduction="sum" if config.train.loss == "mse_sum" else "mean")
-    optimizer = make_optimizer(config.train, model.parameters())
-    scheduler = make_scheduler(config.train, optimizer)
-    n_params = sum(p.numel() for p in model.parameters())
-    keep_params = hasattr(model, "coefficients") and n_params <= MAX_PARAMS
-    t_cfg = config.train
-    recorder = Recorder(t_cfg, scale=float(np.std(data.y_clean)))
-    stopped = None
+    # the caller's random stream is left as it was: seeding is this run's own business
+    with torch.random.fork_rng(devices=[]):
+        out = out or sys.stdout
+        err = err or sys.stderr
+        if config.seed is not None:
+            torch.manual_seed(config.seed)
+        model = build(config.model, config.data.domain)
+        data = make_samples(config)
+        x, y = data.x, data.y
+        criterion = torch.nn.MSELoss(reduction="sum" if config.train.loss == "mse_sum" else "mean")
+        optimizer = make_optimizer(config.train, model.parameters())
+        scheduler = make_scheduler(config.train, optimizer)
+        n_params = sum(p.numel() for p in model.parameters())
+        keep_params = hasattr(model, "coefficients") and n_params <= MAX_PARAMS
+        t_cfg = config.train
+        recorder = Recorder(t_cfg, scale=float(np.std(data.y_clean)))
+        stopped = None
 
-    def on_grid(y_pred):
-        if data.on_grid:
-            return y_pred.detach()
-        with torch.no_grad():
-            return model(data.grid)
-
-    def snapshot(step, loss_value, grid_pred):
-        return Snapshot(step=step, loss=loss_value, pred=grid_pred.numpy().astype(np.float32, copy=True),
-                        params=[c.item() for c in model.coefficients()] if keep_params else None,
-                        lr=float(optimizer.param_groups[0]["lr"]))
-
-    def closure():
-        optimizer.zero_grad()
-        value = criterion(model(x), y)
-        value.backward()
-        return value
-
-    bar = tqdm(total=t_cfg.steps, desc="training", unit="step", file=err, leave=False,
-               disable=True if quiet else None, mininterval=0.2)
-    work = n_params * max(len(x), len(data.grid))
-    started = time.perf_counter()
-    with bar, _torch_threads(1 if work < ONE_THREAD_WORK else None):
-        for t in range(t_cfg.steps):
-            y_pred = model(x)
-            loss = criterion(y_pred, y)
-            value = loss.item()
-            if not math.isfinite(value):
-                stopped = {"step": t, "reason": f"loss became {value}"}
-                break
-            if recorder.wants(t):
-                grid_pred = on_grid(y_pred)
-                kept = recorder.offer(t, grid_pred.numpy(), lambda: snapshot(t, value, grid_pred))
-                if kept and on_snapshot is not None:
-                    on_snapshot(recorder.items[-1])
-            if t_cfg.log_every and t % t_cfg.log_every == 0 and not quiet:
-                bar.write(f"{t} {value}", file=out)
-            if t_cfg.optimizer == "lbfgs":
-                optimizer.step(closure)
-            else:
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-            if scheduler is not None:
-                scheduler.step()
-            bar.update(1)
-        else:
+        def on_grid(y_pred):
+            if data.on_grid:
+                return y_pred.detach()
             with torch.no_grad():
-                y_pred = model(x)
-                value = criterion(y_pred, y).item()
-            if math.isfinite(value):
-                recorder.final(snapshot(t_cfg.steps, value, on_grid(y_pred)))
-                if on_snapshot is not None:
-                    on_snapshot(recorder.items[-1])
-            else:
-                stopped = {"step": t_cfg.steps, "reason": f"loss became {value}"}
-    snaps = recorder.items
-    warnings = []
-    if stopped:
-        print(f"warning: {stopped['reason']} at step {stopped['step']}; training stopped there, "
-              f"keeping {len(snaps)} snapshot(s) (try a smaller train.lr)", file=err)
-    elif snaps:
-        warnings = loss_warnings([s.step for s in snaps], [s.loss for s in snaps])
-        for warning in warnings:
-            print(f"warning: {warning['message']}", file=err)
-    if not snaps:
-        raise TrainingError(f"training produced no finite snapshot ({stopped['reason']} at step {stopped['step']})")
-    if not quiet and hasattr(model, "string") and not stopped:
-        print(f"Result: {model.string()}", file=out)
+                return model(data.grid)
 
-    meta = {
-        "config": config.to_dict(),
-        "seed": config.seed,
-        "stopped": stopped,
-        "warnings": warnings,
-        "param_names": model.param_names() if keep_params else [],
-        "train_seconds": round(time.perf_counter() - started, 3),
-        "versions": {"polyanim": __version__, "torch": torch.__version__, "numpy": np.__version__,
-                     "python": platform.python_version()},
-    }
-    stored = data.stored
-    return History(steps=[s.step for s in snaps], loss=[s.loss for s in snaps], x=data.grid.double().numpy(),
-                   y=data.y_clean, pred=np.stack([s.pred for s in snaps]),
-                   params=np.array([s.params for s in snaps]) if keep_params else None,
-                   lr=[s.lr for s in snaps], meta=meta,
-                   data_x=x.double().numpy() if stored else None, data_y=y.double().numpy() if stored else None)
+        def snapshot(step, loss_value, grid_pred):
+            return Snapshot(step=step, loss=loss_value, pred=grid_pred.numpy().astype(np.float32, copy=True),
+                            params=[c.item() for c in model.coefficients()] if keep_params else None,
+                            lr=float(optimizer.param_groups[0]["lr"]))
+
+        def closure():
+            optimizer.zero_grad()
+            value = criterion(model(x), y)
+            value.backward()
+            return value
+
+        bar = tqdm(total=t_cfg.steps, desc="training", unit="step", file=err, leave=False,
+                   disable=True if quiet else None, mininterval=0.2)
+        work = n_params * max(len(x), len(data.grid))
+        started = time.perf_counter()
+        with bar, _torch_threads(1 if work < ONE_THREAD_WORK else None):
+            for t in range(t_cfg.steps):
+                y_pred = model(x)
+                loss = criterion(y_pred, y)
+                value = loss.item()
+                if not math.isfinite(value):
+                    stopped = {"step": t, "reason": f"loss became {value}"}
+                    break
+                if recorder.wants(t):
+                    grid_pred = on_grid(y_pred)
+                    kept = recorder.offer(t, grid_pred.numpy(), lambda: snapshot(t, value, grid_pred))
+                    if kept and on_snapshot is not None:
+                        on_snapshot(recorder.items[-1])
+                if t_cfg.log_every and t % t_cfg.log_every == 0 and not quiet:
+                    bar.write(f"{t} {value}", file=out)
+                if t_cfg.optimizer == "lbfgs":
+                    optimizer.step(closure)
+                else:
+                    optimizer.zero_grad()
+                    loss.backward()
+                    optimizer.step()
+                if scheduler is not None:
+                    scheduler.step()
+                bar.update(1)
+            else:
+                with torch.no_grad():
+                    y_pred = model(x)
+                    value = criterion(y_pred, y).item()
+                if math.isfinite(value):
+                    recorder.final(snapshot(t_cfg.steps, value, on_grid(y_pred)))
+                    if on_snapshot is not None:
+                        on_snapshot(recorder.items[-1])
+                else:
+                    stopped = {"step": t_cfg.steps, "reason": f"loss became {value}"}
+        snaps = recorder.items
+        warnings = []
+        if stopped:
+            print(f"warning: {stopped['reason']} at step {stopped['step']}; training stopped there, "
+                  f"keeping {len(snaps)} snapshot(s) (try a smaller train.lr)", file=err)
+        elif snaps:
+            warnings = loss_warnings([s.step for s in snaps], [s.loss for s in snaps])
+            for warning in warnings:
+                print(f"warning: {warning['message']}", file=err)
+        if not snaps:
+            raise TrainingError(f"training produced no finite snapshot ({stopped['reason']} at step {stopped['step']})")
+        if not quiet and hasattr(model, "string") and not stopped:
+            print(f"Result: {model.string()}", file=out)
+
+        meta = {
+            "config": config.to_dict(),
+            "seed": config.seed,
+            "stopped": stopped,
+            "warnings": warnings,
+            "param_names": model.param_names() if keep_params else [],
+            "train_seconds": round(time.perf_counter() - started, 3),
+            "versions": {"polyanim": __version__, "torch": torch.__version__, "numpy": np.__version__,
+                         "python": platform.python_version()},
+        }
+        stored = data.stored
+        return History(steps=[s.step for s in snaps], loss=[s.loss for s in snaps], x=data.grid.double().numpy(),
+                       y=data.y_clean, pred=np.stack([s.pred for s in snaps]),
+                       params=np.array([s.params for s in snaps]) if keep_params else None,
+                       lr=[s.lr for s in snaps], meta=meta,
+                       data_x=x.double().numpy() if stored else None, data_y=y.double().numpy() if stored else None)

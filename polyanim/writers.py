@@ -133,7 +133,7 @@ class FFmpegWriter(Writer):
         if self.proc is None:
             self._start()
         try:
-            self.proc.stdin.write(frame)
+            _write_all(self.proc.stdin, frame)
         except BrokenPipeError:
             self.proc.wait()
             raise WriterError(self._failure()) from None
@@ -191,19 +191,23 @@ class GifWriter(FFmpegWriter):
                "-f", "rawvideo", "-pix_fmt", "rgba", "-s", f"{w}x{h}", "-i", "pipe:0",
                "-vf", f"palettegen=max_colors={max(4, self._quality()['colors'] - len(pinned))}:stats_mode=full",
                "-frames:v", "1", "-update", "1", self._palette]
-        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, bufsize=0)
+        log = self._stack.enter_context(tempfile.TemporaryFile())  # a file: a full stderr pipe cannot block us
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=log, bufsize=0)
         try:
             for frame in frames:
-                proc.stdin.write(frame)
+                _write_all(proc.stdin, frame)
         except BrokenPipeError:
             pass
+        except BaseException:  # a frame failed to draw, or Ctrl-C: no ffmpeg left behind
+            proc.kill()
+            raise
         finally:
             _close_quietly(proc.stdin)
-        err = proc.stderr.read().decode(errors="replace").strip()
-        proc.stderr.close()
-        if proc.wait() != 0:
-            raise WriterError(f"ffmpeg palettegen failed for {self.path}: {err.splitlines()[-1:] or 'no message'}")
+            code = proc.wait()
+        if code != 0:
+            log.seek(0)
+            last = log.read().decode(errors="replace").strip().splitlines()[-1:] or ["no message"]
+            raise WriterError(f"ffmpeg palettegen failed for {self.path}: {last[0]}")
         _pin_colors(self._palette, pinned)
 
     def input_args(self) -> list[str]:
@@ -311,6 +315,13 @@ def _pin_colors(palette_png: str, colors: list[str]) -> None:
             opaque.append(rgba)
     entries = (opaque + opaque[-1:] * 256)[: 256 - len(transparent)] + transparent
     Image.fromarray(np.array(entries, dtype=np.uint8).reshape(16, 16, 4), "RGBA").save(palette_png)
+
+
+def _write_all(pipe, frame) -> None:
+    """Write a whole frame to an unbuffered pipe, which may accept only part of it per call."""
+    view = memoryview(frame).cast("B")
+    while view:
+        view = view[pipe.write(view):]
 
 
 def _close_quietly(pipe) -> None:

@@ -32,7 +32,7 @@ def test_config_to_gif_and_history(tmp_path, capsys):
 def test_default_output_is_outputs_name_gif(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     cfg = tmp_path / "demo.yaml"
-    cfg.write_text("train: {steps: 20, record_every: 10}\ndata: {points: 50}\nrender: {size: [64, 48], hold: 0}\n")
+    cfg.write_text("train: {steps: 20, record_every: 10}\ndata: {points: 50}\nrender: {size: [96, 72], hold: 0}\n")
     assert main([str(cfg), "-q"]) == 0
     assert capsys.readouterr().out.split() == ["outputs/demo.history.npz", "outputs/demo.gif"]
     assert (tmp_path / "outputs/demo.gif").stat().st_size > 0
@@ -63,7 +63,7 @@ def test_replay_only_accepts_render_overrides(tmp_path, capsys):
     assert main([str(ROOT / "configs/sin.yaml"), "--out", str(tmp_path / "s.png"), *FAST]) == 0
     capsys.readouterr()
     one_line_error(capsys, [str(tmp_path / "s.history.npz"), "--set", "train.lr=1"], "only render.* keys")
-    one_line_error(capsys, [str(tmp_path / "s.history.npz"), "--set", "render.fps=-1"], "render.fps: must be > 0")
+    one_line_error(capsys, [str(tmp_path / "s.history.npz"), "--set", "render.fps=-1"], "render.fps: must be between 0.1 and 120")
 
 
 @pytest.mark.parametrize("text, fragment", [
@@ -90,7 +90,8 @@ def test_usage_errors_exit_2(tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("")
     one_line_error(capsys, [str(ROOT / "configs/sin.yaml"), "--out", str(blocker / "x.gif")],
-                   "cannot create the output folder")
+                   "cannot write files in the output folder")
+    one_line_error(capsys, [str(ROOT / "configs/sin.yaml"), "--out", str(tmp_path)], "is a folder")
     junk = tmp_path / "junk.npz"
     junk.write_bytes(b"PK\x03\x04 truncated")
     one_line_error(capsys, [str(junk)], "not a readable .npz")
@@ -110,3 +111,25 @@ def test_render_script_and_console_script_are_the_same_program(tmp_path):
         proc = subprocess.run([*cmd, "--help"], capture_output=True, text=True, cwd=tmp_path,
                               env=dict(os.environ, PYTHONPATH=str(ROOT)))
         assert proc.returncode == 0 and "CONFIG_OR_HISTORY" in proc.stdout
+
+
+def test_sigterm_unwinds_like_ctrl_c(tmp_path):
+    """`timeout` and `kill` send SIGTERM: the render stops, leaving no temporary file behind."""
+    import signal
+    import time
+
+    hist = tmp_path / "h.history.npz"
+    assert main([str(ROOT / "configs/sin.yaml"), "--out", str(tmp_path / "h.png"), *FAST]) == 0
+    (tmp_path / "h.png").unlink()
+    code = ("import sys\nfrom polyanim.cli import main\n"
+            f"sys.exit(main([{str(hist)!r}, '--out', {str(tmp_path / 'slow.gif')!r}, '-q', "
+            "'--set', 'render.interpolate=16', '--set', 'render.hold=20']))\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=tmp_path, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    deadline = time.monotonic() + 20
+    while not any(p.name.startswith(".slow.") for p in tmp_path.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and "interrupted" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["h.history.npz"]

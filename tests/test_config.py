@@ -52,8 +52,15 @@ def test_scientific_notation_and_constant_expressions(tmp_path):
     ("train: {lr: 0}", "train.lr", "> 0"),
     ("train: {lr: -1e-3}", "train.lr", "> 0"),
     ("train: {steps: 10, record_every: 20}", "train.record_every", "<= train.steps"),
-    ("data: {points: 1}", "data.points", ">= 2"),
-    ("render: {fps: 0}", "render.fps", "> 0"),
+    ("data: {points: 1}", "data.points", "between 2 and 200000"),
+    ("data: {points: 1000000000}", "data.points", "between 2 and 200000"),
+    ("seed: -1", "seed", "between 0 and"),
+    ("seed: 100000000000000000000000", "seed", "between 0 and"),
+    ("render: {size: [32, 32]}", "render.size", "between 64 and 7680"),
+    ("render: {fps: 1000}", "render.fps", "between 0.1 and 120"),
+    ("render: {duration: 2, hold: 1.5, hold_start: 0.5}", "render.duration", "leaves no time for motion"),
+    ("data: {target: 'x * 10000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000'}", "data.target", "too large for a float"),
+    ("render: {fps: 0}", "render.fps", "between 0.1 and 120"),
     ("data: {domain: [1, -1]}", "data.domain", "low must be < high"),
     ("data: {domain: [1, 1]}", "data.domain", "low must be < high"),
     ("train: {optimizer: adagrad}", "train.optimizer", "sgd, adam"),
@@ -209,3 +216,20 @@ def test_new_target_samples_are_checked_for_finiteness(tmp_path):
     assert config.load(p).data.samples == 5
     p = write(tmp_path, "data: {target: '1/(x - 1.25)', domain: [0.5, 2], points: 4, samples: 5}\n")
     assert "not finite on the domain" in error(config.load, p)
+
+
+def test_duplicate_keys_are_an_error_not_last_wins(tmp_path):
+    msg = error(config.load, write(tmp_path, "train:\n  lr: 1.0e-6\n  lr: 2.0e-6\n"))
+    assert "line 3" in msg and "'lr' appears twice" in msg
+
+
+def test_set_takes_text_keys_verbatim(tmp_path):
+    p = write(tmp_path, "")
+    assert config.load(p, ["render.title=Fit: sin(x)"]).render.title == "Fit: sin(x)"
+    assert config.load(p, ["render.title=#1 run"]).render.title == "#1 run"
+    assert config.load(p, ["data.target=x**2"]).data.target == "x**2"
+
+
+def test_unknown_top_level_key_suggests_sweep(tmp_path):
+    msg = error(config.load, write(tmp_path, "swep: {}\n"))
+    assert "did you mean 'sweep'?" in msg and "runs, sweep)" in msg

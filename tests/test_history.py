@@ -91,3 +91,26 @@ def test_foreign_npz_and_versions(tmp_path, history):
     meta["format"], meta["version"] = "polyanim.history", FORMAT_VERSION
     np.savez(p, **dict(arrays, meta=np.array(json.dumps(meta)), pred=arrays["pred"][:, :5]))
     assert "pred: expected shape" in load_error(p)
+
+
+def test_meta_the_renderers_rely_on_is_checked(tmp_path, history):
+    p = history.save(tmp_path / "m.npz")
+    with zipfile.ZipFile(p) as z:
+        arrays = {n[:-4]: np.load(z.open(n)) for n in z.namelist()}
+    meta = json.loads(str(arrays["meta"]))
+    for key, bad, fragment in [("stopped", {"at": 3}, "meta.stopped"), ("config", "oops", "meta.config"),
+                               ("warnings", "x", "meta.warnings")]:
+        np.savez(p, **dict(arrays, meta=np.array(json.dumps(dict(meta, **{key: bad})))))
+        assert fragment in load_error(p)
+
+
+def test_a_header_promising_more_than_the_file_holds_is_refused(tmp_path, history):
+    p = history.save(tmp_path / "big.npz")
+    with zipfile.ZipFile(p) as z:
+        members = {n: z.read(n) for n in z.namelist()}
+    # claim a 10^13-element array in place of the small `loss`
+    members["loss.npy"] = members["loss.npy"].replace(b"(6,)", b"(10000000000000,)".ljust(4))
+    with zipfile.ZipFile(p, "w") as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    assert "header promises more data than the file holds" in load_error(p)

@@ -213,4 +213,29 @@ def test_js_decoder_matches_python(browser, tmp_path):
     decoded = page.evaluate(f"(() => {{ {source}; return {call}.map(v => Number.isNaN(v) ? null : v); }})()")
     expected = _unpack(_pack(values, lo, hi), lo, hi)
     assert decoded[: len(values)] == [None if np.isnan(v) else pytest.approx(v) for v in expected[: len(values)]]
-    np.testing.assert_allclose(expected[[0, 2, 3, 5, 6, 7, 8]], [-2, 0, 0.5, 1, 2, 2, -2], atol=4 / 4094)
+    np.testing.assert_allclose(expected[[1, 2, 3, 5]], [-1, 0, 0.5, 1], atol=4 / 4094)
+    assert np.isnan(expected[[0, 4, 6, 7, 8]]).all()  # outside the band or not finite: a gap
+
+
+def test_transparent_theme_clears_between_frames(browser, tmp_path):
+    out = tmp_path / "clear.html"
+    write_html(cubic_history(frames=8), out, title="t", fps=10, size=(320, 240), theme="transparent")
+    canvas = "document.getElementById('plot').toDataURL()"
+    stepped, errors = open_page(browser, out)
+    for _ in range(7):  # frames 1..7 drawn one after another over frame 0
+        stepped.keyboard.press("ArrowRight")
+    jumped, _ = open_page(browser, out)
+    jumped.locator("#slider").fill("7")  # frame 7 drawn straight after frame 0
+    assert stepped.locator("#slider").input_value() == jumped.locator("#slider").input_value() == "7"
+    assert stepped.evaluate(canvas) == jumped.evaluate(canvas)  # no trace of the frames in between
+    assert errors == []
+
+
+def test_values_far_outside_the_view_are_gaps_not_spikes():
+    from polyanim.html import _MISSING, _pack
+    import base64
+
+    raw = base64.b64decode(_pack(np.array([0.5, 1e17, -1e17, np.nan]), 0.0, 1.0))
+    a = np.frombuffer(raw, np.uint8).reshape(-1, 3).astype(np.uint16)
+    codes = np.stack([a[:, 0] | ((a[:, 1] & 0xF) << 8), (a[:, 1] >> 4) | (a[:, 2] << 4)], axis=1).ravel()
+    assert codes[0] != _MISSING and list(codes[1:]) == [_MISSING] * 3

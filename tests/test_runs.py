@@ -447,5 +447,5 @@ def test_live_replay_plays_a_runset():
             return len(self.shown)
 
     window, rs = Window(), make_runset()
-    live.replay(window, rs, render_cfg(hold=0, fps=1000), clock=lambda: 0.0)
+    live.replay(window, rs, render_cfg(hold=0, fps=120), clock=lambda: 0.0)
     assert window.shown == [float(i) for i in range(len(rs))] and len(window.scene.pred_lines) == 3

@@ -112,3 +112,11 @@ def test_no_finite_snapshot_is_an_error():
                             "train": {"steps": 5, "record_every": 1, "log_every": 0}})
     with pytest.raises(TrainingError, match="no finite snapshot"):
         run(cfg, quiet=True)
+
+
+def test_training_leaves_the_callers_random_stream_alone():
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    run(config.from_dict({"seed": 7, "data": {"points": 20}, "train": {"steps": 3, "record_every": 1}}), quiet=True)
+    assert torch.equal(torch.rand(3), expected)
