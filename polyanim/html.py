@@ -389,7 +389,8 @@ function legendItem(x, color, text, row) {
 }
 function lossText(v) {
   if (!isFinite(v)) return v !== v ? "nan" : v > 0 ? "inf" : "-inf";  // as Python prints them
-  return Math.abs(v) < 1e6 ? v.toFixed(4) : v.toPrecision(4);
+  var a = Math.abs(v);  // as polyanim.scene.loss_label
+  return (a >= 1e-3 && a < 1e6) || v === 0 ? v.toFixed(4) : v.toPrecision(4);
 }
 
 function draw(i) {

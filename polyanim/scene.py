@@ -30,8 +30,14 @@ HINTING = "none"
 
 
 def loss_label(step: int, loss: float) -> str:
-    """The original post's red label, ``t=100, Loss=1234.5678``."""
-    return f"t={step}, Loss={loss:.4f}" if abs(loss) < 1e6 else f"t={step}, Loss={loss:.4g}"
+    """The original post's red label, ``t=100, Loss=1234.5678``.
+
+    Four decimals as in the post, except where they would say nothing: below
+    0.001 (a converged run is not ``0.0000``) and from a million up.
+    """
+    if 1e-3 <= abs(loss) < 1e6 or loss == 0 or loss != loss:
+        return f"t={step}, Loss={loss:.4f}"
+    return f"t={step}, Loss={loss:.4g}"
 
 
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
