@@ -29,10 +29,8 @@ import sys
 import time
 
 from .history import RunSet
+from .recording import ONE_THREAD_WORK, work
 
-# Same threshold as polyanim.train.ONE_THREAD_WORK (a test checks they agree): below it a run trains on
-# one intra-op thread, so runs side by side use otherwise idle cores; above it a run already uses them all.
-ONE_THREAD_WORK = 10_000_000
 # Measured on this project's 2-core box (benchmarks/runs_bench.py, fresh processes as render.py runs
 # them): two spawned workers cost about 2 s before they train (fresh interpreters importing torch side
 # by side), of which the parent gets back about 1.4 s by not importing torch itself; a step of a small
@@ -51,18 +49,6 @@ def usable_cores() -> int:
         return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         return os.cpu_count() or 1
-
-
-def work(config) -> int:
-    """Parameters x max(samples, grid points) of one run: what :mod:`polyanim.train` sizes threads by."""
-    m, d = config.model, config.data
-    if m.kind == "mlp":
-        widths = [1, *m.hidden, 1]
-        params = sum((a + 1) * b for a, b in zip(widths, widths[1:]))
-    else:
-        params = m.degree + 1
-    samples = d.samples if d.samples is not None else d.points
-    return params * max(samples, d.points)
 
 
 def estimated_seconds(config) -> float:

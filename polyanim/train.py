@@ -17,14 +17,10 @@ from tqdm import tqdm
 from . import __version__, targets
 from .history import History
 from .models import build
-from .recording import Recorder, Snapshot, loss_warnings
+from .recording import ONE_THREAD_WORK, Recorder, Snapshot, loss_warnings, work
 
 MAX_PARAMS = 64  # above this the History keeps no parameter trajectories
 LBFGS_MAX_ITER = 5  # one lbfgs "step" is one optimizer.step(closure) of at most this many iterations
-# Below this many parameters x samples, a step is a few hundred microseconds of tiny tensor ops: one
-# thread is as fast as several on an idle machine, and intra-op threads that wait for a busy core make
-# it 10-20x slower on a loaded one (a 1153-parameter MLP on 2000 points: 2 s vs 35 s on 2 busy cores).
-ONE_THREAD_WORK = 10_000_000
 
 
 class TrainingError(RuntimeError):
@@ -188,9 +184,8 @@ def train(config, *, quiet: bool = False, out=None, err=None,
 
         bar = tqdm(total=t_cfg.steps, desc="training", unit="step", file=err, leave=False,
                    disable=True if quiet else None, mininterval=0.2)
-        work = n_params * max(len(x), len(data.grid))
         started = time.perf_counter()
-        with bar, _torch_threads(1 if work < ONE_THREAD_WORK else None):
+        with bar, _torch_threads(1 if work(config) < ONE_THREAD_WORK else None):
             for t in range(t_cfg.steps):
                 y_pred = model(x)
                 loss = criterion(y_pred, y)

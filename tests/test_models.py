@@ -11,7 +11,6 @@ from numpy.polynomial import chebyshev, legendre
 
 from polyanim import config
 from polyanim.history import History, load
-from polyanim.scene import Scene
 from polyanim.recording import (RISE_SNAPSHOTS, STALL_SNAPSHOTS, Recorder, Snapshot, log_steps,
                                 loss_warnings, planned_steps)
 from polyanim.scene import Scene

@@ -115,9 +115,8 @@ def test_set_replaces_runs_and_reaches_the_top_level(tmp_path):
 # --- training -------------------------------------------------------------------------------------
 
 def test_workers_auto_decides_by_size_and_cores():
-    from polyanim import multirun, train
+    from polyanim import multirun
 
-    assert multirun.ONE_THREAD_WORK == train.ONE_THREAD_WORK
     tiny = small(sweep={"key": "train.lr", "values": [1e-6, 2e-6]}, train={**SMALL["train"], "workers": "auto"})
     assert multirun.workers_for(tiny, cores=2) == 1  # starting workers costs more than it saves
     long = config.from_dict({"train": {"steps": 20000}, "sweep": {"key": "train.lr", "values": [1e-6, 2e-6, 3e-6]}})
