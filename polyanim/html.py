@@ -80,7 +80,9 @@ def _page(history, *, title: str, fps: float, size: tuple[int, int], theme: str,
     heading = f"<h1>{_html.escape(title)}</h1>\n" if title.strip() else ""
     values = {"TITLE": _html.escape(title.strip() or "polyanim"), "HEADING": heading, "THEME": theme,
               "WIDTH": str(size[0]), "LAST": str(len(history) - 1), "DATA": blob, "SCRIPT": _SCRIPT,
-              "LOOP": " checked" if loop else ""}
+              "LOOP": " checked" if loop else "",
+              # room for the widest "201 / 201" up front, so the slider does not shrink while playing
+              "READOUT": str(2 * len(str(len(history))) + 3)}
     # one pass, so a title that happens to contain "@DATA@" is never expanded again
     return re.sub(r"@([A-Z]+)@", lambda m: values[m.group(1)], _TEMPLATE)
 
@@ -179,7 +181,7 @@ button#play{min-width:5.2em}
 .dark button,.dark select{border-color:#555a66}
 .dark select option{background:#16181d}
 label{white-space:nowrap}
-#readout{font-variant-numeric:tabular-nums;opacity:.75;white-space:nowrap}
+#readout{font-variant-numeric:tabular-nums;opacity:.75;white-space:nowrap;text-align:right;min-width:@READOUT@ch}
 </style>
 </head>
 <body class="@THEME@">
