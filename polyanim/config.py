@@ -310,7 +310,6 @@ def _run_dict(run: Run, base: dict) -> dict:
     return out
 
 
-SECTIONS = {f.name: f.type for f in dataclasses.fields(Config) if f.name != "runs"}
 
 
 def load(path: str | Path, overrides: typing.Sequence[str] = ()) -> Config:

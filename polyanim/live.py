@@ -279,10 +279,6 @@ class TrainingView:
         changed = self._fit_limits(self.scene.history)
         # the first frame draws the background anyway; later, new limits invalidate the cached one
         self.window.show(self.scene, float(i), redraw=self.draws > 0 and (changed or force))
-        if self.draws == 0:
-            # Keep the first frame's layout: re-running the constrained layout doubles the cost of
-            # the full redraws that widened limits need (~65 ms instead of ~33 at 640x480).
-            self.scene.fig.set_layout_engine("none")
         self.draws += 1
 
     def _fit_limits(self, history: History) -> bool:

@@ -143,7 +143,7 @@ class Scene:
         if self.multi:
             self.run_colors = [RUN_COLORS[render.theme][k % len(RUN_COLORS[render.theme])]
                                for k in range(len(self.runs))]
-            self.grid = getattr(render, "layout", "overlay") == "grid"
+            self.grid = render.layout == "grid"
             if render.title and not self.grid:  # the grid's figure legend carries the title (see _init_fit_runs)
                 self.fig.suptitle(render.title, color=theme["fg"])
             for panel in sorted(specs, key=lambda p: p != "fit"):
@@ -193,7 +193,7 @@ class Scene:
             for lo, hi in ((float(h.x[0]), held_out[0]), (held_out[1], float(h.x[-1]))):
                 if hi > lo:
                     ax.axvspan(lo, hi, color=t["faint"], alpha=0.18, linewidth=0, zorder=0)
-        data_x, data_y = getattr(h, "data_x", None), getattr(h, "data_y", None)
+        data_x, data_y = h.data_x, h.data_y
         if data_x is not None:  # the training samples, drawn once into the static background
             ax.scatter(data_x, data_y, s=7, color=t["faint"], alpha=0.8, linewidths=0, zorder=1.5,
                        label="samples")
@@ -636,9 +636,7 @@ class Scene:
         first one's layout.
         """
         self.canvas.draw()
-        if not getattr(self, "_laid_out", False):
-            self.fig.set_layout_engine("none")
-            self._laid_out = True
+        self.fig.set_layout_engine("none")  # from here on the layout stays as this draw left it
 
     def full_frame(self, i: float) -> np.ndarray:
         """Snapshot ``i`` by a full redraw of the figure (the reference the blitted path must match)."""

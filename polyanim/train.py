@@ -76,12 +76,6 @@ def make_samples(config) -> Samples:
     return Samples(grid=grid, y_clean=y_clean, x=x, y=y, on_grid=on_grid, stored=not on_grid or d.noise > 0)
 
 
-def make_data(config) -> tuple[torch.Tensor, torch.Tensor, np.ndarray]:
-    """The training inputs, the training targets (with noise) and the noise-free target on the grid."""
-    s = make_samples(config)
-    return s.x, s.y, s.y_clean
-
-
 def make_optimizer(train_config, params) -> torch.optim.Optimizer:
     """The optimizer a ``train`` section describes (options that do not apply to it are ignored)."""
     t = train_config
