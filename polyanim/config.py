@@ -218,21 +218,21 @@ class Render:
                        doc="frames per second (GIF: rounded to a whole centisecond delay, at most 50)")
     hold: float = _spec(1.0, check=_non_negative, unit="s", doc="seconds to hold the last frame (e.g. 1.5 or 1.5s)")
     hold_start: float = _spec(0.0, check=_non_negative, unit="s", doc="seconds to hold the first frame")
-    duration: float | None = _spec(None, check=lambda v: None if v is None or v > 0 else "must be > 0",
+    duration: float | None = _spec(None, check=_optional(_positive),
                                    unit="s", doc="total length, e.g. 8s: picks fps (and drops snapshots "
                                                  "above 50 fps) for you; overrides fps")
     loop: bool = _spec(True, doc="GIF: loop forever (true) or play once (false); HTML: start with loop on")
-    interpolate: int = _spec(0, check=lambda v: None if 0 <= v <= 16 else "must be between 0 and 16",
+    interpolate: int = _spec(0, check=_between(0, 16),
                              doc="in-between frames drawn between snapshots by linear interpolation")
     poster: int = _spec(-1, doc="snapshot shown in a .png poster (negative counts from the end)")
-    filmstrip: int = _spec(0, check=lambda v: None if 0 <= v <= 64 else "must be between 0 and 64",
+    filmstrip: int = _spec(0, check=_between(0, 64),
                            doc=".png: 0 for one poster frame, or K for a grid of K frames spread over the run")
     title: str = _spec("", doc="figure title (empty: none)")
     panels: tuple[str, ...] = _spec(("fit", "loss"), check=_panels,
                                     doc="panels from fit, loss, params; the fit panel large, the others beside it")
     theme: str = _spec("light", choices=("light", "dark", "transparent"),
                        doc="light, dark, or transparent (no background; .png, .webm, .gif and .html)")
-    trail: int = _spec(0, check=lambda v: None if 0 <= v <= 20 else "must be between 0 and 20",
+    trail: int = _spec(0, check=_between(0, 20),
                        doc="faded copies of the last K predictions behind the current one")
     quality: str = _spec("medium", choices=("high", "medium", "small"),
                          doc="GIF palette preset: high (64 colours), medium (32) or small (16)")
@@ -310,8 +310,6 @@ def _run_dict(run: Run, base: dict) -> dict:
     return out
 
 
-
-
 def load(path: str | Path, overrides: typing.Sequence[str] = ()) -> Config:
     """Read a YAML config file and apply ``KEY=VALUE`` overrides; validate everything."""
     import yaml  # not needed to replay a history, so not imported at start-up
@@ -385,15 +383,20 @@ def parse_override(item: str) -> tuple[str, object]:
     return key, value
 
 
+def _type_at(parts: list[str]):
+    """The annotated type at a dotted path (``["render", "title"]`` → ``str``); KeyError if none."""
+    cls = Config
+    for part in parts:
+        cls = typing.get_type_hints(cls)[part]
+    return cls
+
+
 def _is_text(key: str) -> bool:
     """Whether a dotted key names a text setting (``name``, ``render.title``, ``data.target``, …)."""
-    cls = Config
     try:
-        for part in key.split("."):
-            cls = typing.get_type_hints(cls)[part]
+        return _type_at(key.split(".")) is str
     except (KeyError, TypeError):
         return False
-    return cls is str
 
 
 def _set_dotted(tree: dict, key: str, value, source: str) -> None:
@@ -416,9 +419,7 @@ def _set_dotted(tree: dict, key: str, value, source: str) -> None:
 
 
 def _known_keys(prefix: list[str]) -> list[str]:
-    cls = Config
-    for part in prefix:
-        cls = typing.get_type_hints(cls)[part]
+    cls = _type_at(prefix)
     return [f.name for f in dataclasses.fields(cls)] + (["sweep"] if cls is Config else [])
 
 
@@ -555,10 +556,7 @@ def _sweep_specs(raw, source: str) -> list:
                           f"(data.* and render.* are shared by all runs), got {key!r}")
     section, leaf = key.split(".")
     if leaf not in _known_keys([section]):
-        close = difflib.get_close_matches(leaf, _known_keys([section]), n=1)
-        hint = f"did you mean '{section}.{close[0]}'? " if close else ""
-        raise ConfigError(f"{source}: sweep.key: {key}: unknown key; {hint}"
-                          f"(allowed: {', '.join(_known_keys([section]))})")
+        raise ConfigError(_unknown(f"{source}: sweep.key", key, _known_keys([section])))
     if key == "train.workers":
         raise ConfigError(f"{source}: sweep.key: train.workers applies to all the runs; sweep another key")
     values = raw.get("values")

@@ -100,8 +100,7 @@ def render(history, path, render, *, quiet: bool = False, err=None, writer=None)
     size = (w + w % 2, h + h % 2) if cls.even_size else (w, h)
     scene = Scene(history, render, size=size)
     bar = _progress(len(frames), f"rendering {path.name}", err, quiet)
-    with bar, cls(path, size, rate, render) as out:
-        out.pins = tuple(scene.run_colors)
+    with bar, cls(path, size, rate, render, pins=scene.run_colors) as out:
         if cls.palette_samples:
             picks = np.unique(np.linspace(0, len(history) - 1, cls.palette_samples).round())
             out.prepare(scene.frame(float(i)) for i in picks)

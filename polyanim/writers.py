@@ -59,13 +59,13 @@ class Writer:
     still = False  # a picture, not a video: the renderer draws only the poster or filmstrip frames
     alpha = True  # can show a transparent background (render.theme: transparent)
     palette_samples = 0  # frames wanted in ``prepare`` before streaming starts
-    pins: tuple[str, ...] = ()  # colours (hex) beyond the theme's the frames need exactly (one per run)
 
-    def __init__(self, path: str | os.PathLike, size: tuple[int, int], fps: float, render=None):
+    def __init__(self, path: str | os.PathLike, size: tuple[int, int], fps: float, render=None, pins=()):
         self.path = Path(path)
         self.size = tuple(size)
         self.fps = fps
         self.render = render
+        self.pins = tuple(pins)  # colours (hex) beyond the theme's the frames need exactly (one per run)
         self._stack = ExitStack()
 
     @staticmethod
