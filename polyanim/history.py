@@ -111,7 +111,7 @@ class RunSet:
     The animation walks :attr:`steps`, the union of the recorded steps, and
     shows each run's latest snapshot at or before the current step; ``len()``
     is the length of that timeline, as ``len()`` of a History is its number of
-    snapshots. :meth:`at` says which snapshot of each run that is.
+    snapshots.
     """
 
     def __init__(self, runs, meta: dict | None = None):
@@ -131,8 +131,6 @@ class RunSet:
             if not same:
                 raise ValueError(f"run {label!r}: x, y, data_x, data_y must be the first run's (runs share data)")
         self.steps = np.unique(np.concatenate([h.steps for _, h in self.runs]))
-        # index of each run's latest snapshot at or before each step of the timeline (-1: none yet)
-        self._index = [np.searchsorted(h.steps, self.steps, side="right") - 1 for _, h in self.runs]
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -158,10 +156,6 @@ class RunSet:
     y = property(lambda self: self.runs[0][1].y)
     data_x = property(lambda self: self.runs[0][1].data_x)
     data_y = property(lambda self: self.runs[0][1].data_y)
-
-    def at(self, i: int) -> list[int]:
-        """Per run, the index of its latest snapshot at or before timeline step ``steps[i]`` (-1: none yet)."""
-        return [int(idx[i]) for idx in self._index]
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the runs to ``path`` atomically: the first run as a single-run file, the others prefixed."""

@@ -76,6 +76,19 @@ def _layout(fig, panels: list[str], wide: bool) -> dict:
     return {p: specs[p] for p in panels}
 
 
+def _loss_scale(ax, values: np.ndarray, log: bool) -> None:
+    """Fix a loss panel's y-scale to ``values`` (finite losses): log with a little headroom, or linear."""
+    if log:
+        ax.set_yscale("log")
+        lo, hi = np.log10(values.min()), np.log10(values.max())
+        pad = max(0.05 * (hi - lo), 0.05)
+        ax.set_ylim(10 ** (lo - pad), 10 ** (hi + pad))
+    elif values.size:
+        lo, hi = values.min(), values.max()
+        pad = max(0.05 * (hi - lo), 1e-12)
+        ax.set_ylim(lo - pad, hi + pad)
+
+
 @contextmanager
 def _no_hinting():
     params = matplotlib.rcParams
@@ -186,18 +199,8 @@ class Scene:
 
     def _init_fit(self, ax):
         h, t = self.history, self.theme
-        data = h.config.get("data", {})
-        target = data.get("target", "target")
-        held_out = data.get("train_domain")
-        if held_out:  # shade where the model was not trained: the prediction there is extrapolation
-            for lo, hi in ((float(h.x[0]), held_out[0]), (held_out[1], float(h.x[-1]))):
-                if hi > lo:
-                    ax.axvspan(lo, hi, color=t["faint"], alpha=0.18, linewidth=0, zorder=0)
-        data_x, data_y = h.data_x, h.data_y
-        if data_x is not None:  # the training samples, drawn once into the static background
-            ax.scatter(data_x, data_y, s=7, color=t["faint"], alpha=0.8, linewidths=0, zorder=1.5,
-                       label="samples")
-        ax.plot(h.x, h.y, color=t["target"], linewidth=2, label=f"target: {target}")
+        self._fit_ylim = y_limits(h.y if h.data_x is None else np.concatenate([h.y, h.data_y]), h.pred)
+        target, *samples = self._fit_base(ax, h.config.get("data", {}).get("target", "target"))
         # the trail: the last few predictions, fading, under the current one
         self.trail = [ax.plot(h.x, h.pred[0], color=t["pred"], linewidth=1.5, zorder=5,
                               alpha=0.45 * (1 - k / (self.render.trail + 1)))[0] for k in range(self.render.trail)]
@@ -205,11 +208,9 @@ class Scene:
                                     zorder=6)
         self.label = ax.text(0.02, 0.97, "", transform=ax.transAxes, va="top", ha="left",
                              color=t["label"], zorder=7)
-        ax.set_xlim(float(h.x[0]), float(h.x[-1]))
-        ax.set_ylim(*y_limits(h.y if data_x is None else np.concatenate([h.y, data_y]), h.pred))
         ax.set_xlabel("x")
-        legend = ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=2 if data_x is None else 3,
-                           frameon=False, borderaxespad=0.2, handlelength=1.5)
+        legend = ax.legend(handles=[*samples, target, self.pred_line], loc="lower left", bbox_to_anchor=(0, 1.0),
+                           ncols=2 + len(samples), frameon=False, borderaxespad=0.2, handlelength=1.5)
         for text in legend.get_texts():
             text.set_color(t["fg"])
         self._animated += [*self.trail, self.pred_line, self.label]
@@ -223,15 +224,7 @@ class Scene:
         (self.loss_line,) = ax.plot(h.steps[:1], h.loss[:1], color=t["pred"], linewidth=2, zorder=6)
         (self.loss_dot,) = ax.plot(h.steps[:1], h.loss[:1], "o", color=t["label"], markersize=5, zorder=7,
                                   clip_on=False)
-        if log:
-            ax.set_yscale("log")
-            lo, hi = np.log10(h.loss[positive].min()), np.log10(h.loss[positive].max())
-            pad = max(0.05 * (hi - lo), 0.05)
-            ax.set_ylim(10 ** (lo - pad), 10 ** (hi + pad))
-        elif finite.any():
-            lo, hi = h.loss[finite].min(), h.loss[finite].max()
-            pad = max(0.05 * (hi - lo), 1e-12)
-            ax.set_ylim(lo - pad, hi + pad)
+        _loss_scale(ax, h.loss[finite], log)
         ax.set_xlim(0, max(int(h.steps[-1]), 1))
         ax.set_xlabel("step")
         ax.set_ylabel("loss")
@@ -292,7 +285,10 @@ class Scene:
     # ---- several runs (a RunSet) -------------------------------------------------------------------
 
     def _fit_base(self, ax, target: str):
-        """What every fit panel of a RunSet shows: held-out shading, samples, the target. Returns handles."""
+        """What every fit panel shows, for one run or several: held-out shading, samples, the target.
+
+        Returns the target line, then the samples (if drawn), for the legend.
+        """
         h, t = self.history, self.theme
         held_out = h.config.get("data", {}).get("train_domain")
         if held_out:
@@ -413,15 +409,7 @@ class Scene:
                              clip_on=False)
             self.loss_lines.append(line)
             self.loss_dots.append(dot)
-        if self.loss_log:
-            ax.set_yscale("log")
-            lo, hi = np.log10(calm.min()), np.log10(calm.max())
-            pad = max(0.05 * (hi - lo), 0.05)
-            ax.set_ylim(10 ** (lo - pad), 10 ** (hi + pad))
-        elif calm.size:
-            lo, hi = calm.min(), calm.max()
-            pad = max(0.05 * (hi - lo), 1e-12)
-            ax.set_ylim(lo - pad, hi + pad)
+        _loss_scale(ax, calm, self.loss_log)
         last = max(max(int(run.steps[-1]), int(run.config.get("train", {}).get("steps", 0))) for run in self.runs)
         ax.set_xlim(0, max(last, 1))
         ax.set_xlabel("step")
