@@ -76,6 +76,16 @@ def _layout(fig, panels: list[str], wide: bool) -> dict:
     return {p: specs[p] for p in panels}
 
 
+def _blend(values: np.ndarray, i: int, f: float):
+    """``values[i]`` moved the fraction ``f`` of the way to ``values[i + 1]``."""
+    return (1 - f) * values[i] + f * values[i + 1]
+
+
+def _blend_loss(a: float, b: float, f: float) -> float:
+    """A loss between ``a`` and ``b``: geometric where both are positive (the panel is log scale)."""
+    return a ** (1 - f) * b ** f if a > 0 and b > 0 else (1 - f) * a + f * b
+
+
 def _loss_scale(ax, values: np.ndarray, log: bool) -> None:
     """Fix a loss panel's y-scale to ``values`` (finite losses): log with a little headroom, or linear."""
     if log:
@@ -467,9 +477,7 @@ class Scene:
         j = max(int(np.searchsorted(run.steps, s, side="right")) - 1, 0)
         if self.render.interpolate and j < len(run) - 1 and run.steps[j] < s:
             g = (s - run.steps[j]) / (run.steps[j + 1] - run.steps[j])
-            a, b = float(run.loss[j]), float(run.loss[j + 1])
-            loss = a ** (1 - g) * b ** g if a > 0 and b > 0 else (1 - g) * a + g * b
-            return (1 - g) * run.pred[j] + g * run.pred[j + 1], loss, j, s
+            return _blend(run.pred, j, g), _blend_loss(float(run.loss[j]), float(run.loss[j + 1]), g), j, s
         return run.pred[j], float(run.loss[j]), j, s
 
     def _in_view(self, pred: np.ndarray) -> np.ndarray:
@@ -547,14 +555,12 @@ class Scene:
             pred, loss, _, s = self.run_state(0, position)
             return pred, int(round(s)), loss
         h = self.history
-        i = int(np.floor(position))
+        i = min(int(np.floor(position)), len(h) - 1)
         f = position - i
-        if f <= 0 or i >= len(h) - 1:
-            i = min(i, len(h) - 1)
+        if f <= 0 or i == len(h) - 1:
             return h.pred[i], int(h.steps[i]), float(h.loss[i])
-        a, b = float(h.loss[i]), float(h.loss[i + 1])
-        loss = a ** (1 - f) * b ** f if a > 0 and b > 0 else (1 - f) * a + f * b
-        return ((1 - f) * h.pred[i] + f * h.pred[i + 1], int(round((1 - f) * h.steps[i] + f * h.steps[i + 1])), loss)
+        return (_blend(h.pred, i, f), int(round(_blend(h.steps, i, f))),
+                _blend_loss(float(h.loss[i]), float(h.loss[i + 1]), f))
 
     def update(self, position: float) -> list:
         """Set every moving artist to snapshot ``position`` (an index, or between two); return them."""
@@ -594,7 +600,7 @@ class Scene:
         p = self.history.params
         i = min(int(np.floor(position)), len(p) - 1)
         f = position - i
-        return p[i] if f <= 0 or i >= len(p) - 1 else (1 - f) * p[i] + f * p[i + 1]
+        return p[i] if f <= 0 or i == len(p) - 1 else _blend(p, i, f)
 
     def frame(self, i: float) -> memoryview:
         """Snapshot position ``i`` as an RGBA buffer of shape (height, width, 4), by blitting.
