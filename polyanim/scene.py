@@ -19,7 +19,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .history import RunSet
-from .style import PARAM_COLORS, RUN_COLORS, THEMES, run_notes, y_limits
+from .style import PARAM_COLORS, RUN_COLORS, THEMES, fit_limits, run_notes
 from .targets import taylor
 
 BASE_SIZE = (640, 480)  # the size at which render.dpi is taken literally
@@ -209,7 +209,7 @@ class Scene:
 
     def _init_fit(self, ax):
         h, t = self.history, self.theme
-        self._fit_ylim = y_limits(h.y if h.data_x is None else np.concatenate([h.y, h.data_y]), h.pred)
+        self._fit_ylim = fit_limits(h)
         target, *samples = self._fit_base(ax, h.config.get("data", {}).get("target", "target"))
         # the trail: the last few predictions, fading, under the current one
         self.trail = [ax.plot(h.x, h.pred[0], color=t["pred"], linewidth=1.5, zorder=5,
@@ -317,8 +317,7 @@ class Scene:
     def _init_fit_runs(self, spec):
         h, t, render = self.history, self.theme, self.render
         target = h.config.get("data", {}).get("target", "target")
-        base = h.y if h.data_x is None else np.concatenate([h.y, h.data_y])
-        self._fit_ylim = y_limits(base, np.concatenate([run.pred for run in self.runs]))
+        self._fit_ylim = fit_limits(h)
         self.pred_lines, self.trails, self.run_labels = [], [], []
         fade = [0.45 * (1 - k / (render.trail + 1)) for k in range(render.trail)]
         if not self.grid:

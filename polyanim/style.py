@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .history import RunSet
+
 THEMES = {
     "light": {"bg": "#ffffff", "fg": "#222222", "grid": "#e6e6e6", "frame": "#bbbbbb", "faint": "#bbbbbb",
               "target": "#1f77b4", "pred": "#ff7f0e", "label": "#e0201b"},
@@ -29,9 +31,10 @@ RUN_COLORS = {
 }
 
 
-def y_limits(y: np.ndarray, pred: np.ndarray) -> tuple[float, float]:
+def y_limits(y: np.ndarray, pred) -> tuple[float, float]:
     """Fixed y-limits for the fit panel: the target's range, widened for the predictions.
 
+    ``pred`` is one array of predictions, or a list of them (one per run).
     Predictions widen the range up to 2.5 target spans around the target, so a
     wild first guess (a random cubic reaches ±30 on [-π, π]) or a diverging run
     does not shrink the fit everyone came to see into a flat line. NaNs and
@@ -40,9 +43,7 @@ def y_limits(y: np.ndarray, pred: np.ndarray) -> tuple[float, float]:
     y = y[np.isfinite(y)]
     lo, hi = (float(y.min()), float(y.max())) if y.size else (-1.0, 1.0)
     span = max(hi - lo, 1e-9 + abs(hi) * 1e-3)
-    # A thinned view is plenty for percentiles and keeps a 2,000-frame History
-    # from allocating (and sorting) a full copy of its predictions here.
-    pred = pred[:: max(1, len(pred) // 256), :: max(1, pred.shape[-1] // 512)] if pred.ndim == 2 else pred
+    pred = _thinned(pred if isinstance(pred, (list, tuple)) else [pred])
     pred = pred[np.isfinite(pred)]
     if pred.size:
         p_lo, p_hi = np.percentile(pred, [1, 99])
@@ -51,6 +52,29 @@ def y_limits(y: np.ndarray, pred: np.ndarray) -> tuple[float, float]:
         hi = min(max(hi, float(p_hi)), mid + 1.25 * span)
     pad = 0.08 * (hi - lo)
     return lo - pad, hi + pad
+
+
+def fit_limits(history) -> tuple[float, float]:
+    """The fit panel's y-limits for a History or a RunSet: target and samples, widened by every prediction."""
+    runs = history.histories if isinstance(history, RunSet) else [history]
+    base = history.y if history.data_y is None else np.concatenate([history.y, history.data_y])
+    return y_limits(base, [h.pred for h in runs])
+
+
+def _thinned(preds: list) -> np.ndarray:
+    """Every 1/256 of the snapshot rows (counted across all runs) and at most ~512 points of each.
+
+    A thinned view is plenty for percentiles and keeps a 2,000-frame History
+    from allocating (and sorting) a full copy of its predictions here.
+    """
+    if len(preds) == 1 and preds[0].ndim != 2:
+        return np.ravel(preds[0])
+    step = max(1, sum(len(p) for p in preds) // 256)
+    picked, offset = [], 0
+    for p in preds:
+        picked.append(p[(-offset) % step :: step, :: max(1, p.shape[-1] // 512)].ravel())
+        offset += len(p)
+    return np.concatenate(picked)
 
 
 def run_notes(meta: dict) -> list[str]:
