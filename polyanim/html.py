@@ -24,7 +24,7 @@ import numpy as np
 
 from .fileio import atomic_path
 from .history import RunSet
-from .style import RUN_COLORS, THEMES, run_notes, y_limits
+from .style import RUN_COLORS, THEMES, fit_limits, run_notes
 
 MAX_POINTS = 400  # per curve; a smooth curve gains nothing from more points than pixels
 _MISSING = 4095  # 12-bit code for "no value" (NaN): the curve gets a gap there
@@ -90,7 +90,6 @@ def _page(history, *, title: str, fps: float, size: tuple[int, int], theme: str,
 def _payload(history, *, fps: float, size: tuple[int, int], theme: str) -> dict:
     multi = isinstance(history, RunSet)
     x, y = history.x, history.y
-    pred = np.concatenate([h.pred for h in history.histories]) if multi else history.pred
     cols = np.flatnonzero(np.isfinite(x))
     cols = cols[np.argsort(x[cols], kind="stable")]
     points = min(MAX_POINTS, max(size[0], 2))
@@ -103,7 +102,7 @@ def _payload(history, *, fps: float, size: tuple[int, int], theme: str) -> dict:
     x_lo, x_hi = (float(finite_x.min()), float(finite_x.max())) if finite_x.size else (0.0, 1.0)
     if x_hi <= x_lo:
         x_lo, x_hi = x_lo - 0.5, x_hi + 0.5
-    y_lo, y_hi = y_limits(y, pred)
+    y_lo, y_hi = fit_limits(history)  # the frames' limits: samples included
     # Quantise over a band a little wider than the view (2 spans: 2047 levels
     # per view height, finer than a pixel) so a curve leaving the plot is cut
     # by the canvas edge; values beyond the band become gaps (see _pack).
@@ -121,7 +120,7 @@ def _payload(history, *, fps: float, size: tuple[int, int], theme: str) -> dict:
         "y": _pack(y[cols], *band),
     }
     if not multi:
-        return {**out, "loss": [_sig(v) for v in history.loss], "pred": _pack(pred[:, cols], *band)}
+        return {**out, "loss": [_sig(v) for v in history.loss], "pred": _pack(history.pred[:, cols], *band)}
     # Several runs: the slider walks the union of their steps (``steps``); ``idx[i]`` is each run's
     # latest snapshot at or before ``steps[i]``, as in the GIF.
     colors = RUN_COLORS[theme]
