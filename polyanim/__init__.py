@@ -1,23 +1,37 @@
 """polyanim: turn a training run into a blog-ready animation.
 
-Training (``polyanim.train``, needs torch) records a :class:`History`; the
-renderer (``polyanim.render``) turns a History into a GIF, MP4, WebM, PNG or
-HTML file; :func:`show` returns the HTML player for a Jupyter cell. Importing
-this package does not import torch or matplotlib.
+Record any training loop with :class:`Recorder` (numpy or torch), then draw
+the :class:`History` it returns, or one saved by ``python render.py CONFIG``:
+:func:`render` writes a GIF, MP4, WebM, PNG or HTML file, :func:`frames`
+yields the RGBA frames, :func:`animation` returns a matplotlib
+``FuncAnimation`` and :func:`show` the HTML player for a Jupyter cell.
+:func:`load` reads a saved History. Bad input raises :class:`InputError`.
+These names are the public API; every module inside the package is internal
+and may change. Importing this package imports neither torch nor matplotlib.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
+from .errors import InputError  # noqa: E402
 from .history import History, RunSet, load  # noqa: E402
+from .recording import Recorder  # noqa: E402
 
-__all__ = ["History", "RunSet", "load", "show", "__version__"]
+__all__ = ["Recorder", "render", "frames", "animation", "show", "load", "History", "RunSet", "InputError",
+           "__version__"]
+
+_LAZY = {"render": "api", "frames": "api", "animation": "api", "show": "notebook"}
 
 
 def __getattr__(name):
-    # show is imported on first use, so ``import polyanim`` stays cheap
-    if name == "show":
-        from .notebook import show
+    # the drawing functions are imported on first use, so ``import polyanim`` stays cheap
+    if name in _LAZY:
+        from importlib import import_module
 
-        globals()["show"] = show
-        return show
+        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

@@ -10,16 +10,14 @@ import argparse
 import os
 import signal
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from . import __version__, config, history as history_mod, targets, writers
+from . import __version__, api, config
+from .errors import InputError
 
-USAGE_ERRORS = (config.ConfigError, history_mod.HistoryError, writers.UnsupportedFormat, targets.ExpressionError)
 
-
-class UsageError(ValueError):
+class UsageError(InputError):
     """Bad command-line usage: exit 2 with this one line."""
 
 
@@ -28,6 +26,12 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message):
         raise UsageError(f"{message} (see polyanim --help)")
+
+
+def _suffixes() -> list[str]:
+    from .writers import SUFFIXES
+
+    return list(SUFFIXES)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("input", metavar="CONFIG_OR_HISTORY",
                    help="a YAML config (trains, then renders) or a saved .history.npz (renders only)")
     p.add_argument("--out", "-o", metavar="PATH", default=None,
-                   help=f"output file; the suffix picks the format: {', '.join(writers.SUFFIXES)} "
+                   help=f"output file; the suffix picks the format: {', '.join(_suffixes())} "
                         "(default: outputs/NAME.gif for a config, NAME.gif next to a history)")
     p.add_argument("--set", dest="sets", metavar="KEY=VALUE", action="append", default=[],
                    help="override a config value by its dotted key, e.g. --set train.lr=1e-5 (repeatable); "
@@ -62,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         return _run(args, written)
     except SystemExit as exc:  # --help and --version
         return exc.code if isinstance(exc.code, int) else 0
-    except USAGE_ERRORS + (UsageError,) as exc:
+    except InputError as exc:
         print(f"polyanim: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -95,19 +99,28 @@ def _run(args, written: list) -> int:
     source = Path(args.input)
     replay = source.suffix.lower() == ".npz"
     if replay:
-        hist = history_mod.load(source)
         bad = [s for s in args.sets if not s.partition("=")[0].strip().startswith("render.")]
         if bad:
             raise UsageError(f"--set {bad[0]}: only render.* keys apply when replaying a saved history "
                              "(retrain from the config to change the others)")
-        cfg = config.from_dict(hist.config, source=f"{source} (meta.config)", overrides=args.sets)
-        out = Path(args.out) if args.out else source.with_name(f"{cfg.name}.gif")
+        options = {}
+        for item in args.sets:
+            key, value = config.parse_override(item)
+            if config._is_text(key) and not isinstance(value, str):  # "Fit: sin(x)" is a title, not a mapping
+                value = item.partition("=")[2]
+            options[key.removeprefix("render.")] = value
+        hist, settings = api.resolve(source, options, caller="--set", prefix="render.")
+        name = hist.config.get("name") if isinstance(hist.config.get("name"), str) else "run"
+        out = Path(args.out) if args.out else source.with_name(f"{name}.gif")
+        cfg = None
     else:
         cfg = config.load(source, args.sets)
+        settings = cfg.render
         out = Path(args.out) if args.out else Path("outputs") / f"{cfg.name}.gif"
-    _check_output(out)  # before any training
+        name = cfg.name
+    api.check_output(out)  # before any training
 
-    window = _open_window(cfg, out) if args.live else None
+    window = _open_window(name, out) if args.live else None
     try:
         if not replay and cfg.multi:
             from .multirun import train_runs  # torch: imported there, or only in its worker processes
@@ -135,20 +148,19 @@ def _run(args, written: list) -> int:
             written.append(hist.save(out.with_name(f"{_stem(out)}.history.npz")))
             print(written[-1])
         else:
-            hist.meta["config"] = cfg.to_dict()
             if window is not None:
                 from .live import replay as replay_live
 
-                replay_live(window, hist, cfg.render)
+                replay_live(window, hist, settings)
             shown = time.monotonic()
         from .renderer import render
 
-        render(hist, out, cfg.render, quiet=args.quiet)
+        render(hist, out, settings, quiet=args.quiet)
         written.append(out)
         print(out, flush=True)
         if window is not None:  # the final frame stays up render.hold seconds after it was shown
             try:
-                window.wait(cfg.render.hold - (time.monotonic() - shown))
+                window.wait(settings.hold - (time.monotonic() - shown))
             except KeyboardInterrupt:  # the files are written: nothing to undo
                 pass
     finally:
@@ -157,12 +169,12 @@ def _run(args, written: list) -> int:
     return 0
 
 
-def _open_window(cfg, out: Path):
+def _open_window(name: str, out: Path):
     """The ``--live`` window, or None with one line on stderr when none can open here."""
     from . import live  # tkinter and matplotlib: only with --live
 
     try:
-        return live.Window(title=f"polyanim: {cfg.name}")
+        return live.Window(title=f"polyanim: {name}")
     except live.NoDisplay as exc:
         print(f"polyanim: --live {exc}; rendering {out} instead", file=sys.stderr)
         return None
@@ -170,18 +182,3 @@ def _open_window(cfg, out: Path):
 
 def _stem(path: Path) -> str:
     return path.name[: -len(path.suffix)] if path.suffix else path.name
-
-
-def _check_output(out: Path) -> None:
-    """Fail before any training when ``out`` cannot be written: a folder, an unknown suffix, or a folder
-    we cannot write in."""
-    if out.is_dir():
-        raise UsageError(f"{out}: is a folder; --out takes a file name such as {out / 'run.gif'}")
-    writers.writer_for(out)  # an unsupported suffix
-    folder = out.parent
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):  # what the atomic write will need
-            pass
-    except OSError as exc:
-        raise UsageError(f"{folder}: cannot write files in the output folder ({exc.strerror or exc})") from None

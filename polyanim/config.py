@@ -24,9 +24,10 @@ from pathlib import Path
 import numpy as np
 
 from . import targets
+from .errors import InputError
 
 
-class ConfigError(ValueError):
+class ConfigError(InputError):
     """Bad config input; ``str(err)`` is the one line to show the user."""
 
 
@@ -111,6 +112,52 @@ def _panels(v):
     return None
 
 
+def _validate(obj) -> None:
+    """Coerce and check every field of a config dataclass by its own declaration (type, choices, check).
+
+    Called first by each section's ``__post_init__``, so a section built directly
+    (``Render(fps=0)``, ``dataclasses.replace``) is checked exactly like one read
+    from a file; the builder below adds only where the value came from. Raises
+    :class:`ConfigError` as ``key: problem``.
+    """
+    hints = _hints(type(obj))
+    for f in dataclasses.fields(obj):
+        value, kind = getattr(obj, f.name), hints[f.name]
+        if dataclasses.is_dataclass(kind):
+            if not isinstance(value, kind):
+                raise ConfigError(f"{f.name}: expected a {kind.__name__} section, got {value!r}")
+            continue
+        if f.name == "runs":
+            if not all(isinstance(r, Run) for r in value):
+                raise ConfigError(f"runs: expected Run items, got {value!r}")
+            object.__setattr__(obj, f.name, tuple(value))
+            continue
+        meta = f.metadata
+        try:
+            coerced = _coerce(value, kind)
+        except (TypeError, ValueError, targets.ExpressionError) as exc:
+            raise ConfigError(f"{f.name}: must be {meta['expect']}, got {value!r}" if meta.get("expect")
+                              else f"{f.name}: {exc}") from None
+        problem = None
+        if meta.get("choices") and coerced not in meta["choices"]:
+            problem = f"must be one of {', '.join(meta['choices'])}, got {coerced!r}"
+        elif meta.get("check"):
+            problem = meta["check"](coerced)
+        if problem:
+            raise ConfigError(f"{f.name}: {problem}")
+        if coerced is not value:
+            object.__setattr__(obj, f.name, coerced)  # frozen: e.g. [640, 480] -> (640, 480), 10 -> 10.0
+
+
+_HINTS: dict = {}
+
+
+def _hints(cls) -> dict:
+    if cls not in _HINTS:  # get_type_hints evaluates the annotations: once per class
+        _HINTS[cls] = typing.get_type_hints(cls)
+    return _HINTS[cls]
+
+
 @dataclass(frozen=True)
 class Data:
     target: str = _spec("sin(x)", check=_expression,
@@ -132,6 +179,7 @@ class Data:
                                                          "in it, draw on the whole domain (null: the whole domain)")
 
     def __post_init__(self):
+        _validate(self)
         if self.train_domain is None:
             return
         (lo, hi), (a, b) = self.domain, self.train_domain
@@ -162,6 +210,9 @@ class Model:
                             "polynomial coefficients are drawn highest power first, like the post")
     hidden: tuple[int, ...] = _spec((32, 32), check=_hidden, doc="mlp only: width of each hidden layer")
     activation: str = _spec("tanh", choices=ACTIVATIONS, doc="mlp only: tanh, relu, gelu or sin")
+
+    def __post_init__(self):
+        _validate(self)
 
 
 @dataclass(frozen=True)
@@ -200,6 +251,7 @@ class Train:
                                    "idle core when that is faster) or N (1: one after another)")
 
     def __post_init__(self):
+        _validate(self)
         if self.optimizer == "sgd" and self.nesterov and self.momentum <= 0:
             raise ConfigError(f"nesterov: needs train.momentum > 0, got momentum {self.momentum:g}")
         if self.optimizer == "lbfgs" and self.weight_decay:
@@ -240,6 +292,12 @@ class Render:
                         doc="runs/sweep: overlay (one fit panel, a prediction per run) or grid (a fit panel "
                             "per run, shared limits)")
 
+    def __post_init__(self):
+        _validate(self)
+        if self.duration is not None and self.duration <= self.hold + self.hold_start:
+            raise ConfigError(f"duration: {self.duration:g} s leaves no time for motion after render.hold "
+                              f"({self.hold:g} s) and render.hold_start ({self.hold_start:g} s)")
+
 
 @dataclass(frozen=True)
 class Run:
@@ -261,10 +319,7 @@ class Config:
                                           "train: {…}}, each overriding the top-level model and train keys")
 
     def __post_init__(self):
-        r = self.render
-        if r.duration is not None and r.duration <= r.hold + r.hold_start:
-            raise ConfigError(f"render.duration: {r.duration:g} s leaves no time for motion after render.hold "
-                              f"({r.hold:g} s) and render.hold_start ({r.hold_start:g} s)")
+        _validate(self)
         if self.train.record == "every" and self.train.frames is None and self.train.record_every > self.train.steps:
             raise ConfigError(f"train.record_every: must be <= train.steps ({self.train.steps}), "
                               f"got {self.train.record_every}")
@@ -419,8 +474,29 @@ def _set_dotted(tree: dict, key: str, value, source: str) -> None:
 
 
 def _known_keys(prefix: list[str]) -> list[str]:
-    cls = _type_at(prefix)
+    return _fields_of(_type_at(prefix))
+
+
+def _fields_of(cls) -> list[str]:
     return [f.name for f in dataclasses.fields(cls)] + (["sweep"] if cls is Config else [])
+
+
+def render_settings(options: dict, *, saved: dict | None = None, source: str = "polyanim.render",
+                    saved_source: str = "history", prefix: str = "") -> "Render":
+    """A validated :class:`Render`: built-in defaults < ``saved`` (a History's render section) < ``options``.
+
+    ``options`` are ``render.*`` keys without the prefix (``fps=20``,
+    ``size=(1280, 720)``), checked by the same rules and one-line messages as
+    ``--set``; a problem in them names ``source``, one in ``saved`` names
+    ``saved_source``. Raises :class:`ConfigError`.
+    """
+    base = {}
+    if saved:
+        if not isinstance(saved, dict):
+            raise ConfigError(f"{saved_source}: render: expected a section of keys, got {saved!r}")
+        base = _plain(dataclasses.asdict(_build(saved, saved_source, Render, "render.")))
+    merged = dict(base, **{k: _plain(v) for k, v in options.items()})
+    return _build(merged, source, Render, prefix)
 
 
 def _unknown(source: str, key: str, allowed: list[str]) -> str:
@@ -444,7 +520,7 @@ def _build(data: dict, source: str, cls=Config, prefix: str = ""):
     for key, raw in data.items():
         dotted = f"{prefix}{key}"
         if key not in fields:
-            raise ConfigError(_unknown(source, dotted, _known_keys(prefix.rstrip(".").split(".") if prefix else [])))
+            raise ConfigError(_unknown(source, dotted, _fields_of(cls)))
         kind = hints[key]
         if dataclasses.is_dataclass(kind):
             if raw is None:

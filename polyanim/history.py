@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import InputError
 from .fileio import atomic_path
 
 FORMAT_NAME = "polyanim.history"
@@ -37,7 +38,7 @@ PER_RUN = ("steps", "loss", "pred", "params", "lr")  # what each run of a RunSet
 RUN_META = ("label", "config", "seed", "stopped", "warnings", "param_names", "train_seconds")
 
 
-class HistoryError(ValueError):
+class HistoryError(InputError):
     """A history file that cannot be used; the message names the file and the problem."""
 
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from .fileio import atomic_path
 from .history import RunSet
-from .style import RUN_COLORS, THEMES, fit_limits, run_notes
+from .style import RUN_COLORS, THEMES, fit_limits, run_notes, target_name
 
 MAX_POINTS = 400  # per curve; a smooth curve gains nothing from more points than pixels
 _MISSING = 4095  # 12-bit code for "no value" (NaN): the curve gets a gap there
@@ -108,11 +108,9 @@ def _payload(history, *, fps: float, size: tuple[int, int], theme: str) -> dict:
     # by the canvas edge; values beyond the band become gaps (see _pack).
     span = y_hi - y_lo
     band = (y_lo - span / 2, y_hi + span / 2)
-    config = history.config if isinstance(history.config, dict) else {}
-    data_cfg = config.get("data") if isinstance(config.get("data"), dict) else {}
     out = {
         "fps": fps, "size": list(size), "theme": theme, "colors": THEMES[theme],
-        "target": str(data_cfg.get("target", "target")),
+        "target": target_name(history) or "",
         "note": _note(history),
         "steps": [int(s) for s in history.steps],
         "xlim": [x_lo, x_hi], "ylim": [y_lo, y_hi], "band": list(band), "n": int(cols.size),
@@ -303,7 +301,7 @@ function labelRoom(ts) { return Math.max.apply(null, ts.map(textWidth).concat([0
 
 var pad = Math.round(FS * 0.9), tickRoom = Math.round(FS * 1.5), legendRow = Math.round(FS * 1.7);
 // Legend rows: one for a single run; several runs wrap onto as many rows as the fit panel's width needs.
-var LEGEND = [{color: C.target, text: "target: " + D.target}].concat(RUNS.map(function (r) {
+var LEGEND = [{color: C.target, text: D.target ? "target: " + D.target : "target"}].concat(RUNS.map(function (r) {
   return {color: r.color, text: r.label};
 }));
 var legendRows = [LEGEND];
@@ -405,7 +403,7 @@ function draw(i) {
       row.reduce(function (x, item) { return legendItem(x, item.color, item.text, k); }, fitBox.x);
     });
   } else {
-    var tname = "target: " + D.target;
+    var tname = D.target ? "target: " + D.target : "target";
     if (ctx.measureText(tname).width > fitBox.w * 0.6) tname = "target";
     legendItem(legendItem(fitBox.x, C.target, tname), C.pred, "prediction");
   }

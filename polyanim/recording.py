@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import InputError
+
 STALL_REL = 1e-4        # an "improvement" lowers the best loss by more than this fraction
 STALL_SNAPSHOTS = 10    # … and none for this many snapshots (up to the end) is a stall
 RISE_SNAPSHOTS = 10     # the loss rising at this many consecutive snapshots is reported
@@ -49,76 +51,269 @@ def log_steps(total: int, n: int) -> list[int]:
     return out
 
 
-def every_spacing(train) -> int:
-    """``train.record_every``, or ``ceil(steps / frames)`` when a frame budget is set."""
-    if train.frames is not None:
-        return max(1, math.ceil(train.steps / train.frames))
-    return train.record_every
-
-
-def planned_steps(train) -> list[int] | None:
-    """The steps the ``every`` and ``log`` schedules record, final step included; ``None`` for adaptive."""
-    if train.record == "every":
-        return list(range(0, train.steps, every_spacing(train))) + [train.steps]
-    if train.record == "log":
-        n = train.frames if train.frames is not None else len(range(0, train.steps, train.record_every)) + 1
-        return log_steps(train.steps, n)
-    return None
-
-
 @dataclass
 class Snapshot:
     step: int
     loss: float
     pred: np.ndarray          # float32 [P], on the drawing grid
     params: list | None
-    lr: float
+    lr: float | None
+
+
+SCHEDULES = ("every", "log", "adaptive")
+MAX_PARAMS = 64  # more values than this make no readable params panel
+DEFAULT_CAP = 200  # adaptive: at most this many snapshots unless ``frames`` says otherwise
 
 
 class Recorder:
-    """Collects the snapshots of one run according to a ``train`` config section.
+    """Records any training loop into a :class:`~polyanim.history.History`, numpy or torch alike.
 
-    The trainer asks :meth:`wants` at every step whether it needs the
-    prediction on the grid, then :meth:`offer`s it with a function that builds
-    the :class:`Snapshot`; the recorder decides whether to keep it. ``scale``
-    is the target's spread on the grid (for the adaptive threshold).
+    ``x`` is the grid the prediction curve is drawn on; ``target`` the curve to
+    fit on that grid (an array, a function of ``x`` or an expression such as
+    ``"sin(x)"``; ``None``: no target curve). Call :meth:`add` at every step of
+    your loop; it keeps the steps the schedule picks and returns at once for the
+    others, and :meth:`wants` tells the loop in advance so it can skip computing
+    the prediction. ``schedule`` is ``"every"`` (every ``every`` steps, or
+    ``ceil(steps / frames)`` with a frame budget), ``"log"`` (``frames``
+    log-spaced steps up to ``steps``) or ``"adaptive"`` (whenever the
+    prediction moved by ``threshold`` of the target's spread, at most
+    ``frames`` snapshots). ``samples=(xs, ys)`` are the training points, drawn as
+    dots; ``label`` names the target in the legend; ``param_names`` names the
+    values given as ``params``. Arrays may be numpy arrays, lists or torch
+    tensors on any device, with or without grad: tensors are read with
+    ``.detach().cpu()``, so torch is never imported here. :meth:`history`
+    returns the result. Bad arguments raise :class:`~polyanim.InputError`.
     """
 
-    def __init__(self, train, scale: float = 1.0):
-        self.plan = planned_steps(train)
-        self.planned = set(self.plan or ())
-        self.adaptive = self.plan is None
-        self.cap = train.frames if train.frames is not None else train.max_frames
-        self.threshold = train.record_threshold
-        self.scale = scale if scale > 0 and math.isfinite(scale) else 1.0
-        self.items: list[Snapshot] = []
+    def __init__(self, x, target=None, *, every: int = 10, schedule: str = "every", steps: int | None = None,
+                 frames: int | None = None, threshold: float = 0.01, samples=None, label: str | None = None,
+                 param_names=None, name: str = "run"):
+        self.x = _vector(x, "x", np.float64)
+        if self.x.size < 2 or not np.isfinite(self.x).all():
+            raise RecorderError(f"x: expected at least 2 finite values, got {self.x.size}")
+        self.y, label = _target(target, self.x, label)
+        self.label, self.name = label, str(name)
+        self.samples = None
+        if samples is not None:
+            xs, ys = (_vector(v, f"samples[{k}]", np.float64) for k, v in enumerate(_pair(samples)))
+            if xs.shape != ys.shape or not xs.size:
+                raise RecorderError(f"samples: expected (xs, ys) of the same non-zero length, got {xs.shape} "
+                                    f"and {ys.shape}")
+            self.samples = (xs, ys)
+        self.param_names = [str(n) for n in param_names] if param_names is not None else None
+        self._plan(schedule, every, steps, frames, threshold)
+        spread = float(np.std(self.y)) if np.isfinite(self.y).all() else 0.0
+        self.scale = spread if spread > 0 else 1.0
+        self.snapshots: list[Snapshot] = []
+        self.stopped: dict | None = None
+        self.closed = False
+
+    def _plan(self, schedule, every, steps, frames, threshold) -> None:
+        if schedule not in SCHEDULES:
+            raise RecorderError(f"schedule: must be one of {', '.join(SCHEDULES)}, got {schedule!r}")
+        every = _whole(every, "every", 1)
+        steps = None if steps is None else _whole(steps, "steps", 1)
+        frames = None if frames is None else _whole(frames, "frames", 2)
+        if not (isinstance(threshold, (int, float)) and threshold > 0):
+            raise RecorderError(f"threshold: must be a number > 0, got {threshold!r}")
+        if steps is None and (schedule == "log" or (schedule == "every" and frames is not None)):
+            what = "the log schedule" if schedule == "log" else "a frame budget (frames=)"
+            raise RecorderError(f"steps: {what} needs the number of steps, e.g. steps=2000")
+        self.schedule, self.steps, self.threshold = schedule, steps, float(threshold)
+        self.adaptive = schedule == "adaptive"
+        self.cap = frames if frames is not None else DEFAULT_CAP
+        self.every = max(1, math.ceil(steps / frames)) if frames is not None and schedule == "every" else every
+        self.planned: set[int] | None = None  # None: every ``self.every``-th step, open-ended
+        if schedule == "log":
+            n = frames if frames is not None else len(range(0, steps, every)) + 1
+            self.planned = set(log_steps(steps, n))
+        elif schedule == "every" and steps is not None:
+            self.planned = set(range(0, steps, self.every)) | {steps}
 
     def wants(self, step: int) -> bool:
-        return self.adaptive or step in self.planned
+        """Whether :meth:`add` would keep ``step`` (adaptive: whether it needs the prediction to decide)."""
+        if self.closed:
+            return False
+        if self.adaptive:
+            return True
+        if self.planned is None:
+            return step % self.every == 0
+        return step in self.planned
 
-    def change(self, pred: np.ndarray) -> float:
-        """RMS difference between ``pred`` and the last snapshot's prediction, over the target's spread."""
-        diff = np.asarray(pred, dtype=np.float64) - self.items[-1].pred
-        return float(np.sqrt(np.mean(diff * diff))) / self.scale
+    def add(self, step: int, *, loss, pred, params=None, lr=None, final: bool = False) -> bool:
+        """Offer the state at ``step``; return whether it was kept.
 
-    def offer(self, step: int, pred: np.ndarray, make) -> bool:
-        """Keep ``make()`` as the snapshot of ``step`` if the schedule wants it; return whether it was kept."""
-        if self.adaptive and self.items:
-            moved = self.change(pred)
-            if not moved > self.threshold:  # NaN never counts as movement
-                return False
-            if len(self.items) >= self.cap - 1:  # keep one place for the final snapshot
-                if len(self.items) > 1:
-                    self.items = self.items[::2]
-                    self.threshold *= 2
-                if len(self.items) >= self.cap - 1 or not self.change(pred) > self.threshold:
-                    return False
-        self.items.append(make())
+        ``loss`` is a number (or 0-d tensor); ``pred`` the prediction on the grid
+        ``x``, or a function returning it, called only when the step is kept (as
+        is ``params`` when it is a function). ``params`` are a mapping of names
+        to values, or a sequence named by ``param_names``; ``lr`` the learning
+        rate. ``final=True`` keeps the step whatever the schedule (the trained
+        model after the last step) and closes the recorder. A loss that is not
+        finite marks the run as stopped there (see :meth:`stop`).
+        """
+        if self.closed or not (final or self.wants(step)):
+            return False
+        value = _scalar(loss, "loss")
+        if not math.isfinite(value):
+            self.stop(step, f"loss became {value}")
+            return False
+        grid = _vector(pred() if callable(pred) else pred, "pred", np.float32, copy=True)
+        if grid.shape != self.x.shape:
+            raise RecorderError(f"pred: expected {self.x.size} values on the grid x, got shape {grid.shape}")
+        if self.adaptive and self.snapshots and not final and not self._moved_enough(grid):
+            return False
+        step = int(step)
+        if self.snapshots and step <= self.snapshots[-1].step:
+            raise RecorderError(f"step: steps must increase, got {step} after {self.snapshots[-1].step}")
+        self.snapshots.append(Snapshot(step=step, loss=value, pred=grid, lr=None if lr is None else _scalar(lr, "lr"),
+                                       params=self._params(params() if callable(params) else params)))
+        self.closed = final
         return True
 
-    def final(self, snapshot: Snapshot) -> None:
-        """The snapshot of the trained model after the last step: always kept."""
-        self.items.append(snapshot)
+    def stop(self, step: int, reason: str) -> None:
+        """Mark the run as stopped at ``step`` (diverged, cut short): later steps are ignored, the end fades."""
+        self.stopped = {"step": int(step), "reason": str(reason)}
+        self.closed = True
+
+    def _moved_enough(self, pred: np.ndarray) -> bool:
+        """Adaptive: keep ``pred`` if it moved past the threshold; at the cap, thin the kept ones first."""
+        if not self._change(pred) > self.threshold:  # NaN never counts as movement
+            return False
+        if len(self.snapshots) >= self.cap - 1:  # keep one place for the final snapshot
+            if len(self.snapshots) > 1:
+                self.snapshots = self.snapshots[::2]
+                self.threshold *= 2
+            if len(self.snapshots) >= self.cap - 1 or not self._change(pred) > self.threshold:
+                return False
+        return True
+
+    def _change(self, pred: np.ndarray) -> float:
+        """RMS difference between ``pred`` and the last snapshot's prediction, over the target's spread."""
+        diff = pred.astype(np.float64) - self.snapshots[-1].pred
+        return float(np.sqrt(np.mean(diff * diff))) / self.scale
+
+    def _params(self, params) -> list | None:
+        if params is None:
+            return None
+        if hasattr(params, "items"):
+            names, values = [], []
+            for name, value in params.items():
+                flat = _vector(value, f"params[{name!r}]", np.float64).ravel()
+                names += [str(name)] if flat.size == 1 else [f"{name}[{k}]" for k in range(flat.size)]
+                values += flat.tolist()
+        else:
+            values = _vector(params, "params", np.float64).ravel().tolist()
+            names = self.param_names or [f"c{k}" for k in range(len(values))]
+        if len(values) > MAX_PARAMS or len(names) != len(values):
+            raise RecorderError(f"params: expected at most {MAX_PARAMS} values, one per name in param_names, "
+                                f"got {len(values)} values for {len(names)} names")
+        if self.param_names is None:
+            self.param_names = names
+        elif names != self.param_names:
+            raise RecorderError(f"params: names changed from {self.param_names} to {names}")
+        return values
+
+    def history(self, meta: dict | None = None):
+        """The recorded :class:`~polyanim.history.History` (``meta`` entries replace the recorder's own)."""
+        from . import __version__
+        from .history import History
+
+        snaps = self.snapshots
+        if not snaps:
+            raise RecorderError("nothing recorded yet: add() kept no step"
+                                + (f" (the run stopped at step {self.stopped['step']}: {self.stopped['reason']})"
+                                   if self.stopped else ""))
+        with_params = [s.params is not None for s in snaps]
+        if any(with_params) and not all(with_params):
+            raise RecorderError("params: given at some recorded steps but not at others")
+        base = {"config": {"name": self.name}, "stopped": self.stopped,
+                "warnings": [] if self.stopped else loss_warnings([s.step for s in snaps], [s.loss for s in snaps]),
+                "param_names": self.param_names if all(with_params) else [],
+                "versions": {"polyanim": __version__, "numpy": np.__version__}}
+        if self.label is not None:
+            base["target_label"] = str(self.label)
+        lrs = [s.lr for s in snaps]
+        return History(steps=[s.step for s in snaps], loss=[s.loss for s in snaps], x=self.x, y=self.y,
+                       pred=np.stack([s.pred for s in snaps]),
+                       params=np.array([s.params for s in snaps]) if all(with_params) else None,
+                       lr=lrs if None not in lrs else None, meta=dict(base, **(meta or {})),
+                       data_x=self.samples[0] if self.samples else None,
+                       data_y=self.samples[1] if self.samples else None)
+
+
+def planned_steps(train) -> list[int] | None:
+    """The steps a ``train`` config section records, final step included; ``None`` for adaptive."""
+    plan = for_train(train, np.linspace(0.0, 1.0, 2)).planned
+    return sorted(plan) if plan is not None else None
+
+
+def for_train(train, x, target=None, **kwargs) -> Recorder:
+    """The :class:`Recorder` a ``train`` config section describes (``train.record`` and its keys)."""
+    frames = train.frames if train.frames is not None or train.record != "adaptive" else train.max_frames
+    return Recorder(x, target, schedule=train.record, every=train.record_every, steps=train.steps,
+                    frames=frames, threshold=train.record_threshold, **kwargs)
+
+
+class RecorderError(InputError):
+    """A bad argument to :class:`Recorder` or :meth:`Recorder.add`; the message names it."""
+
+    def __init__(self, message: str):
+        super().__init__(f"polyanim.Recorder: {message}")
+
+
+def _whole(value, name: str, least: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
+        raise RecorderError(f"{name}: must be a whole number >= {least}, got {value!r}")
+    return int(value)
+
+
+def _pair(samples):
+    try:
+        xs, ys = samples
+    except (TypeError, ValueError):
+        raise RecorderError(f"samples: expected a pair (xs, ys), got {type(samples).__name__}") from None
+    return xs, ys
+
+
+def _vector(value, name: str, dtype, copy: bool = False) -> np.ndarray:
+    """``value`` (array, list, tensor on any device, with or without grad) as a 1-D numpy array."""
+    if hasattr(value, "detach"):  # a torch tensor, read without importing torch
+        value = value.detach().cpu()
+        if str(value.dtype) == "torch.bfloat16":  # numpy has no bfloat16
+            value = value.float()
+        value = value.numpy()
+    try:
+        array = np.array(value, dtype=dtype, copy=copy) if copy else np.asarray(value, dtype=dtype)
+    except (TypeError, ValueError) as exc:
+        raise RecorderError(f"{name}: expected numbers, got {type(value).__name__} ({exc})") from None
+    if array.ndim == 0:
+        array = array.reshape(1)
+    if array.ndim != 1:
+        array = array.reshape(-1) if array.size == max(array.shape) else array
+    if array.ndim != 1:
+        raise RecorderError(f"{name}: expected a 1-D array, got shape {array.shape}")
+    return array
+
+
+def _scalar(value, name: str) -> float:
+    try:
+        return float(value.item() if hasattr(value, "item") else value)
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise RecorderError(f"{name}: expected a number, got {type(value).__name__} ({exc})") from None
+
+
+def _target(target, x: np.ndarray, label):
+    """The target on the grid and its legend label: from an array, a function of x, or an expression."""
+    if target is None:
+        return np.full(x.shape, np.nan), label
+    if isinstance(target, str):
+        from . import targets
+
+        return targets.parse(target)(x).astype(np.float64), label if label is not None else target
+    y = _vector(target(x) if callable(target) else target, "target", np.float64)
+    if y.shape != x.shape:
+        raise RecorderError(f"target: expected {x.size} values, one per x, got shape {y.shape}")
+    return y, label
 
 
 def loss_warnings(steps, losses) -> list[dict]:

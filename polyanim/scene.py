@@ -17,9 +17,10 @@ import matplotlib
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import PlaceHolderLayoutEngine
 
 from .history import RunSet
-from .style import PARAM_COLORS, RUN_COLORS, THEMES, fit_limits, run_notes
+from .style import PARAM_COLORS, RUN_COLORS, THEMES, fit_limits, run_notes, target_name
 from .targets import taylor
 
 BASE_SIZE = (640, 480)  # the size at which render.dpi is taken literally
@@ -110,6 +111,14 @@ def _no_hinting():
         params["text.hinting"] = old
 
 
+class _Figure(Figure):
+    """A Figure that always draws with the frames' hinting, so a FuncAnimation's ``savefig`` matches them."""
+
+    def draw(self, renderer):
+        with _no_hinting():
+            super().draw(renderer)
+
+
 def grid_shape(n: int, aspect: float) -> tuple[int, int]:
     """(rows, cols) of ``n`` small multiples in an area ``aspect`` = width / height: cells near 4:3, few empty."""
     best = None
@@ -153,7 +162,7 @@ class Scene:
         self.theme = theme
         # Scale dpi with the output so a 320x240 and a 1920x1080 frame show the same layout.
         dpi = render.dpi * min(w / BASE_SIZE[0], h / BASE_SIZE[1])
-        self.fig = Figure(figsize=(w / dpi, h / dpi), dpi=dpi, facecolor=theme["bg"], layout="constrained")
+        self.fig = _Figure(figsize=(w / dpi, h / dpi), dpi=dpi, facecolor=theme["bg"], layout="constrained")
         self.fig.get_layout_engine().set(w_pad=4 / 72, h_pad=4 / 72)
         self.canvas = FigureCanvasAgg(self.fig)
         self._animated = []
@@ -210,7 +219,7 @@ class Scene:
     def _init_fit(self, ax):
         h, t = self.history, self.theme
         self._fit_ylim = fit_limits(h)
-        target, *samples = self._fit_base(ax, h.config.get("data", {}).get("target", "target"))
+        target, *samples = self._fit_base(ax, target_name(h))
         # the trail: the last few predictions, fading, under the current one
         self.trail = [ax.plot(h.x, h.pred[0], color=t["pred"], linewidth=1.5, zorder=5,
                               alpha=0.45 * (1 - k / (self.render.trail + 1)))[0] for k in range(self.render.trail)]
@@ -309,14 +318,14 @@ class Scene:
         if h.data_x is not None:
             handles.append(ax.scatter(h.data_x, h.data_y, s=7, color=t["faint"], alpha=0.8, linewidths=0,
                                       zorder=1.5, label="samples"))
-        (line,) = ax.plot(h.x, h.y, color=t["target"], linewidth=2, label=f"target: {target}")
+        (line,) = ax.plot(h.x, h.y, color=t["target"], linewidth=2, label=f"target: {target}" if target else "target")
         ax.set_xlim(float(h.x[0]), float(h.x[-1]))
         ax.set_ylim(*self._fit_ylim)
         return [line, *handles]
 
     def _init_fit_runs(self, spec):
         h, t, render = self.history, self.theme, self.render
-        target = h.config.get("data", {}).get("target", "target")
+        target = target_name(h)
         self._fit_ylim = fit_limits(h)
         self.pred_lines, self.trails, self.run_labels = [], [], []
         fade = [0.45 * (1 - k / (render.trail + 1)) for k in range(render.trail)]
@@ -619,6 +628,12 @@ class Scene:
                     self.fig.draw_artist(artist)
             self._last = i
         return self.canvas.buffer_rgba()
+
+    def freeze_layout(self) -> None:
+        """Draw once, which fixes the layout: later full draws (a FuncAnimation's) match the frames."""
+        if self.fig.get_layout_engine() is not None and not isinstance(self.fig.get_layout_engine(),
+                                                                       PlaceHolderLayoutEngine):
+            self._draw()
 
     def _draw(self) -> None:
         """A full draw of the figure; the first one fixes the layout for good.

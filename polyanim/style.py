@@ -77,6 +77,15 @@ def _thinned(preds: list) -> np.ndarray:
     return np.concatenate(picked)
 
 
+def target_name(history) -> str | None:
+    """What the legend calls the target: a Recorder's label, else the config's expression (None: unnamed)."""
+    meta = history.meta if isinstance(history.meta, dict) else {}
+    config = meta.get("config") if isinstance(meta.get("config"), dict) else {}
+    data = config.get("data") if isinstance(config.get("data"), dict) else {}
+    name = meta.get("target_label") or data.get("target")
+    return str(name) if name else None
+
+
 def run_notes(meta: dict) -> list[str]:
     """What the last frame says about how a run went: where it stopped, stalls, rises."""
     stopped = meta.get("stopped")

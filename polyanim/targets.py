@@ -14,6 +14,8 @@ from typing import Callable
 
 import numpy as np
 
+from .errors import InputError
+
 FUNCTIONS: dict[str, Callable] = {
     "sin": np.sin, "cos": np.cos, "tan": np.tan, "exp": np.exp, "log": np.log,
     "log2": np.log2, "log10": np.log10, "sqrt": np.sqrt, "abs": np.abs,
@@ -28,7 +30,7 @@ _UNARY = {ast.UAdd: operator.pos, ast.USub: operator.neg}
 MAX_LENGTH = 500
 
 
-class ExpressionError(ValueError):
+class ExpressionError(InputError):
     """An expression outside the allowed grammar; the message says what is allowed."""
 
 

@@ -17,7 +17,7 @@ from tqdm import tqdm
 from . import __version__, targets
 from .history import History
 from .models import build
-from .recording import ONE_THREAD_WORK, Recorder, Snapshot, loss_warnings, work
+from .recording import ONE_THREAD_WORK, Snapshot, for_train, loss_warnings, work
 
 MAX_PARAMS = 64  # above this the History keeps no parameter trajectories
 LBFGS_MAX_ITER = 5  # one lbfgs "step" is one optimizer.step(closure) of at most this many iterations
@@ -156,7 +156,8 @@ def train(config, *, quiet: bool = False, out=None, err=None,
         n_params = sum(p.numel() for p in model.parameters())
         keep_params = hasattr(model, "coefficients") and n_params <= MAX_PARAMS
         t_cfg = config.train
-        recorder = Recorder(t_cfg, scale=float(np.std(data.y_clean)))
+        recorder = for_train(t_cfg, data.grid, data.y_clean, samples=(x, y) if data.stored else None,
+                             param_names=model.param_names() if keep_params else None)
         stopped = None
 
         def on_grid(y_pred):
@@ -165,10 +166,15 @@ def train(config, *, quiet: bool = False, out=None, err=None,
             with torch.no_grad():
                 return model(data.grid)
 
-        def snapshot(step, loss_value, grid_pred):
-            return Snapshot(step=step, loss=loss_value, pred=grid_pred.numpy().astype(np.float32, copy=True),
-                            params=[c.item() for c in model.coefficients()] if keep_params else None,
-                            lr=float(optimizer.param_groups[0]["lr"]))
+        def coefficients():
+            return [c.item() for c in model.coefficients()]
+
+        def record(step, value, y_pred, final=False) -> None:
+            kept = recorder.add(step, loss=value, pred=lambda: on_grid(y_pred), final=final,
+                                params=coefficients if keep_params else None,
+                                lr=float(optimizer.param_groups[0]["lr"]))
+            if kept and on_snapshot is not None:
+                on_snapshot(recorder.snapshots[-1])
 
         def closure():
             optimizer.zero_grad()
@@ -188,10 +194,7 @@ def train(config, *, quiet: bool = False, out=None, err=None,
                     stopped = {"step": t, "reason": f"loss became {value}"}
                     break
                 if recorder.wants(t):
-                    grid_pred = on_grid(y_pred)
-                    kept = recorder.offer(t, grid_pred.numpy(), lambda: snapshot(t, value, grid_pred))
-                    if kept and on_snapshot is not None:
-                        on_snapshot(recorder.items[-1])
+                    record(t, value, y_pred)
                 if t_cfg.log_every and t % t_cfg.log_every == 0 and not quiet:
                     bar.write(f"{t} {value}", file=out)
                 if t_cfg.optimizer == "lbfgs":
@@ -208,12 +211,10 @@ def train(config, *, quiet: bool = False, out=None, err=None,
                     y_pred = model(x)
                     value = criterion(y_pred, y).item()
                 if math.isfinite(value):
-                    recorder.final(snapshot(t_cfg.steps, value, on_grid(y_pred)))
-                    if on_snapshot is not None:
-                        on_snapshot(recorder.items[-1])
+                    record(t_cfg.steps, value, y_pred, final=True)
                 else:
                     stopped = {"step": t_cfg.steps, "reason": f"loss became {value}"}
-        snaps = recorder.items
+        snaps = recorder.snapshots
         warnings = []
         if stopped:
             print(f"warning: {stopped['reason']} at step {stopped['step']}; training stopped there, "
@@ -237,9 +238,4 @@ def train(config, *, quiet: bool = False, out=None, err=None,
             "versions": {"polyanim": __version__, "torch": torch.__version__, "numpy": np.__version__,
                          "python": platform.python_version()},
         }
-        stored = data.stored
-        return History(steps=[s.step for s in snaps], loss=[s.loss for s in snaps], x=data.grid.double().numpy(),
-                       y=data.y_clean, pred=np.stack([s.pred for s in snaps]),
-                       params=np.array([s.params for s in snaps]) if keep_params else None,
-                       lr=[s.lr for s in snaps], meta=meta,
-                       data_x=x.double().numpy() if stored else None, data_y=y.double().numpy() if stored else None)
+        return recorder.history(meta)

@@ -17,6 +17,7 @@ from contextlib import ExitStack
 from fractions import Fraction
 from pathlib import Path
 
+from .errors import InputError
 from .fileio import atomic_path
 from .style import THEMES
 
@@ -34,7 +35,7 @@ PALETTE_SAMPLES = 12  # frames the GIF palette is computed from, spread over the
 PINNED = ("bg", "fg", "grid", "target", "pred", "label")
 
 
-class UnsupportedFormat(ValueError):
+class UnsupportedFormat(InputError):
     """The output suffix names no writer; the message lists the supported ones."""
 
 

@@ -11,8 +11,8 @@ from numpy.polynomial import chebyshev, legendre
 
 from polyanim import config
 from polyanim.history import History, load
-from polyanim.recording import (RISE_SNAPSHOTS, STALL_SNAPSHOTS, Recorder, Snapshot, log_steps,
-                                loss_warnings, planned_steps)
+from polyanim.recording import (RISE_SNAPSHOTS, STALL_SNAPSHOTS, for_train, log_steps, loss_warnings,
+                                planned_steps)
 from polyanim.scene import Scene
 from polyanim.train import make_optimizer, train
 
@@ -257,10 +257,9 @@ def test_frames_budget(steps, frames):
 def feed(recorder, preds):
     """Offer one prediction per step, then the final one; return the recorded steps."""
     for t, p in enumerate(preds[:-1]):
-        if recorder.wants(t):
-            recorder.offer(t, p, lambda t=t, p=p: Snapshot(t, 0.0, p.astype(np.float32), None, 0.1))
-    recorder.final(Snapshot(len(preds) - 1, 0.0, preds[-1].astype(np.float32), None, 0.1))
-    return [s.step for s in recorder.items]
+        recorder.add(t, loss=0.0, pred=p)
+    recorder.add(len(preds) - 1, loss=0.0, pred=preds[-1], final=True)
+    return [s.step for s in recorder.snapshots]
 
 
 @settings(max_examples=60, deadline=None)
@@ -271,7 +270,7 @@ def test_adaptive_respects_its_cap(cap, steps, seed, threshold):
     preds = np.cumsum(rng.normal(size=(steps + 1, 20)) * rng.exponential(size=(steps + 1, 1)), axis=0)
     train_cfg = cfg(train={"steps": steps, "record": "adaptive", "max_frames": cap,
                            "record_threshold": threshold}).train
-    recorded = feed(Recorder(train_cfg, scale=1.0), preds)
+    recorded = feed(for_train(train_cfg, np.arange(20.0)), preds)
     assert 2 <= len(recorded) <= cap
     assert recorded[0] == 0 and recorded[-1] == steps
     assert all(b > a for a, b in zip(recorded, recorded[1:]))
@@ -285,7 +284,7 @@ def test_adaptive_records_more_early_when_the_curve_settles(rate, cap):
     preds = np.exp(-rate * np.arange(steps + 1))[:, None] * np.cos(3 * x)[None, :]
     train_cfg = cfg(train={"steps": steps, "record": "adaptive", "max_frames": cap,
                            "record_threshold": 0.01}).train
-    recorded = np.array(feed(Recorder(train_cfg, scale=1.0), preds))
+    recorded = np.array(feed(for_train(train_cfg, x), preds))
     early, late = (recorded < steps / 2).sum(), (recorded >= steps / 2).sum()
     assert early > late
 

@@ -1,0 +1,144 @@
+"""The library's public functions: render a History to files, to frames, or to a FuncAnimation.
+
+Each takes a ``source`` (a :class:`~polyanim.history.History`, a
+:class:`~polyanim.history.RunSet` or the path of a saved ``.history.npz``) and
+``render.*`` settings as keyword options (``fps=20``, ``theme="dark"``,
+``size=(1280, 720)``). The settings resolve as built-in defaults < the render
+section saved in the History < the options, through the same checks and
+one-line messages as ``--set``; a bad option raises
+:class:`~polyanim.errors.InputError`. Nothing here imports torch or pyplot.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from .config import Render, render_settings
+from .errors import InputError
+from .history import History, RunSet, load
+
+
+class RenderWarning(UserWarning):
+    """The output cannot play the requested timing exactly (e.g. GIF delays are whole centiseconds)."""
+
+
+def resolve(source, options: dict, *, caller: str = "polyanim.render", prefix: str = "") -> tuple:
+    """``(history, Render)`` for a source and keyword options, with the saved settings in between."""
+    if isinstance(source, (History, RunSet)):
+        history, where = source, "history"
+    elif isinstance(source, (str, os.PathLike)):
+        history, where = load(source), str(source)
+    else:
+        raise InputError(f"{caller}: source: expected a History, a RunSet or the path of a .history.npz, "
+                         f"got {type(source).__name__}")
+    config = history.config if isinstance(history.config, dict) else {}
+    settings = render_settings(options, saved=config.get("render"), source=caller, prefix=prefix,
+                               saved_source=f"{where} (meta.config)")
+    return history, settings
+
+
+def render(source, out, *, progress: bool = False, **options) -> Path:
+    """Render ``source`` to the file ``out``; its suffix picks the format (.gif .mp4 .webm .png .html).
+
+    ``options`` are ``render.*`` settings (see the module docstring). The file
+    appears atomically: an error or an interrupt leaves no partial file and an
+    existing one untouched. A progress bar is drawn on stderr only with
+    ``progress=True`` (and only when stderr is a terminal); timing compromises
+    of the format are reported as :class:`RenderWarning`. Returns the path written.
+    """
+    history, settings = resolve(source, options)
+    out = Path(out)
+    check_output(out)
+    return _render(history, out, settings, progress=progress)
+
+
+def _render(history, out: Path, settings: Render, *, progress: bool) -> Path:
+    from .renderer import render as draw  # matplotlib: imported on first use
+
+    log = io.StringIO()
+    path = draw(history, out, settings, quiet=not progress, err=log if not progress else None)
+    for line in log.getvalue().splitlines():
+        warnings.warn(line.removeprefix("warning: "), RenderWarning, stacklevel=3)
+    return path
+
+
+def check_output(out: Path) -> None:
+    """Fail early when ``out`` cannot be written: a folder, an unknown suffix, or an unwritable folder."""
+    from .writers import writer_for
+
+    if out.is_dir():
+        raise InputError(f"{out}: is a folder; give a file name such as {out / 'run.gif'}")
+    writer_for(out)  # an unsupported suffix
+    folder = out.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):  # what the atomic write will need
+            pass
+    except OSError as exc:
+        raise InputError(f"{folder}: cannot write files in the output folder ({exc.strerror or exc})") from None
+
+
+class Frames:
+    """The frames of an animation as RGBA arrays ``(height, width, 4)``, drawn one by one as you iterate.
+
+    ``len()`` is the number of frames and :attr:`fps` the rate they are timed
+    for (holds at the start and end included, as in an MP4). Each iteration
+    draws afresh, and every array is the caller's own copy.
+    """
+
+    def __init__(self, history, settings: Render):
+        from .renderer import plan
+        from .writers import Writer
+
+        self.history, self.settings = history, settings
+        self.positions, rate, self.warnings = plan(len(history), settings, Writer.frame_rate)
+        self.fps = float(rate)
+        self.size = tuple(settings.size)
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def __iter__(self):
+        from .scene import Scene
+
+        scene = Scene(self.history, self.settings)
+        for position in self.positions:
+            yield np.array(scene.frame(position))
+
+
+def frames(source, **options) -> Frames:
+    """The RGBA frames of ``source`` as numpy arrays, for your own pipeline (TensorBoard, wandb, an encoder).
+
+    Returns a :class:`Frames`: iterate it to draw the frames one at a time
+    (``len()`` and ``.fps`` tell how many and how fast). They are the frames
+    an MP4 of the same settings holds, drawn by the same code.
+    """
+    history, settings = resolve(source, options, caller="polyanim.frames")
+    return Frames(history, settings)
+
+
+def animation(source, **options):
+    """A :class:`matplotlib.animation.FuncAnimation` of ``source``, for notebooks and matplotlib's writers.
+
+    The figure is a bare :class:`~matplotlib.figure.Figure` (pyplot is not
+    imported): in Jupyter, show it with ``HTML(anim.to_jshtml())`` or
+    ``anim.to_html5_video()``. It draws the frames :func:`render` writes,
+    on the same timeline (``interval`` is ``1000 / fps``).
+    """
+    from matplotlib.animation import FuncAnimation
+
+    from .scene import Scene
+
+    history, settings = resolve(source, options, caller="polyanim.animation")
+    timeline = Frames(history, settings)
+    scene = Scene(history, settings)
+    scene.freeze_layout()
+    return FuncAnimation(scene.fig, scene.update, frames=timeline.positions, init_func=scene.init,
+                         interval=1000.0 / timeline.fps, blit=True, repeat=settings.loop,
+                         cache_frame_data=False)
