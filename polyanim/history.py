@@ -187,6 +187,7 @@ def _arrays(h: History) -> dict:
 
 def _write(path, arrays: dict) -> Path:
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)  # like render: outputs/ need not exist yet
     with atomic_path(path) as tmp, open(tmp, "wb") as fh:
         np.savez(fh, **arrays)
     return path

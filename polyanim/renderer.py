@@ -94,7 +94,7 @@ def render(history, path, render, *, quiet: bool = False, err=None, writer=None)
         frames, rate = stills(len(history), render), render.fps
     else:
         frames, rate, warnings = plan(len(history), render, cls.frame_rate)
-        for line in warnings if not quiet else ():
+        for line in warnings:  # warnings always show; quiet hides progress only
             print(f"warning: {line}", file=err)
     w, h = render.size
     size = (w + w % 2, h + h % 2) if cls.even_size else (w, h)

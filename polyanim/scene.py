@@ -263,7 +263,7 @@ class Scene:
         finite = h.params[:, :shown][np.isfinite(h.params[:, :shown])]
         lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (-1.0, 1.0)
         config = h.config
-        kind = config.get("model", {}).get("kind", "polynomial")
+        kind = config.get("model", {}).get("kind")  # None: a Recorder's own model, no basis to name
         reference = None
         domain = config.get("data", {}).get("domain", [float(h.x[0]), float(h.x[-1])])
         if kind == "polynomial" and domain[0] <= 0 <= domain[1] and "target" in config.get("data", {}):
@@ -284,7 +284,7 @@ class Scene:
         ax.set_ylim(lo - pad, hi + pad)
         ax.set_xlim(0, max(int(h.steps[-1]), 1))
         ax.set_xlabel("step")
-        ax.set_ylabel("coefficient")
+        ax.set_ylabel("coefficient" if kind in ("polynomial", "legendre", "chebyshev") else "parameter")
         handles = list(self.param_lines)
         if reference is not None:
             handles += ax.plot([], [], color=t["faint"], linewidth=1, linestyle=(0, (3, 3)), label="Taylor")
