@@ -12,8 +12,8 @@ import html as _html
 import math
 import os
 
-from . import config as config_mod
-from .history import History, RunSet, load
+from .api import resolve
+from .history import History, RunSet
 from .html import html_page
 
 BODY_PADDING = 16  # the page's body padding (px), on every side
@@ -68,15 +68,12 @@ def show(history_or_path: History | str | os.PathLike, **render_overrides) -> Pl
     saved ``.history.npz``. Keyword arguments override ``render.*`` settings of
     the run's config (``fps=20``, ``size=(800, 600)``, ``theme="dark"``,
     ``title="…"``, ``loop=False``), validated like ``--set render.KEY=VALUE``;
-    a bad key or value raises :class:`~polyanim.config.ConfigError`.
+    a bad key or value raises :class:`~polyanim.InputError`.
 
     >>> import polyanim
     >>> polyanim.show("outputs/sin.history.npz", fps=20)   # the last line of a cell  # doctest: +SKIP
     """
-    history = history_or_path if isinstance(history_or_path, (History, RunSet)) else load(history_or_path)
-    saved = history.config.get("render") if isinstance(history.config, dict) else None
-    options = {**(saved if isinstance(saved, dict) else {}), **{k: _plain(v) for k, v in render_overrides.items()}}
-    render = config_mod.from_dict({"render": options}, source="polyanim.show").render
+    history, render = resolve(history_or_path, render_overrides, caller="polyanim.show")
     width, height = (int(v) for v in render.size)
     page = html_page(history, title=render.title, fps=render.fps, size=(width, height), theme=render.theme,
                      loop=render.loop)
@@ -85,7 +82,3 @@ def show(history_or_path: History | str | os.PathLike, **render_overrides) -> Pl
                + SLACK)
     return Player(page, frame_w, frame_h)
 
-
-def _plain(value):
-    """Tuples (``size=(800, 600)``) as lists, the way YAML gives them."""
-    return list(value) if isinstance(value, tuple) else value

@@ -46,9 +46,9 @@ def test_from_a_path_with_render_overrides(tmp_path):
 
 
 def test_bad_overrides_are_config_errors():
-    with pytest.raises(ConfigError, match="render.fpss: unknown key; did you mean 'render.fps'"):
+    with pytest.raises(ConfigError, match="polyanim.show: fpss: unknown key; did you mean 'fps'"):
         polyanim.show(make_history(), fpss=20)
-    with pytest.raises(ConfigError, match="render.fps"):
+    with pytest.raises(ConfigError, match="polyanim.show: fps: must be between"):
         polyanim.show(make_history(), fps=-1)
 
 
