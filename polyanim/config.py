@@ -65,7 +65,7 @@ def _expression(v):
 
 def _data_file(v):
     if not v.strip() or not v.lower().endswith(datafile.SUFFIXES):
-        return f"must name a {', '.join(datafile.SUFFIXES)} file, got {v!r}"
+        return f"must name a {', '.join(datafile.SUFFIXES[:-1])} or {datafile.SUFFIXES[-1]} file, got {v!r}"
     return None
 
 
