@@ -337,3 +337,12 @@ def test_example_config_fits_its_points():
     # the points scatter by their noise (std 0.06) around the curve: the fit ends within 10% of that variance
     assert h.loss[-1] < 1.1 * 0.06**2 and h.loss[0] > 100 * h.loss[-1]
     assert not h.meta["warnings"] and not h.meta["stopped"]
+
+
+def test_runs_share_the_points_and_the_missing_target(tmp_path, capsys):
+    cfg, _ = setup(tmp_path, "d.csv", csv_points()[0], "sweep: {key: model.degree, values: [1, 2]}\n")
+    assert main([str(cfg), "--out", str(tmp_path / "runs.png"), "--quiet", "--set", "train.workers=1"]) == 0, \
+        capsys.readouterr().err
+    runs = load_history(tmp_path / "runs.history.npz")
+    assert [label for label, _ in runs.runs] == ["degree=1", "degree=2"]
+    assert np.isnan(runs.y).all() and len(runs.data_x) == 20
