@@ -16,6 +16,7 @@ from polyanim.history import load as load_history
 from polyanim.scene import Scene
 
 from conftest import ROOT
+from test_html import browser, open_page  # noqa: F401 (browser is a fixture)
 
 TINY = "seed: 0\nmodel: {{degree: 1}}\ntrain: {{steps: 3, record_every: 1, lr: 1.0e-3, log_every: 0}}\n" \
        "render: {{size: [160, 120], fps: 10, hold: 0.2}}\ndata:\n  file: {file}\n  points: 50\n{extra}"
@@ -346,3 +347,16 @@ def test_runs_share_the_points_and_the_missing_target(tmp_path, capsys):
     runs = load_history(tmp_path / "runs.history.npz")
     assert [label for label, _ in runs.runs] == ["degree=1", "degree=2"]
     assert np.isnan(runs.y).all() and len(runs.data_x) == 20
+
+
+def test_html_player_shows_the_points_in_a_browser(tmp_path, browser):
+    from polyanim.html import write_html
+
+    h = train_file(tmp_path)
+    write_html(h, tmp_path / "p.html", title="", fps=10, size=(320, 240))
+    page, errors = open_page(browser, tmp_path / "p.html")
+    rgba = np.array(page.evaluate("Array.from(document.getElementById('plot').getContext('2d')"
+                                  ".getImageData(0, 0, 320, 240).data)")).reshape(-1, 4)
+    assert not errors
+    r, g, b = rgba[:, 0], rgba[:, 1], rgba[:, 2]
+    assert np.count_nonzero((b > r + 60) & (b > g + 20)) > 10  # the points, in the target's blue: nothing else is
