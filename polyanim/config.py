@@ -180,10 +180,11 @@ class Data:
             where = "data.domain" if self.domain is not None else "the x range of data.file"
             raise ConfigError(f"train_domain: must lie inside {where} [{lo:g}, {hi:g}], got [{a:g}, {b:g}]")
         if self.file is not None:
-            inside = int(np.count_nonzero((self.points_xy()[0] >= a) & (self.points_xy()[0] <= b)))
+            x = self.points_xy()[0]
+            inside = int(np.count_nonzero((x >= a) & (x <= b)))
             if inside < 2:
-                raise ConfigError(f"train_domain: holds {inside} of the {len(self.points_xy()[0])} points of "
-                                  "data.file, needs >= 2; widen it")
+                raise ConfigError(f"train_domain: holds {inside} of the {len(x)} points of data.file, needs >= 2; "
+                                  "widen it")
         elif self.samples is None and self.sampling == "grid":
             grid = self.grid()
             inside = int(np.count_nonzero((grid >= a) & (grid <= b)))

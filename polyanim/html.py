@@ -423,9 +423,9 @@ function draw(i) {
   if (PTS) {
     ctx.fillStyle = C.target; ctx.globalAlpha = 0.8;
     for (var p = 0; p < PTS.n; p++) {
-      if (isFinite(PTS.x[p]) && isFinite(PTS.y[p])) {
-        ctx.beginPath(); ctx.arc(sx(fitBox, fitX, PTS.x[p]), sy(fitBox, fitY, PTS.y[p]), 1.5, 0, 2 * Math.PI); ctx.fill();
-      }
+      if (!(isFinite(PTS.x[p]) && isFinite(PTS.y[p]))) continue;
+      ctx.beginPath(); ctx.arc(sx(fitBox, fitX, PTS.x[p]), sy(fitBox, fitY, PTS.y[p]), 1.5, 0, 2 * Math.PI);
+      ctx.fill();
     }
     ctx.globalAlpha = 1;
   }

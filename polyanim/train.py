@@ -92,7 +92,8 @@ def _file_samples(d) -> Samples:
     if d.train_domain is not None:
         keep = (fx >= d.train_domain[0]) & (fx <= d.train_domain[1])
         fx, fy = fx[keep], fy[keep]
-    x, y = torch.from_numpy(fx.astype(np.float32)), torch.from_numpy(fy.astype(np.float32))  # copies: the file's stay read-only
+    # astype copies: torch gets writable arrays, the cached file's stay read-only
+    x, y = torch.from_numpy(fx.astype(np.float32)), torch.from_numpy(fy.astype(np.float32))
     return Samples(grid=grid, y_clean=y_clean, x=x, y=y, on_grid=False, stored=True)
 
 
