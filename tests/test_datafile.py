@@ -185,6 +185,7 @@ def test_defaults_without_a_file_are_unchanged_and_a_file_decides_them():
     given = config.from_dict({"data": {"target": "cos(x)"}}, overrides=[f"data.file={data}"]).data
     assert given.target == "cos(x)"
     assert config.from_dict({"data": {"file": data}}, overrides=["data.file=null"]).data.target == "sin(x)"
+    assert config.from_dict({}, overrides=["data.target=2"]).data.target == "2"  # still text through --set
 
 
 # --- training and drawing -------------------------------------------------------------------------------
