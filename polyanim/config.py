@@ -17,13 +17,14 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
+import os
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from . import targets
+from . import datafile, targets
 from .errors import InputError
 
 
@@ -63,6 +64,20 @@ def _expression(v):
     return None
 
 
+def _data_file(v):
+    if not v.strip() or not v.lower().endswith(datafile.SUFFIXES):
+        return f"must name a {', '.join(datafile.SUFFIXES[:-1])} or {datafile.SUFFIXES[-1]} file, got {v!r}"
+    return None
+
+
+def _check_target(target: str, grid: np.ndarray) -> None:
+    y = targets.parse(target)(grid)
+    bad = ~np.isfinite(y)
+    if bad.any():
+        raise ConfigError(f"target: {target!r} is not finite on the domain "
+                          f"(e.g. at x={grid[bad][0]:g}); narrow data.domain or change the target")
+
+
 def _optional(check):
     return lambda v: None if v is None else check(v)
 
@@ -95,6 +110,9 @@ SAMPLINGS = ("grid", "uniform")
 LAYOUTS = ("overlay", "grid")
 MAX_RUNS = 8  # distinct run colours (polyanim.style.RUN_COLORS) and a readable grid of small multiples
 RUN_SECTIONS = ("model", "train")  # what may differ between runs; data and render are shared
+DEFAULT_TARGET = "sin(x)"  # data.target and data.domain when neither they nor data.file are given: the post
+DEFAULT_DOMAIN = (-math.pi, math.pi)
+UNRESOLVED = ("target", "domain")  # data keys whose null means "depends on data.file"
 
 
 def _workers(v):
@@ -160,10 +178,13 @@ def _hints(cls) -> dict:
 
 @dataclass(frozen=True)
 class Data:
-    target: str = _spec("sin(x)", check=_expression,
-                        doc="target function of x: numbers, x, pi, e, + - * / **, sin cos exp log sqrt abs tanh …")
-    domain: tuple[float, float] = _spec((-math.pi, math.pi), check=_interval,
-                                        doc="[low, high] of x; numbers or constant expressions like -pi")
+    target: str | None = _spec(None, check=_optional(_expression),
+                               doc="target function of x: numbers, x, pi, e, + - * / **, sin cos exp log sqrt abs "
+                                   "tanh … (null: sin(x); with data.file: no target curve, the points are the "
+                                   "target)")
+    domain: tuple[float, float] | None = _spec(None, check=_optional(_interval),
+                                               doc="[low, high] of x; numbers or constant expressions like -pi "
+                                                   "(null: [-pi, pi]; with data.file: the x range of its points)")
     points: int = _spec(2000, check=_between(2, 200_000),
                         doc="evenly spaced x values the curves are drawn on (and trained on unless data.samples, "
                             "data.sampling or data.train_domain say otherwise)")
@@ -177,28 +198,86 @@ class Data:
     train_domain: tuple[float, float] | None = _spec(None, check=_optional(_interval),
                                                      doc="[low, high] inside data.domain: train only on samples "
                                                          "in it, draw on the whole domain (null: the whole domain)")
+    file: str | None = _spec(None, check=_optional(_data_file),
+                             doc="your own points to fit instead of a formula: a .csv of x,y rows (header x,y "
+                                 "optional), a .npy of shape [N, 2] or an .npz with arrays x and y; relative to "
+                                 "the config's folder (see docs/data-files.md)")
 
     def __post_init__(self):
         _validate(self)
-        if self.train_domain is None:
-            return
-        (lo, hi), (a, b) = self.domain, self.train_domain
+        if self.file is None:  # not given: the post's problem
+            if self.target is None:
+                object.__setattr__(self, "target", DEFAULT_TARGET)
+            if self.domain is None:
+                object.__setattr__(self, "domain", DEFAULT_DOMAIN)
+        else:
+            # the resolved path is what the saved config keeps, so a re-run from anywhere finds the file
+            object.__setattr__(self, "file", os.path.abspath(os.path.expanduser(self.file)))
+            for key, given in (("samples", self.samples is not None), ("sampling", self.sampling != "grid"),
+                               ("noise", self.noise != 0)):
+                if given:
+                    raise ConfigError(f"{key}: does not apply with data.file (the training samples are the "
+                                      f"file's points); remove data.{key}")
+        if self.train_domain is None or self.domain is None:
+            return  # with data.file and no data.domain: checked against the file's range by check_file()
+        self._check_train_domain(self.domain)
+
+    def _check_train_domain(self, domain) -> None:
+        (lo, hi), (a, b) = domain, self.train_domain
         if a < lo or b > hi:
-            raise ConfigError(f"train_domain: must lie inside data.domain [{lo:g}, {hi:g}], got [{a:g}, {b:g}]")
-        if self.samples is None and self.sampling == "grid":
+            where = "data.domain" if self.domain is not None else "the x range of data.file"
+            raise ConfigError(f"train_domain: must lie inside {where} [{lo:g}, {hi:g}], got [{a:g}, {b:g}]")
+        if self.file is not None:
+            x = self.points_xy()[0]
+            inside = int(np.count_nonzero((x >= a) & (x <= b)))
+            if inside < 2:
+                raise ConfigError(f"train_domain: holds {inside} of the {len(x)} points of data.file, needs >= 2; "
+                                  "widen it")
+        elif self.samples is None and self.sampling == "grid":
             grid = self.grid()
             inside = int(np.count_nonzero((grid >= a) & (grid <= b)))
             if inside < 2:
                 raise ConfigError(f"train_domain: holds {inside} of the {self.points} grid points, needs >= 2; "
                                   "widen it, raise data.points or set data.samples")
 
+    def points_xy(self) -> tuple[np.ndarray, np.ndarray]:
+        """The (x, y) points of ``data.file`` (float64, read-only); ConfigError naming the file if it is bad."""
+        try:
+            return datafile.read(self.file)
+        except datafile.DataFileError as exc:
+            raise ConfigError(f"file: {exc}") from None
+
+    def check_file(self) -> None:
+        """Read ``data.file`` and check what depends on its points (no-op without one).
+
+        Called when a config is loaded and again before training; a replay never
+        calls it, so a History replays without the file.
+        """
+        if self.file is None:
+            return
+        try:
+            self.points_xy()
+            if self.train_domain is not None:
+                self._check_train_domain(self.span())
+            if self.target is not None:
+                _check_target(self.target, self.grid())
+        except ConfigError as exc:
+            raise ConfigError(f"data.{exc}") from None
+
+    def span(self) -> tuple[float, float]:
+        """``[low, high]`` of the drawing grid: ``data.domain``, or the x range of ``data.file``'s points."""
+        if self.domain is not None:
+            return self.domain
+        x = self.points_xy()[0]
+        return float(x.min()), float(x.max())
+
     def grid(self) -> np.ndarray:
         """The drawing grid, in float64."""
-        return np.linspace(self.domain[0], self.domain[1], self.points)
+        return np.linspace(*self.span(), self.points)
 
     def train_range(self) -> tuple[float, float]:
         """Where training samples lie: ``train_domain``, or the whole ``domain``."""
-        return self.train_domain if self.train_domain is not None else self.domain
+        return self.train_domain if self.train_domain is not None else self.span()
 
 
 @dataclass(frozen=True)
@@ -323,14 +402,14 @@ class Config:
         if self.train.record == "every" and self.train.frames is None and self.train.record_every > self.train.steps:
             raise ConfigError(f"train.record_every: must be <= train.steps ({self.train.steps}), "
                               f"got {self.train.record_every}")
-        grid = self.data.grid()
-        if self.data.samples is not None and self.data.sampling == "grid":  # the training x are known too
-            grid = np.concatenate([grid, np.linspace(*self.data.train_range(), self.data.samples)])
-        y = targets.parse(self.data.target)(grid)
-        bad = ~np.isfinite(y)
-        if bad.any():
-            raise ConfigError(f"data.target: {self.data.target!r} is not finite on the domain "
-                              f"(e.g. at x={grid[bad][0]:g}); narrow data.domain or change the target")
+        if self.data.file is None:  # with a file the grid needs its points: Data.check_file() checks the target
+            grid = self.data.grid()
+            if self.data.samples is not None and self.data.sampling == "grid":  # the training x are known too
+                grid = np.concatenate([grid, np.linspace(*self.data.train_range(), self.data.samples)])
+            try:
+                _check_target(self.data.target, grid)
+            except ConfigError as exc:
+                raise ConfigError(f"data.{exc}") from None
         if not self.name or any(c in self.name for c in "/\\\0") or self.name.startswith("."):
             raise ConfigError(f"name: must be a plain file name (no slashes), got {self.name!r}")
 
@@ -388,7 +467,16 @@ def load(path: str | Path, overrides: typing.Sequence[str] = ()) -> Config:
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of keys at the top level, got {type(data).__name__}")
     data.setdefault("name", path.stem)
-    return from_dict(data, source=str(path), overrides=overrides)
+    section = data.get("data")
+    if isinstance(section, dict) and isinstance(section.get("file"), str) and section["file"].strip():
+        # a data file sits next to its config: relative to the config's folder, not to where polyanim runs
+        section["file"] = os.path.join(path.parent, os.path.expanduser(section["file"]))
+    config = from_dict(data, source=str(path), overrides=overrides)
+    try:  # a bad data file is a bad config: found now, before any training
+        config.data.check_file()
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    return config
 
 
 def _strict_loader():
@@ -414,9 +502,15 @@ def from_dict(data: dict, source: str = "config", overrides: typing.Sequence[str
     config = _build(data, source)
     if overrides:
         merged = config.to_dict()
+        given = data.get("data") if isinstance(data.get("data"), dict) else {}
+        for key in UNRESOLVED:  # still "not given", so that --set data.file=… decides them
+            if key not in given:
+                merged["data"][key] = None
         for item in overrides:
             key, value = parse_override(item)
-            if _is_text(key) and not isinstance(value, str):  # "Fit: sin(x)" is a title, not a mapping
+            # "Fit: sin(x)" is a title, not a mapping; but null unsets an optional text (data.file, data.target)
+            if (_is_text(key) and not isinstance(value, str)
+                    and not (value is None and _type_at(key.split(".")) is not str)):
                 value = item.partition("=")[2]
             _set_dotted(merged, key, value, "--set")
         config = _build(merged, "--set")
@@ -449,7 +543,8 @@ def _type_at(parts: list[str]):
 def _is_text(key: str) -> bool:
     """Whether a dotted key names a text setting (``name``, ``render.title``, ``data.target``, …)."""
     try:
-        return _type_at(key.split(".")) is str
+        kind = _type_at(key.split("."))
+        return kind is str or set(typing.get_args(kind)) == {str, type(None)}
     except (KeyError, TypeError):
         return False
 

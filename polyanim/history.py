@@ -125,7 +125,8 @@ class RunSet:
             raise ValueError(f"runs: labels must differ, got {labels}")
         first = self.runs[0][1]
         for label, h in self.runs[1:]:
-            same = (h.x.shape == first.x.shape and np.array_equal(h.x, first.x) and np.array_equal(h.y, first.y)
+            same = (h.x.shape == first.x.shape and np.array_equal(h.x, first.x)
+                    and np.array_equal(h.y, first.y, equal_nan=True)  # all NaN: a data file without a target
                     and (h.data_x is None) == (first.data_x is None)
                     and (h.data_x is None or (np.array_equal(h.data_x, first.data_x)
                                               and np.array_equal(h.data_y, first.data_y))))

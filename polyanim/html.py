@@ -110,13 +110,17 @@ def _payload(history, *, fps: float, size: tuple[int, int], theme: str) -> dict:
     band = (y_lo - span / 2, y_hi + span / 2)
     out = {
         "fps": fps, "size": list(size), "theme": theme, "colors": THEMES[theme],
-        "target": target_name(history) or "",
+        # no finite target (a data file without data.target): no curve, and the points are drawn instead
+        "target": (target_name(history) or "") if np.isfinite(y).any() else None,
         "note": _note(history),
         "steps": [int(s) for s in history.steps],
         "xlim": [x_lo, x_hi], "ylim": [y_lo, y_hi], "band": list(band), "n": int(cols.size),
         "x": _pack(xs, x_lo, x_hi),
         "y": _pack(y[cols], *band),
     }
+    if out["target"] is None and history.data_x is not None:
+        out["points"] = {"n": int(len(history.data_x)), "x": _pack(history.data_x, x_lo, x_hi),
+                         "y": _pack(history.data_y, *band)}
     if not multi:
         return {**out, "loss": [_sig(v) for v in history.loss], "pred": _pack(history.pred[:, cols], *band)}
     # Several runs: the slider walks the union of their steps (``steps``); ``idx[i]`` is each run's
@@ -220,6 +224,10 @@ function unpack(b64, lo, hi) {  // inverse of _pack: 3 bytes hold two 12-bit cod
 }
 var X = unpack(D.x, D.xlim[0], D.xlim[1]), Y = unpack(D.y, D.band[0], D.band[1]);
 var F = D.steps.length, M = D.n;  // X may carry one padding code
+var PTS = D.points ? {n: D.points.n, x: unpack(D.points.x, D.xlim[0], D.xlim[1]),
+                      y: unpack(D.points.y, D.band[0], D.band[1])} : null;  // data points, when they are the target
+var TARGET = D.target !== null ? {color: C.target, text: D.target ? "target: " + D.target : "target"}
+  : PTS ? {color: C.target, text: "data (" + PTS.n + " points)", dot: true} : null;
 var STEPS = D.steps.map(Number);
 function lossValues(a) {  // JSON has no inf/nan: they arrive as strings
   return a.map(function (v) { return typeof v === "number" ? v : v === "inf" ? Infinity : v === "-inf" ? -Infinity : NaN; });
@@ -301,14 +309,14 @@ function labelRoom(ts) { return Math.max.apply(null, ts.map(textWidth).concat([0
 
 var pad = Math.round(FS * 0.9), tickRoom = Math.round(FS * 1.5), legendRow = Math.round(FS * 1.7);
 // Legend rows: one for a single run; several runs wrap onto as many rows as the fit panel's width needs.
-var LEGEND = [{color: C.target, text: D.target ? "target: " + D.target : "target"}].concat(RUNS.map(function (r) {
+var LEGEND = (TARGET ? [TARGET] : []).concat(RUNS.map(function (r) {
   return {color: r.color, text: r.label};
 }));
 var legendRows = [LEGEND];
 if (MULTI) {
   ctx.font = FONT;
   var legendWidth = (wide ? (W - 2 * pad) * 0.6 : W - 2 * pad) - FS * 3;
-  if (ctx.measureText(LEGEND[0].text).width > legendWidth * 0.6) LEGEND[0].text = "target";
+  if (D.target !== null && ctx.measureText(LEGEND[0].text).width > legendWidth * 0.6) LEGEND[0].text = "target";
   legendRows = [[]];
   var used = 0;
   LEGEND.forEach(function (item) {
@@ -378,10 +386,11 @@ function polyline(xs, ys, off, n, b, xl, yl) {
   ctx.stroke();
 }
 function clip(b) { ctx.save(); ctx.beginPath(); ctx.rect(b.x, b.y, b.w, b.h); ctx.clip(); }
-function legendItem(x, color, text, row) {
+function legendItem(x, color, text, row, dot) {
   var y = (row || 0) * legendRow + legendRow / 2 + 2;
-  ctx.strokeStyle = color; ctx.lineWidth = 2; ctx.beginPath();
-  ctx.moveTo(x, y); ctx.lineTo(x + FS * 1.5, y); ctx.stroke();
+  ctx.strokeStyle = color; ctx.fillStyle = color; ctx.lineWidth = 2; ctx.beginPath();
+  if (dot) { ctx.arc(x + FS * 0.75, y, FS * 0.2, 0, 2 * Math.PI); ctx.fill(); }
+  else { ctx.moveTo(x, y); ctx.lineTo(x + FS * 1.5, y); ctx.stroke(); }
   ctx.fillStyle = C.fg; ctx.textAlign = "left"; ctx.textBaseline = "middle";
   ctx.fillText(text, x + FS * 2, y);
   return x + FS * 2 + ctx.measureText(text).width + FS * 1.2;
@@ -400,15 +409,24 @@ function draw(i) {
   ctx.font = FONT;
   if (MULTI) {
     legendRows.forEach(function (row, k) {
-      row.reduce(function (x, item) { return legendItem(x, item.color, item.text, k); }, fitBox.x);
+      row.reduce(function (x, item) { return legendItem(x, item.color, item.text, k, item.dot); }, fitBox.x);
     });
   } else {
-    var tname = D.target ? "target: " + D.target : "target";
-    if (ctx.measureText(tname).width > fitBox.w * 0.6) tname = "target";
-    legendItem(legendItem(fitBox.x, C.target, tname), C.pred, "prediction");
+    var tname = TARGET ? TARGET.text : "";
+    if (D.target !== null && ctx.measureText(tname).width > fitBox.w * 0.6) tname = "target";
+    legendItem(TARGET ? legendItem(fitBox.x, C.target, tname, 0, TARGET.dot) : fitBox.x, C.pred, "prediction");
   }
   clip(fitBox);
   ctx.lineJoin = "round"; ctx.lineWidth = 2;
+  if (PTS) {
+    ctx.fillStyle = C.target; ctx.globalAlpha = 0.8;
+    for (var p = 0; p < PTS.n; p++) {
+      if (!(isFinite(PTS.x[p]) && isFinite(PTS.y[p]))) continue;
+      ctx.beginPath(); ctx.arc(sx(fitBox, fitX, PTS.x[p]), sy(fitBox, fitY, PTS.y[p]), 1.5, 0, 2 * Math.PI);
+      ctx.fill();
+    }
+    ctx.globalAlpha = 1;
+  }
   ctx.strokeStyle = C.target; polyline(X, Y, 0, M, fitBox, fitX, fitY);
   RUNS.forEach(function (r) { ctx.strokeStyle = r.color; polyline(X, r.P, at(r, i) * M, M, fitBox, fitX, fitY); });
   var lines = [MULTI ? "t=" + STEPS[i] : "t=" + STEPS[i] + ", Loss=" + lossText(RUNS[0].loss[i])];

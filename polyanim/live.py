@@ -226,7 +226,7 @@ class TrainingView:
         names = []
         if "params" in config.render.panels:  # the legend's names (P0, T0, ...): a throwaway model
             with torch.random.fork_rng(devices=[]):  # that leaves the training's random stream alone
-                names = getattr(build(config.model, config.data.domain), "param_names", list)()
+                names = getattr(build(config.model, config.data.span()), "param_names", list)()
         return cls(window, config, x=s.grid.double().numpy(), y=s.y_clean, data_x=samples[0],
                    data_y=samples[1], param_names=names, **kwargs)
 

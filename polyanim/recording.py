@@ -102,7 +102,9 @@ class Recorder:
             self.samples = (xs, ys)
         self.param_names = [str(n) for n in param_names] if param_names is not None else None
         self._plan(schedule, every, steps, frames, threshold)
-        spread = float(np.std(self.y)) if np.isfinite(self.y).all() else 0.0
+        # the adaptive threshold's scale: the target's spread, or the points' when they are the target
+        shown = self.y if np.isfinite(self.y).all() or self.samples is None else self.samples[1]
+        spread = float(np.std(shown)) if np.isfinite(shown).all() else 0.0
         self.scale = spread if spread > 0 else 1.0
         self.snapshots: list[Snapshot] = []
         self.stopped: dict | None = None

@@ -220,6 +220,7 @@ class Scene:
         h, t = self.history, self.theme
         self._fit_ylim = fit_limits(h)
         target, *samples = self._fit_base(ax, target_name(h))
+        handles = [*samples, *([target] if target is not None else [])]
         # the trail: the last few predictions, fading, under the current one
         self.trail = [ax.plot(h.x, h.pred[0], color=t["pred"], linewidth=1.5, zorder=5,
                               alpha=0.45 * (1 - k / (self.render.trail + 1)))[0] for k in range(self.render.trail)]
@@ -228,8 +229,8 @@ class Scene:
         self.label = ax.text(0.02, 0.97, "", transform=ax.transAxes, va="top", ha="left",
                              color=t["label"], zorder=7)
         ax.set_xlabel("x")
-        legend = ax.legend(handles=[*samples, target, self.pred_line], loc="lower left", bbox_to_anchor=(0, 1.0),
-                           ncols=2 + len(samples), frameon=False, borderaxespad=0.2, handlelength=1.5)
+        legend = ax.legend(handles=[*handles, self.pred_line], loc="lower left", bbox_to_anchor=(0, 1.0),
+                           ncols=1 + len(handles), frameon=False, borderaxespad=0.2, handlelength=1.5)
         for text in legend.get_texts():
             text.set_color(t["fg"])
         self._animated += [*self.trail, self.pred_line, self.label]
@@ -265,8 +266,8 @@ class Scene:
         config = h.config
         kind = config.get("model", {}).get("kind")  # None: a Recorder's own model, no basis to name
         reference = None
-        domain = config.get("data", {}).get("domain", [float(h.x[0]), float(h.x[-1])])
-        if kind == "polynomial" and domain[0] <= 0 <= domain[1] and "target" in config.get("data", {}):
+        domain = config.get("data", {}).get("domain") or [float(h.x[0]), float(h.x[-1])]  # null: data.file's
+        if kind == "polynomial" and domain[0] <= 0 <= domain[1] and config.get("data", {}).get("target"):
             reference = taylor(config["data"]["target"], shown - 1)
         for k in range(shown):
             color = PARAM_COLORS[k]
@@ -306,9 +307,11 @@ class Scene:
     def _fit_base(self, ax, target: str):
         """What every fit panel shows, for one run or several: held-out shading, samples, the target.
 
-        Returns the target line, then the samples (if drawn), for the legend.
+        Returns the target line (None when the History has no target: the points of a data file are the
+        target, drawn in its colour), then the samples (if drawn), for the legend.
         """
         h, t = self.history, self.theme
+        has_target = bool(np.isfinite(h.y).any())
         held_out = h.config.get("data", {}).get("train_domain")
         if held_out:
             for lo, hi in ((float(h.x[0]), held_out[0]), (held_out[1], float(h.x[-1]))):
@@ -316,9 +319,14 @@ class Scene:
                     ax.axvspan(lo, hi, color=t["faint"], alpha=0.18, linewidth=0, zorder=0)
         handles = []
         if h.data_x is not None:
-            handles.append(ax.scatter(h.data_x, h.data_y, s=7, color=t["faint"], alpha=0.8, linewidths=0,
-                                      zorder=1.5, label="samples"))
-        (line,) = ax.plot(h.x, h.y, color=t["target"], linewidth=2, label=f"target: {target}" if target else "target")
+            from_file = h.config.get("data", {}).get("file")
+            handles.append(ax.scatter(h.data_x, h.data_y, s=7, color=t["faint" if has_target else "target"],
+                                      alpha=0.8, linewidths=0, zorder=1.5,
+                                      label=f"data ({len(h.data_x)} points)" if from_file else "samples"))
+        line = None
+        if has_target:
+            (line,) = ax.plot(h.x, h.y, color=t["target"], linewidth=2,
+                              label=f"target: {target}" if target else "target")
         ax.set_xlim(float(h.x[0]), float(h.x[-1]))
         ax.set_ylim(*self._fit_ylim)
         return [line, *handles]
@@ -334,7 +342,7 @@ class Scene:
             self._style(ax)
             self.axes["fit"] = ax
             self.fit_axes = [ax]
-            handles = self._fit_base(ax, target)
+            handles = [a for a in self._fit_base(ax, target) if a is not None]
             for run, color, label in zip(self.runs, self.run_colors, self.history.labels):
                 self.trails.append([ax.plot(h.x, run.pred[0], color=color, linewidth=1.5, zorder=5,
                                             alpha=a)[0] for a in fade])
@@ -356,7 +364,7 @@ class Scene:
                 r, c = divmod(k, cols)
                 ax = self.fig.add_subplot(sub[r, c])
                 self._style(ax)
-                handles = self._fit_base(ax, target)
+                handles = [a for a in self._fit_base(ax, target) if a is not None]
                 self.trails.append([ax.plot(h.x, self.runs[k].pred[0], color=color, linewidth=1.5, zorder=5,
                                             alpha=a)[0] for a in fade])
                 self.pred_lines.append(ax.plot(h.x, self.runs[k].pred[0], color=color, linewidth=2, zorder=6,

@@ -50,6 +50,8 @@ def make_samples(config) -> Samples:
     the positions first, then the noise.
     """
     d = config.data
+    if d.file is not None:
+        return _file_samples(d)
     f = targets.parse(d.target)
     grid = torch.linspace(d.domain[0], d.domain[1], d.points)
     y_clean = f(grid.double().numpy()).astype(np.float64)
@@ -74,6 +76,25 @@ def make_samples(config) -> Samples:
     if d.noise > 0:
         y = y + d.noise * torch.randn(y.shape, generator=gen)
     return Samples(grid=grid, y_clean=y_clean, x=x, y=y, on_grid=on_grid, stored=not on_grid or d.noise > 0)
+
+
+def _file_samples(d) -> Samples:
+    """The points of ``data.file`` (those in ``data.train_domain``) as float32 samples, drawn on ``data.span()``.
+
+    Without ``data.target`` the grid carries no target: ``y_clean`` is all NaN
+    and the points themselves are what the fit panel shows.
+    """
+    d.check_file()
+    fx, fy = d.points_xy()
+    grid = torch.linspace(*d.span(), d.points)
+    y_clean = (targets.parse(d.target)(grid.double().numpy()).astype(np.float64) if d.target is not None
+               else np.full(d.points, np.nan))
+    if d.train_domain is not None:
+        keep = (fx >= d.train_domain[0]) & (fx <= d.train_domain[1])
+        fx, fy = fx[keep], fy[keep]
+    # astype copies: torch gets writable arrays, the cached file's stay read-only
+    x, y = torch.from_numpy(fx.astype(np.float32)), torch.from_numpy(fy.astype(np.float32))
+    return Samples(grid=grid, y_clean=y_clean, x=x, y=y, on_grid=False, stored=True)
 
 
 def make_optimizer(train_config, params) -> torch.optim.Optimizer:
@@ -147,8 +168,8 @@ def train(config, *, quiet: bool = False, out=None, err=None,
         err = err or sys.stderr
         if config.seed is not None:
             torch.manual_seed(config.seed)
-        model = build(config.model, config.data.domain)
-        data = make_samples(config)
+        data = make_samples(config)  # first: a bad data file is reported before anything else happens
+        model = build(config.model, config.data.span())
         x, y = data.x, data.y
         criterion = torch.nn.MSELoss(reduction="sum" if config.train.loss == "mse_sum" else "mean")
         optimizer = make_optimizer(config.train, model.parameters())

@@ -1,0 +1,163 @@
+"""Measured points for ``data.file``: a CSV, ``.npy`` or ``.npz`` file of (x, y) pairs, read with numpy and csv.
+
+Every problem is a :class:`DataFileError` whose message is one line naming the
+file and, where there is one, the row (the line number a text editor or a
+spreadsheet shows, header included) and the column of a CSV, or the index of an
+array. Reads are cached by path, size and modification time, so checking a
+config and then training from it reads the file once.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+SUFFIXES = (".csv", ".npy", ".npz")
+MAX_BYTES = 1 << 30  # a bigger "measurement" is a mistake (or a denial of service), not something to animate
+
+
+class DataFileError(ValueError):
+    """A data file that cannot be used; ``str(err)`` names the file and the problem in one line."""
+
+
+def read(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
+    """The (x, y) points of a data file as read-only float64 arrays of equal length >= 2, all finite.
+
+    Raises :class:`DataFileError` for a missing or unreadable file, an unknown
+    suffix, and for contents that are not two finite numeric columns of at least
+    two rows with some spread in x.
+    """
+    path = Path(path)
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise DataFileError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise DataFileError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if not path.is_file():
+        raise DataFileError(f"{path}: not a file")
+    if path.suffix.lower() not in SUFFIXES:
+        raise DataFileError(f"{path}: unsupported file type {path.suffix or '(no suffix)'!r}; "
+                            f"expected {', '.join(SUFFIXES)}")
+    if st.st_size > MAX_BYTES:
+        raise DataFileError(f"{path}: {st.st_size} bytes; data files are limited to {MAX_BYTES >> 20} MB")
+    return _cached(str(path), st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=8)
+def _cached(path: str, size: int, mtime_ns: int) -> tuple[np.ndarray, np.ndarray]:
+    suffix = Path(path).suffix.lower()
+    try:
+        if suffix == ".csv":
+            x, y, where = _csv(path)
+        else:
+            x, y, where = _arrays(path, suffix)
+    except OSError as exc:
+        raise DataFileError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    _check(path, x, y, where)
+    for a in (x, y):
+        a.setflags(write=False)  # shared by every caller through the cache
+    return x, y
+
+
+def _csv(path: str):
+    """Two numeric columns, after an optional ``x,y`` header; ``where(i)`` names row i by its line number."""
+    raw = Path(path).read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataFileError(f"{path}: not UTF-8 text (byte {exc.start}); expected a CSV of x,y rows") from None
+    rows, lines = [], []
+    try:
+        for fields in (reader := csv.reader(io.StringIO(text, newline=""))):
+            if fields and any(f.strip() for f in fields):  # blank lines (a trailing newline) are no rows
+                rows.append([f.strip() for f in fields])
+                lines.append(reader.line_num)
+    except csv.Error as exc:
+        raise DataFileError(f"{path}: row {reader.line_num + 1}: malformed CSV ({exc})") from None
+    if not rows:
+        raise DataFileError(f"{path}: empty file; expected rows of x,y (optionally after an x,y header)")
+    order = (0, 1)
+    if len(rows[0]) == 2 and not any(_is_number(f) for f in rows[0]):
+        header = [f.lower() for f in rows[0]]
+        if sorted(header) != ["x", "y"]:
+            raise DataFileError(f"{path}: row {lines[0]}: header must be x,y (or no header, two numeric "
+                                f"columns), got {','.join(rows[0])!r}")
+        order = (header.index("x"), header.index("y"))
+        rows, lines = rows[1:], lines[1:]
+    values = np.empty((len(rows), 2))
+    for i, (fields, line) in enumerate(zip(rows, lines)):
+        if len(fields) != 2:
+            raise DataFileError(f"{path}: row {line}: expected 2 columns (x,y), got {len(fields)}")
+        for j, field in enumerate(fields):
+            try:
+                values[i, j] = float(field)
+            except ValueError:
+                shown = field if len(field) <= 20 else field[:20] + "…"
+                raise DataFileError(f"{path}: row {line}, column {j + 1}: expected a number, got {shown!r}") from None
+    return values[:, order[0]], values[:, order[1]], lambda i: f"row {lines[i]}"
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _arrays(path: str, suffix: str):
+    """x and y from a ``.npy`` of shape [N, 2] or a ``.npz`` with 1-D arrays ``x`` and ``y``."""
+    try:
+        loaded = np.load(path, allow_pickle=False)
+    except (ValueError, EOFError, zipfile.BadZipFile) as exc:
+        kind = "a .npz archive" if suffix == ".npz" else "a .npy array"
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataFileError(f"{path}: not {kind} numpy can read without pickle ({first[:120]})") from None
+    if suffix == ".npy":
+        if isinstance(loaded, np.lib.npyio.NpzFile):  # np.load goes by the contents, not the suffix
+            loaded.close()
+            raise DataFileError(f"{path}: is an .npz archive; name it .npz (with arrays x and y)")
+        a = _numeric(path, loaded, "the array")
+        if a.ndim != 2 or a.shape[1] != 2:
+            raise DataFileError(f"{path}: expected shape [N, 2] (columns x, y), got {list(a.shape)}")
+        return a[:, 0].copy(), a[:, 1].copy(), lambda i: f"row {i} (counting from 0)"
+    if not isinstance(loaded, np.lib.npyio.NpzFile):
+        raise DataFileError(f"{path}: is a single .npy array; name it .npy (shape [N, 2]) or save an .npz "
+                            "with arrays x and y")
+    with loaded:
+        names = list(loaded.files)
+        if "x" not in names or "y" not in names:
+            raise DataFileError(f"{path}: expected arrays x and y, found {', '.join(names) or 'none'}")
+        try:
+            x, y = _numeric(path, loaded["x"], "array x"), _numeric(path, loaded["y"], "array y")
+        except (ValueError, EOFError, zipfile.BadZipFile, OSError) as exc:
+            raise DataFileError(f"{path}: cannot read arrays x and y ({str(exc)[:120]})") from None
+    if x.ndim != 1 or y.ndim != 1 or len(x) != len(y):
+        raise DataFileError(f"{path}: x and y must be 1-D arrays of the same length, got shapes "
+                            f"{list(x.shape)} and {list(y.shape)}")
+    return x, y, lambda i: f"index {i}"
+
+
+def _numeric(path: str, a: np.ndarray, what: str) -> np.ndarray:
+    if a.dtype.kind not in "iuf":
+        raise DataFileError(f"{path}: {what} holds {a.dtype} values; expected real numbers")
+    return a.astype(np.float64)
+
+
+def _check(path: str, x: np.ndarray, y: np.ndarray, where) -> None:
+    if len(x) < 2:
+        raise DataFileError(f"{path}: {len(x)} data row(s); needs at least 2")
+    for name, a in (("x", x), ("y", y)):
+        bad = np.flatnonzero(~np.isfinite(a))
+        if bad.size:
+            raise DataFileError(f"{path}: {where(int(bad[0]))}: {name} is {a[bad[0]]}; every value must be a "
+                                "finite number")
+    if x.min() == x.max():
+        raise DataFileError(f"{path}: every x is {x[0]:g}; needs at least two different x values")
