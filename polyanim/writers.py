@@ -17,7 +17,7 @@ from contextlib import ExitStack
 from fractions import Fraction
 from pathlib import Path
 
-from .fileio import atomic_path
+from .fileio import atomic_path, scratch_path
 from .style import THEMES
 
 # Measured on the 200-frame benchmark (benchmarks/render_bench.py): colours in the
@@ -186,7 +186,8 @@ class GifWriter(FFmpegWriter):
         w, h = self.size
         theme = THEMES[getattr(self.render, "theme", "light")]
         pinned = list(dict.fromkeys([theme[k] for k in PINNED] + list(self.pins)))
-        self._palette = self._stack.enter_context(tempfile.TemporaryDirectory()) + "/palette.png"
+        # next to the output's temporary file, named after it: a killed run leaves nothing in the temp dir
+        self._palette = str(self._stack.enter_context(scratch_path(self.tmp, ".palette.png")))
         cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
                "-f", "rawvideo", "-pix_fmt", "rgba", "-s", f"{w}x{h}", "-i", "pipe:0",
                "-vf", f"palettegen=max_colors={max(4, self._quality()['colors'] - len(pinned))}:stats_mode=full",

@@ -1,0 +1,71 @@
+"""Faults from outside: processes killed outright, full disks, encoders killed, limits of the machine."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from polyanim import fileio
+from polyanim.cli import main
+
+from conftest import ROOT, make_history
+
+
+def wait_for(condition, seconds=30.0, what="condition"):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def processes_using(text: str) -> list[int]:
+    """Pids whose command line mentions ``text`` (Linux /proc)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and text in (entry / "cmdline").read_bytes().decode(errors="replace"):
+                pids.append(int(entry.name))
+        except OSError:
+            pass
+    return pids
+
+
+def test_a_killed_render_leaves_only_recognisable_leftovers_that_the_next_render_removes(tmp_path, small_render):
+    hist = make_history(frames=300, points=200).save(tmp_path / "h.history.npz")
+    out, scratch = tmp_path / "out", tmp_path / "scratch"
+    out.mkdir()
+    scratch.mkdir()
+    proc = subprocess.Popen([sys.executable, "-m", "polyanim", str(hist), "--out", str(out / "x.gif"), "--quiet",
+                             "--set", "render.size=[160,120]", "--set", "render.interpolate=8"],
+                            cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(ROOT), TMPDIR=str(scratch)),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        palette = wait_for(lambda: list(out.glob(".x.polyanim-*.tmp.gif.palette.png")), what="the GIF palette")
+        wait_for(lambda: processes_using(str(palette[0])), what="the encoder")  # streaming has begun
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    wait_for(lambda: not processes_using(f".x.polyanim-{proc.pid}."), what="the orphaned encoder to finish")
+    left = sorted(p.name for p in out.iterdir())
+    assert len(left) == 2 and all(fileio.TEMPORARY.fullmatch(n) and f"-{proc.pid}." in n for n in left), left
+    assert list(scratch.iterdir()) == []  # the palette is no longer in the temp dir
+    planted = [out / f".x.polyanim-{os.getpid()}.abc123.tmp.gif",  # a live process's: kept
+               out / ".x.k2j3h4.tmp.gif", out / "notes.tmp.gif"]  # not polyanim's pattern: kept
+    for p in planted:
+        p.write_bytes(b"")
+    young = out / f".y.polyanim-{proc.pid}.zzz999.tmp.gif"  # a dead process's, but just written: kept
+    old = time.time() - 60
+    for p in [out / n for n in left] + planted:
+        os.utime(p, (old, old))
+    young.write_bytes(b"")
+    from polyanim.renderer import render
+
+    render(make_history(), out / "y.gif", small_render, quiet=True)
+    assert sorted(p.name for p in out.iterdir()) == sorted([p.name for p in planted] + [young.name, "y.gif"])
