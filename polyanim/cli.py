@@ -72,12 +72,21 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # anything else is exit 1, still one line unless debugging
         if os.environ.get("POLYANIM_DEBUG"):
             raise
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        print(f"polyanim: error: {type(exc).__name__}: {first}", file=sys.stderr)
+        print(f"polyanim: error: {_failure_line(exc)}", file=sys.stderr)
         return 1
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+def _failure_line(exc: Exception) -> str:
+    """What went wrong, in words, naming the file when the error knows it (``PATH: no space left on device``)."""
+    if isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
+        return f"{exc.filename}: {exc.strerror[0].lower()}{exc.strerror[1:]}"
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if isinstance(exc, writers.WriterError):  # its message names the file and says what happened
+        return first
+    return f"{type(exc).__name__}: {first}"
 
 
 def _terminate_as_interrupt():
@@ -184,4 +193,7 @@ def _check_output(out: Path) -> None:
         with tempfile.TemporaryFile(dir=folder):  # what the atomic write will need
             pass
     except OSError as exc:
+        if folder.is_dir():  # /proc, a read-only mount, no permission: the folder is there all the same
+            raise UsageError(f"{folder}: the folder exists but files cannot be created in it "
+                             f"(the system says: {exc.strerror or exc})") from None
         raise UsageError(f"{folder}: cannot write files in the output folder ({exc.strerror or exc})") from None

@@ -46,8 +46,10 @@ def atomic_path(dest: str | os.PathLike):
         yield Path(tmp)
         os.chmod(tmp, 0o644 & ~UMASK)  # mkstemp makes 0600; a finished file gets the usual mode
         os.replace(tmp, dest)
-    except BaseException:
+    except BaseException as exc:
         _unlink(tmp)
+        if isinstance(exc, OSError) and exc.filename in (None, tmp):  # ENOSPC on a write names no file
+            exc.filename = str(dest)
         raise
 
 

@@ -69,3 +69,45 @@ def test_a_killed_render_leaves_only_recognisable_leftovers_that_the_next_render
 
     render(make_history(), out / "y.gif", small_render, quiet=True)
     assert sorted(p.name for p in out.iterdir()) == sorted([p.name for p in planted] + [young.name, "y.gif"])
+
+
+def limited_run(args, cwd, file_size: int) -> subprocess.CompletedProcess:
+    """``python -m polyanim ARGS`` with the file-size limit (RLIMIT_FSIZE) at ``file_size`` bytes."""
+    import resource
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
+
+    return subprocess.run([sys.executable, "-m", "polyanim", *args], cwd=cwd, capture_output=True, text=True,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT)), preexec_fn=limit, timeout=120)
+
+
+def test_failures_name_the_file_and_say_what_happened(tmp_path, history, capsys, monkeypatch):
+    hist = make_history(frames=40).save(tmp_path / "h.history.npz")
+    small = ["--quiet", "--set", "render.size=[160,120]"]
+    gif = tmp_path / "x.gif"
+    proc = limited_run([str(hist), "--out", str(gif), *small], tmp_path, 20_000)  # ffmpeg: SIGXFSZ
+    assert proc.returncode == 1 and proc.stderr == (f"polyanim: error: {gif}: ffmpeg was killed by SIGXFSZ "
+                                                    f"(file size limit exceeded)\n"), proc.stderr
+    page = tmp_path / "x.html"
+    proc = limited_run([str(hist), "--out", str(page), *small], tmp_path, 20_000)  # python: EFBIG
+    assert proc.returncode == 1 and proc.stderr == f"polyanim: error: {page}: file too large\n", proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["h.history.npz"]
+
+    def full(self, *args, **kwargs):
+        import errno
+
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(Path, "write_text", full)
+    assert main([str(hist), "--out", str(page), *small]) == 1
+    assert capsys.readouterr().err == f"polyanim: error: {page}: no space left on device\n"
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
+def test_an_existing_folder_that_takes_no_files_is_called_that(tmp_path, capsys):
+    hist = make_history().save(tmp_path / "h.history.npz")
+    assert main([str(hist), "--out", "/proc/x.gif", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("polyanim: error: /proc: the folder exists but files cannot be created in it")
+    assert err.count("\n") == 1
