@@ -111,3 +111,51 @@ def test_an_existing_folder_that_takes_no_files_is_called_that(tmp_path, capsys)
     err = capsys.readouterr().err
     assert err.startswith("polyanim: error: /proc: the folder exists but files cannot be created in it")
     assert err.count("\n") == 1
+
+
+def worker_pids(parent: int) -> list[int]:
+    return [pid for pid in processes_using("spawn_main") if _ppid(pid) == parent]
+
+
+def _ppid(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def gone(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except OSError:
+        return True
+
+
+def test_workers_die_with_their_parent_and_nothing_prints_after_it(tmp_path):
+    cfg = tmp_path / "long.yaml"
+    cfg.write_text("data: {points: 50}\ntrain: {steps: 50000000, record_every: 10000000, workers: 2}\n"
+                   "runs: [{label: a}, {label: b, train: {lr: 2.0e-6}}]\n")
+    proc = subprocess.Popen([sys.executable, "render.py", str(cfg), "--out", str(tmp_path / "x.gif"), "--quiet"],
+                            cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        workers = wait_for(lambda: len(worker_pids(proc.pid)) == 2 and worker_pids(proc.pid), 60, "two workers")
+        time.sleep(1.0)  # into their initializer, or training
+    finally:
+        proc.send_signal(signal.SIGKILL)
+    # EOF on both pipes: the workers and the resource tracker, which share them, have all exited
+    out, err = proc.communicate(timeout=20)
+    wait_for(lambda: all(gone(pid) for pid in workers), 5, "the workers to exit")
+    assert (out, err) == ("", "")
+
+
+def test_a_worker_takes_no_named_semaphore_for_its_progress_bars():
+    """A named semaphore left by a worker the pool terminates was the 'leaked semaphore' warning."""
+    import multiprocessing
+
+    from polyanim.multirun import _init_worker
+
+    expr = "[type(x).__module__ for x in [__import__('tqdm').tqdm.get_lock(), *getattr(__import__('tqdm').tqdm.get_lock(), 'locks', [])]]"
+    with multiprocessing.get_context("spawn").Pool(1, initializer=_init_worker, initargs=(1, os.getpid())) as pool:
+        modules = pool.apply(eval, (expr,))
+    assert "multiprocessing.synchronize" not in modules, modules
