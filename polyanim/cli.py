@@ -115,6 +115,8 @@ def _run(args, written: list) -> int:
         cfg = config.load(source, args.sets)
         out = Path(args.out) if args.out else Path("outputs") / f"{cfg.name}.gif"
     _check_output(out)  # before any training
+    if not replay:
+        _check_limits(cfg, source, out)
 
     window = _open_window(cfg, out) if args.live else None
     try:
@@ -179,6 +181,20 @@ def _open_window(cfg, out: Path):
 
 def _stem(path: Path) -> str:
     return path.name[: -len(path.suffix)] if path.suffix else path.name
+
+
+def _check_limits(cfg, source: Path, out: Path) -> None:
+    """Refuse, before training, a config whose History or animation exceeds a limit (docs/limits.md);
+    print the estimate when it is large but allowed."""
+    from . import limits
+
+    cls = writers.writer_for(out)
+    try:
+        notes = limits.check_config(cfg, still=cls is None or cls.still)
+    except config.ConfigError as exc:
+        raise config.ConfigError(f"{source}: {exc}") from None
+    for line in notes:
+        print(f"polyanim: {line}", file=sys.stderr)
 
 
 def _check_output(out: Path) -> None:

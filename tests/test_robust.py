@@ -159,3 +159,64 @@ def test_a_worker_takes_no_named_semaphore_for_its_progress_bars():
     with multiprocessing.get_context("spawn").Pool(1, initializer=_init_worker, initargs=(1, os.getpid())) as pool:
         modules = pool.apply(eval, (expr,))
     assert "multiprocessing.synchronize" not in modules, modules
+
+
+def test_configs_that_would_exhaust_the_machine_are_refused_before_training(tmp_path, capsys, monkeypatch):
+    import polyanim.train
+
+    monkeypatch.setattr(polyanim.train, "train", lambda *a, **k: pytest.fail("trained"))
+    cfg, out = str(ROOT / "configs/sin.yaml"), ["--out", str(tmp_path / "x.gif"), "--quiet"]
+    every_step = ["--set", "data.points=200000", "--set", "train.steps=2000", "--set", "train.record_every=1"]
+    sweep = ["--set", "sweep={key: train.lr, values: [1e-7, 2e-7, 3e-7, 4e-7, 5e-7, 6e-7, 7e-7, 8e-7]}"]
+    for argv, fragments in [
+        (every_step + sweep, ["train.record_every", "data.points", "runs", "about 11.9 GiB", "8 runs",
+                              "limit is 1.0 GiB"]),
+        (every_step, ["about 1.5 GiB (1 run x up to 2,001 snapshots x 200,000 points)"]),
+        (["--set", "train.steps=2000", "--set", "train.record_every=1", "--set", "render.interpolate=16"],
+         ["render.interpolate", "34,0", "frames from 2,001 snapshots", "limit is 20,000 frames"]),
+        (["--set", "render.title=" + "t" * 201], ["render.title: 201 characters; at most 200"]),
+    ]:
+        assert main([cfg, *argv, *out]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and err.startswith(f"polyanim: error: {cfg}: "), err
+        for fragment in fragments:
+            assert fragment in err, (fragment, err)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_replay_with_too_many_frames_or_too_long_a_title_is_refused(tmp_path, capsys):
+    hist = make_history(frames=2001, points=20).save(tmp_path / "h.history.npz")
+    for setting, fragment in [("render.interpolate=16", "frames from 2,001 snapshots (render.interpolate 16)"),
+                              ("render.title=" + "t" * 201, "render.title: 201 characters")]:
+        assert main([str(hist), "--out", str(tmp_path / "x.html" if "title" in setting else tmp_path / "x.gif"),
+                     "--set", setting, "--quiet"]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and fragment in err, err
+
+
+def test_estimates_follow_what_training_and_rendering_really_make(tmp_path):
+    from polyanim import config, limits
+    from polyanim.multirun import train_runs
+    from polyanim.renderer import plan
+    from polyanim.writers import GifWriter
+
+    cfg = config.from_dict({"data": {"points": 3000, "noise": 0.1}, "train": {"steps": 300, "record_every": 7},
+                            "sweep": {"key": "train.lr", "values": [1e-6, 5e-7]}})
+    hist = train_runs(cfg, quiet=True, workers=1)
+    with __import__("numpy").load(hist.save(tmp_path / "h.npz")) as npz:
+        real = sum(npz[k].nbytes for k in npz.files if k != "meta")
+    assert abs(limits.history_bytes(cfg) - real) < 0.02 * real, (limits.history_bytes(cfg), real)
+    assert limits.timeline(cfg) == len(hist)
+    for render in ({}, {"interpolate": 3, "hold": 2, "hold_start": 0.5}, {"fps": 25, "duration": 6},
+                   {"duration": 200, "hold": 1}, {"fps": 50, "interpolate": 16}):
+        r = config.from_dict({"render": render}).render
+        for n in (2, 44, 1001):
+            planned = len(plan(n, r, GifWriter.frame_rate)[0])  # GIF snaps the rate to whole centiseconds
+            assert abs(limits.frames(n, r) - planned) <= max(2, 0.01 * planned), (render, n)
+    big = config.from_dict({"data": {"points": 100_000}, "train": {"steps": 500, "record_every": 1}})
+    [note] = limits.check_config(big)  # large but allowed: one line to print
+    mib = float(note.split("about ")[1].split(" MiB")[0])
+    assert 501 * 100_000 * 4 / 2**20 < mib < 1.02 * 501 * 100_000 * 4 / 2**20  # pred is most of it
+    assert note.endswith("(1 run x up to 501 snapshots x 100,000 points)")
+    warnings = plan(3000, config.from_dict({}).render, GifWriter.frame_rate)[2]
+    assert any(w.startswith("3,010 frames from 3,000 snapshots") and "to render at 640x480" in w for w in warnings)
