@@ -81,6 +81,9 @@ def check_output(out: Path) -> None:
         with tempfile.TemporaryFile(dir=folder):  # what the atomic write will need
             pass
     except OSError as exc:
+        if folder.is_dir():  # /proc, a read-only mount, no permission: the folder is there all the same
+            raise InputError(f"{folder}: the folder exists but files cannot be created in it "
+                             f"(the system says: {exc.strerror or exc})") from None
         raise InputError(f"{folder}: cannot write files in the output folder ({exc.strerror or exc})") from None
 
 

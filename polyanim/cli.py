@@ -76,12 +76,23 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # anything else is exit 1, still one line unless debugging
         if os.environ.get("POLYANIM_DEBUG"):
             raise
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        print(f"polyanim: error: {type(exc).__name__}: {first}", file=sys.stderr)
+        print(f"polyanim: error: {_failure_line(exc)}", file=sys.stderr)
         return 1
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+def _failure_line(exc: Exception) -> str:
+    """What went wrong, in words, naming the file when the error knows it (``PATH: no space left on device``)."""
+    if isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
+        return f"{exc.filename}: {exc.strerror[0].lower()}{exc.strerror[1:]}"
+    from .writers import WriterError
+
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if isinstance(exc, WriterError):  # its message names the file and says what happened
+        return first
+    return f"{type(exc).__name__}: {first}"
 
 
 def _terminate_as_interrupt():
@@ -119,6 +130,8 @@ def _run(args, written: list) -> int:
         out = Path(args.out) if args.out else Path("outputs") / f"{cfg.name}.gif"
         name = cfg.name
     api.check_output(out)  # before any training
+    if not replay:
+        _check_limits(cfg, source, out)
 
     window = _open_window(name, out) if args.live else None
     try:
@@ -182,3 +195,20 @@ def _open_window(name: str, out: Path):
 
 def _stem(path: Path) -> str:
     return path.name[: -len(path.suffix)] if path.suffix else path.name
+
+
+def _check_limits(cfg, source: Path, out: Path) -> None:
+    """Refuse, before training, a config whose History or animation exceeds a limit (docs/limits.md);
+    print the estimate when it is large but allowed."""
+    from . import limits
+
+    from .writers import writer_for
+
+    cls = writer_for(out)
+    try:
+        notes = limits.check_config(cfg, still=cls is None or cls.still)
+    except config.ConfigError as exc:
+        raise config.ConfigError(f"{source}: {exc}") from None
+    for line in notes:
+        print(f"polyanim: {line}", file=sys.stderr)
+

@@ -105,7 +105,8 @@ def train_runs(config, *, quiet: bool = False, out=None, err=None, workers: int 
         threads = max(1, usable_cores() // n)
         ctx = multiprocessing.get_context("spawn")
         bar = _bar(len(jobs), f"training {len(jobs)} runs in {n} processes", err, quiet)
-        with bar, ctx.Pool(processes=n, initializer=_init_worker, initargs=(threads,)) as pool:
+        _quiet_tracker()
+        with bar, ctx.Pool(processes=n, initializer=_init_worker, initargs=(threads, os.getpid())) as pool:
             for history, out_text, err_text in pool.imap(_train_captured, jobs):
                 if out_text:
                     bar.write(out_text.rstrip("\n"), file=out)
@@ -134,13 +135,71 @@ def _train_captured(job):
     return history, out.getvalue(), err.getvalue()
 
 
-def _init_worker(threads: int) -> None:
+def _init_worker(threads: int, parent: int) -> None:
     import signal
+    import threading
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle (it terminates the pool)
+    _die_with_parent(parent)
+    from tqdm import tqdm
+
+    # tqdm's default lock is a named semaphore in a spawned process; the pool ends its workers with
+    # SIGTERM, so it was never unlinked and the resource tracker warned of a leak. Output is captured
+    # here and printed by the parent, so a thread lock is all a worker needs.
+    tqdm.set_lock(threading.RLock())
     import torch
 
     torch.set_num_threads(threads)
+
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _die_with_parent(parent: int) -> None:
+    """End this worker when its parent dies, even by SIGKILL, instead of training on as an orphan.
+
+    Linux sends SIGTERM on the parent's death (``prctl(PR_SET_PDEATHSIG)``);
+    elsewhere, and should the parent have died before the call, a daemon
+    thread notices the parent's pid change within half a second.
+    """
+    import signal
+    import threading
+
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:
+        os._exit(1)
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)  # quietly: nothing may print after the parent's last line
+
+    threading.Thread(target=watch, name="polyanim-parent-watch", daemon=True).start()
+
+
+def _quiet_tracker() -> None:
+    """Start multiprocessing's resource tracker with its leak warnings off.
+
+    When this process is killed outright its pool's semaphores are never
+    unregistered; the tracker then unlinks them (good) and warns on the
+    terminal after polyanim has gone (not good: nothing may print after its
+    last line). The tracker takes its warning filters from this process's
+    ``-W`` options when it starts; if it is running already it is left alone.
+    """
+    from multiprocessing import resource_tracker
+
+    flag = "ignore:resource_tracker:UserWarning"
+    sys.warnoptions.append(flag)
+    try:
+        resource_tracker.ensure_running()
+    finally:
+        sys.warnoptions.remove(flag)
 
 
 class _Wrapped(io.TextIOBase):

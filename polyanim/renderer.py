@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import limits
 from .config import ConfigError
 from .scene import Scene
 from .writers import UnsupportedFormat, writer_for
@@ -53,6 +54,8 @@ def plan(n_snapshots: int, render, frame_rate) -> tuple[list[float], float, list
             moving = [moving[int(k)] for k in np.linspace(0, len(moving) - 1, keep).round()]
     rate = float(rate)
     frames = [0.0] * int(round(render.hold_start * rate)) + moving + [moving[-1]] * int(round(render.hold * rate))
+    note = limits.check_frames(len(frames), n_snapshots, render)  # refuses beyond the limit (docs/limits.md)
+    warnings += [note] if note else []
     if render.duration is not None and abs(len(frames) / rate - render.duration) > 0.05 * render.duration:
         warnings.append(f"render.duration {render.duration:g} s is played as {len(frames) / rate:.2f} s "
                         f"({len(frames)} frames at {rate:.4g} fps)")
@@ -80,6 +83,7 @@ def render(history, path, render, *, quiet: bool = False, err=None, writer=None)
     """
     err = err or sys.stderr
     path = Path(path)
+    limits.check_title(render)
     cls = writer or writer_for(path)
     if cls is None:
         from .html import write_html

@@ -11,6 +11,7 @@ process while the next frame is drawn, and no frame is kept once written.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import tempfile
 from contextlib import ExitStack
@@ -18,7 +19,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from .errors import InputError
-from .fileio import atomic_path
+from .fileio import atomic_path, scratch_path
 from .style import THEMES
 
 # Measured on the 200-frame benchmark (benchmarks/render_bench.py): colours in the
@@ -153,9 +154,7 @@ class FFmpegWriter(Writer):
             _close_quietly(self.proc.stdin)
 
     def _failure(self) -> str:
-        self._log.seek(0)
-        tail = self._log.read().decode(errors="replace").strip().splitlines()[-3:]
-        return f"ffmpeg failed writing {self.path} (exit {self.proc.returncode}): {' | '.join(tail) or 'no message'}"
+        return ffmpeg_failure(self.path, "ffmpeg", self.proc.returncode, self._log)
 
 
 class GifWriter(FFmpegWriter):
@@ -187,7 +186,8 @@ class GifWriter(FFmpegWriter):
         w, h = self.size
         theme = THEMES[getattr(self.render, "theme", "light")]
         pinned = list(dict.fromkeys([theme[k] for k in PINNED] + list(self.pins)))
-        self._palette = self._stack.enter_context(tempfile.TemporaryDirectory()) + "/palette.png"
+        # next to the output's temporary file, named after it: a killed run leaves nothing in the temp dir
+        self._palette = str(self._stack.enter_context(scratch_path(self.tmp, ".palette.png")))
         cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
                "-f", "rawvideo", "-pix_fmt", "rgba", "-s", f"{w}x{h}", "-i", "pipe:0",
                "-vf", f"palettegen=max_colors={max(4, self._quality()['colors'] - len(pinned))}:stats_mode=full",
@@ -206,9 +206,7 @@ class GifWriter(FFmpegWriter):
             _close_quietly(proc.stdin)
             code = proc.wait()
         if code != 0:
-            log.seek(0)
-            last = log.read().decode(errors="replace").strip().splitlines()[-1:] or ["no message"]
-            raise WriterError(f"ffmpeg palettegen failed for {self.path}: {last[0]}")
+            raise WriterError(ffmpeg_failure(self.path, "ffmpeg palettegen", code, log))
         _pin_colors(self._palette, pinned)
 
     def input_args(self) -> list[str]:
@@ -299,6 +297,23 @@ def writer_for(path: str | os.PathLike) -> type[Writer] | None:
         raise UnsupportedFormat(f"{path}: unsupported output format {suffix or '(no suffix)'!r}; "
                                 f"supported: {', '.join(SUFFIXES)}")
     return WRITERS[suffix]
+
+
+def ffmpeg_failure(path, what: str, code: int, log) -> str:
+    """One line on an ffmpeg that failed writing ``path``: the signal that killed it, or its last words.
+
+    A negative exit code is a signal (``-25``: SIGXFSZ, the file-size limit), which ffmpeg had no
+    chance to explain in its log.
+    """
+    if code < 0:
+        try:
+            name, words = signal.Signals(-code).name, signal.strsignal(-code) or ""
+        except ValueError:
+            name, words = f"signal {-code}", ""
+        return f"{path}: {what} was killed by {name}" + (f" ({words[0].lower()}{words[1:]})" if words else "")
+    log.seek(0)
+    tail = log.read().decode(errors="replace").strip().splitlines()[-3:]
+    return f"{path}: {what} failed (exit {code}): {' | '.join(tail) or 'no message'}"
 
 
 def _pin_colors(palette_png: str, colors: list[str]) -> None:

@@ -1,0 +1,138 @@
+"""Limits on what one config or history may ask of the machine (documented in docs/limits.md).
+
+Every config value is checked on its own when it is read; this module checks
+what they ask for together, from the config alone (no torch, no matplotlib):
+the bytes of the History training will write, the frames a render will draw
+and, roughly, how long drawing them takes. Beyond a limit it refuses with a
+:class:`~polyanim.config.ConfigError` (exit 2) naming the keys to change and
+the estimate; above a "large" mark it returns a one-line estimate to print.
+"""
+
+from __future__ import annotations
+
+import math
+
+MAX_HISTORY_BYTES = 1 << 30  # a History's arrays, in memory and on disk
+LARGE_HISTORY_BYTES = 100 << 20  # print the estimate above this
+MAX_FRAMES = 20_000  # about 11 minutes at 30 fps: a video, not an animation for a post
+LARGE_FRAMES = 2_000
+MAX_TITLE = 200  # characters of render.title
+MAX_PARAMS = 64  # mirrors polyanim.train.MAX_PARAMS: above it a History keeps no parameters
+# Drawing and encoding one GIF frame: a fixed part plus a part per pixel. Measured with
+# polyanim.renderer.render on a 200-frame, 2,000-point History, 2-core box shared with other jobs,
+# medians of 3 alternating runs: 4.5 ms at 320x240, 5.7 ms at 640x480, 13.6 ms at 1280x960.
+FRAME_SECONDS = 3e-3
+PIXEL_SECONDS = 9e-9
+
+
+def snapshots(train) -> int:
+    """How many snapshots a ``train`` section records (the final one included), without listing them."""
+    if train.record == "adaptive":
+        return train.frames if train.frames is not None else train.max_frames
+    every = max(1, math.ceil(train.steps / train.frames)) if train.frames is not None else train.record_every
+    count = math.ceil(train.steps / every) + 1
+    if train.record == "log":
+        count = min(train.frames if train.frames is not None else count, train.steps + 1)
+    return count
+
+
+def history_bytes(config) -> int:
+    """About how many bytes the History of ``config`` (all its runs) holds: mostly snapshots x grid x 4."""
+    d = config.data
+    shared = 2 * 8 * d.points  # x and y
+    if d.samples is not None or d.sampling != "grid" or d.train_domain is not None or d.noise > 0:
+        shared += 2 * 8 * (d.samples if d.samples is not None else d.points)  # data_x, data_y
+    total = shared
+    for run in [r.config for r in config.runs] or [config]:
+        m = run.model
+        params = m.degree + 1 if m.kind != "mlp" else 0
+        row = 4 * d.points + 3 * 8 + (8 * params if 0 < params <= MAX_PARAMS else 0)  # pred; steps, loss, lr
+        total += snapshots(run.train) * row
+    return total
+
+
+def timeline(config) -> int:
+    """Positions of the animation's timeline: the snapshots of one run, or about the union of several."""
+    from .recording import planned_steps
+
+    trains = [r.config.train for r in config.runs] or [config.train]
+    counts = [snapshots(t) for t in trains]
+    if len(trains) == 1 or any(t.record == "adaptive" for t in trains) or sum(counts) > 1_000_000:
+        return sum(counts)  # an upper bound: adaptive steps are known only after training
+    return len(set().union(*(planned_steps(t) for t in trains)))
+
+
+def frames(n_snapshots: int, render) -> int:
+    """How many frames an animation of ``n_snapshots`` draws with ``render`` (as renderer.plan counts)."""
+    moving = max(1, (n_snapshots - 1) * (render.interpolate + 1) + 1)
+    if render.duration is None:
+        rate = render.fps
+    else:
+        seconds = render.duration - render.hold - render.hold_start
+        rate = min(moving / seconds, 50.0)
+        moving = max(2, round(rate * seconds))
+    return moving + round(render.hold_start * rate) + round(render.hold * rate)
+
+
+def render_seconds(n_frames: int, render) -> float:
+    """A rough time to draw and encode ``n_frames`` at ``render.size`` (see the constants above)."""
+    w, h = render.size
+    return n_frames * (FRAME_SECONDS + PIXEL_SECONDS * w * h)
+
+
+def check_title(render) -> None:
+    """Refuse a ``render.title`` longer than :data:`MAX_TITLE` characters."""
+    from .config import ConfigError
+
+    if len(render.title) > MAX_TITLE:
+        raise ConfigError(f"render.title: {len(render.title):,} characters; at most {MAX_TITLE}")
+
+
+def check_frames(n_frames: int, n_snapshots: int, render) -> str | None:
+    """Refuse more than :data:`MAX_FRAMES` frames; return a one-line estimate above :data:`LARGE_FRAMES`."""
+    from .config import ConfigError
+
+    estimate = (f"{n_frames:,} frames from {n_snapshots:,} snapshots (render.interpolate {render.interpolate}), "
+                f"about {_duration(render_seconds(n_frames, render))} to render at "
+                f"{render.size[0]}x{render.size[1]}")
+    if n_frames > MAX_FRAMES:
+        raise ConfigError(f"render.interpolate, render.duration, train.record_every: {estimate}; the limit is "
+                          f"{MAX_FRAMES:,} frames (docs/limits.md): lower render.interpolate, set "
+                          "render.duration, or record fewer snapshots")
+    return estimate if n_frames > LARGE_FRAMES else None
+
+
+def check_config(config, still: bool = False) -> list[str]:
+    """Refuse a config whose History or animation exceeds a limit, before training; return estimates to print.
+
+    ``still``: the output is a picture (.png) or a page (.html), which draws
+    no animation frames.
+    """
+    from .config import ConfigError
+
+    check_title(config.render)
+    size, runs = history_bytes(config), max(1, len(config.runs))
+    counts = [snapshots(r.config.train) for r in config.runs] or [snapshots(config.train)]
+    estimate = (f"the History would hold about {_bytes(size)} ({runs} run{'s' * (runs > 1)} x up to "
+                f"{max(counts):,} snapshots x {config.data.points:,} points)")
+    if size > MAX_HISTORY_BYTES:
+        raise ConfigError(f"train.record_every, train.frames, data.points, runs: {estimate}; the limit is "
+                          f"{_bytes(MAX_HISTORY_BYTES)} (docs/limits.md): record fewer snapshots "
+                          "(a larger train.record_every or a smaller train.frames), fewer data.points or fewer runs")
+    notes = [f"estimate: {estimate}"] if size > LARGE_HISTORY_BYTES else []
+    if not still:
+        n = timeline(config)
+        check_frames(frames(n, config.render), n, config.render)  # its estimate is printed when rendering
+    return notes
+
+
+def _bytes(n: float) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
+        n /= 1024
+    return ""  # pragma: no cover
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
