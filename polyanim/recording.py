@@ -121,7 +121,7 @@ class Recorder:
         self.items.append(snapshot)
 
 
-def loss_warnings(steps, losses) -> list[dict]:
+def loss_warnings(steps, losses, converged_below: float | None = None, bar: str = "") -> list[dict]:
     """Stalls and rises in the recorded losses (empty when all is well).
 
     Each is ``{"message": one line for the console, "note": a few words for the
@@ -131,8 +131,11 @@ def loss_warnings(steps, losses) -> list[dict]:
       (reported once, for the first such run): the learning rate is often too
       large;
     - the best loss improved by less than ``STALL_REL`` (relative) over the
-      last ``STALL_SNAPSHOTS`` or more snapshots: the run has stalled (or
-      converged), and the frames after that change little.
+      last ``STALL_SNAPSHOTS`` or more snapshots, and the final loss is above
+      ``converged_below`` (the loss of a converged run, :func:`polyanim.optimum.converged_below`,
+      described by ``bar``): the run has stalled short of the best fit. A flat
+      loss at or below it is a run that converged, which is no warning. With
+      ``converged_below`` None every flat end is reported.
     """
     steps = [int(s) for s in steps]
     losses = [float(v) for v in losses]
@@ -154,8 +157,10 @@ def loss_warnings(steps, losses) -> list[dict]:
             if value < best - STALL_REL * abs(best):
                 best, last = value, i
         idle = len(losses) - 1 - last
-        if idle >= STALL_SNAPSHOTS:
-            out.append({"message": f"loss stalled: no improvement beyond {STALL_REL:g} (relative) after step "
+        converged = converged_below is not None and losses[-1] <= converged_below
+        if idle >= STALL_SNAPSHOTS and not converged:
+            above = f" at {losses[-1]:.4g}, above {bar}," if bar else ""
+            out.append({"message": f"loss stalled{above} no improvement beyond {STALL_REL:g} (relative) after step "
                                    f"{steps[last]} ({idle} snapshots, to step {steps[-1]}); later frames change "
                                    "little (fewer train.steps, or a larger train.lr)",
                         "note": f"loss flat after step {steps[last]}"})
