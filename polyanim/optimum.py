@@ -56,15 +56,22 @@ def reduce(residual: np.ndarray, loss: str) -> float:
 
 
 def least_squares_loss(kind: str, degree: int, domain, x, y, loss: str) -> float:
-    """The smallest training loss any coefficients of this basis reach on samples ``(x, y)`` (float64)."""
+    """The smallest training loss any coefficients of this basis reach on samples ``(x, y)`` (float64).
+
+    NaN when the basis overflows float64 at these samples.
+    """
     a = design_matrix(kind, degree, domain, x)
     y = np.asarray(y, dtype=np.float64)
+    if not (np.isfinite(a).all() and np.isfinite(y).all()):
+        return float("nan")  # LAPACK would complain on the console
     coef, *_ = np.linalg.lstsq(a, y, rcond=None)
     return reduce(a @ coef - y, loss)
 
 
-def converged_below(config, x, y) -> tuple[float, str]:
+def converged_below(config, x, y) -> tuple[float | None, str]:
     """The loss under which a flat run counts as converged, and how that bar was found (for the warning).
+
+    None when the optimum cannot be computed (it overflows): every flat end is then reported.
 
     ``config`` is the run's resolved :class:`~polyanim.config.Config`; ``x``
     and ``y`` are the training samples and their (noisy) targets, exactly as
@@ -76,5 +83,11 @@ def converged_below(config, x, y) -> tuple[float, str]:
     if m.kind == "mlp":
         noise = reduce(np.full(y.size, config.data.noise), loss)
         return noise + MLP_TOL * constant, "an MLP's rule of thumb: the noise plus 1% of the target's variance"
-    best = least_squares_loss(m.kind, m.degree, config.data.domain, x, y, loss)
+    try:  # a huge degree on a wide domain can overflow: then there is no bar, as before this module
+        with np.errstate(all="ignore"):
+            best = least_squares_loss(m.kind, m.degree, config.data.domain, x, y, loss)
+    except (np.linalg.LinAlgError, ValueError):
+        best = float("nan")
+    if not np.isfinite(best):
+        return None, ""
     return best + max(REL_TOL * best, ABS_TOL * constant), f"the least-squares optimum {best:.4g}"

@@ -144,6 +144,14 @@ def test_an_mlp_bar_is_the_noise_plus_one_percent_of_the_variance():
     assert bar == pytest.approx(0.04 + 0.01 * y.var()) and "rule of thumb" in how
 
 
+def test_no_bar_when_the_basis_overflows(capfd):
+    c = config.from_dict({"data": {"domain": [-1e30, 1e30], "target": "x"}, "model": {"degree": 20}})
+    x = np.linspace(-1e30, 1e30, 100)
+    assert converged_below(c, x, x) == (None, "")
+    assert capfd.readouterr() == ("", "")  # and LAPACK had nothing to say
+    assert loss_warnings(list(range(12)), [1.0] * 12, None)[0]["message"].startswith("loss stalled: no improvement")
+
+
 def test_shipped_configs_warn_only_about_the_planned_divergence(shipped):
     lines = {name: err.splitlines() for name, (_, err) in shipped.items()}
     assert lines.pop("lr_sweep") == ["warning: [lr=5e-06] loss became inf at step 64; training stopped there, "
