@@ -159,7 +159,7 @@ def loss_warnings(steps, losses, converged_below: float | None = None, bar: str 
         idle = len(losses) - 1 - last
         converged = converged_below is not None and losses[-1] <= converged_below
         if idle >= STALL_SNAPSHOTS and not converged:
-            above = f" at {losses[-1]:.4g}, above {bar}," if bar else ""
+            above = f" at {losses[-1]:.4g}, above {bar}," if bar else ":"
             out.append({"message": f"loss stalled{above} no improvement beyond {STALL_REL:g} (relative) after step "
                                    f"{steps[last]} ({idle} snapshots, to step {steps[-1]}); later frames change "
                                    "little (fewer train.steps, or a larger train.lr)",
