@@ -48,7 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", dest="sets", metavar="KEY=VALUE", action="append", default=[],
                    help="override a config value by its dotted key, e.g. --set train.lr=1e-5 (repeatable); "
                         "when replaying a history only render.* keys apply")
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress bars, no training log")
+    p.add_argument("--quiet", "-q", action="store_true",
+                   help="no progress bars, no training log; warnings and errors still show, on stderr")
     p.add_argument("--live", action="store_true",
                    help="also show a window that redraws while training runs (a history: replays it at "
                         "render.fps); the output files are written as without it. Without a display: "

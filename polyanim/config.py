@@ -78,6 +78,33 @@ def _check_target(target: str, grid: np.ndarray) -> None:
                           f"(e.g. at x={grid[bad][0]:g}); narrow data.domain or change the target")
 
 
+def _mathtext(v):
+    r"""Refuse text that matplotlib cannot draw: the rule is matplotlib's, checked here, before any training.
+
+    In each line, an even number of unescaped ``$`` makes the ``$…$`` parts
+    mathtext (parsed now with matplotlib's parser, imported only when a ``$``
+    is present so replaying to HTML stays light); an odd number is refused,
+    since it is a literal dollar that should be written ``\$``.
+    """
+    if "$" not in v:
+        return None
+    for line in v.split("\n"):
+        dollars = line.count("$") - line.count("\\$")
+        if dollars % 2:
+            return (f"{v!r} has an odd number of $; write \\$ for a literal dollar sign "
+                    "(pairs of $ enclose matplotlib mathtext, e.g. $\\alpha$)")
+        if dollars:
+            from matplotlib.font_manager import FontProperties
+            from matplotlib.mathtext import MathTextParser
+
+            try:
+                MathTextParser("path").parse(line, 72, FontProperties())
+            except ValueError as exc:
+                why = str(exc).strip().splitlines()[-1].split("Exception: ", 1)[-1].split("  (at char")[0]
+                return f"{v!r} is not valid mathtext between $…$ ({why}); write \\$ for a literal dollar sign"
+    return None
+
+
 def _optional(check):
     return lambda v: None if v is None else check(v)
 
@@ -358,7 +385,7 @@ class Render:
     poster: int = _spec(-1, doc="snapshot shown in a .png poster (negative counts from the end)")
     filmstrip: int = _spec(0, check=_between(0, 64),
                            doc=".png: 0 for one poster frame, or K for a grid of K frames spread over the run")
-    title: str = _spec("", doc="figure title (empty: none)")
+    title: str = _spec("", check=_mathtext, doc="figure title (empty: none); $…$ is mathtext, \\$ a literal dollar")
     panels: tuple[str, ...] = _spec(("fit", "loss"), check=_panels,
                                     doc="panels from fit, loss, params; the fit panel large, the others beside it")
     theme: str = _spec("light", choices=("light", "dark", "transparent"),
@@ -751,6 +778,9 @@ def _label(raw, source: str, where: str) -> str | None:
     if isinstance(raw, bool) or not isinstance(raw, (str, int, float)) or not str(raw).strip():
         raise ConfigError(f"{source}: {where}{'.label' if where.startswith('runs') else ''}: "
                           f"expected a non-empty text label, got {raw!r}")
+    problem = _mathtext(str(raw).strip())
+    if problem:
+        raise ConfigError(f"{source}: {where}{'.label' if where.startswith('runs') else ''}: {problem}")
     return str(raw).strip()
 
 

@@ -24,7 +24,8 @@ import numpy as np
 
 from .fileio import atomic_path
 from .history import RunSet
-from .style import RUN_COLORS, THEMES, fit_limits, run_notes, target_name
+from .style import (FADED_ALPHA, RUN_COLORS, THEMES, fade_positions, fit_limits, label_box, plain_text, run_notes,
+                    target_name)
 
 MAX_POINTS = 400  # per curve; a smooth curve gains nothing from more points than pixels
 _MISSING = 4095  # 12-bit code for "no value" (NaN): the curve gets a gap there
@@ -68,7 +69,8 @@ def html_page(history, *, title: str = "", fps: float = 10.0, size: tuple[int, i
         raise ValueError(f"size: expected (width, height), got {size!r}") from None
     if width < 64 or height < 64:
         raise ValueError(f"size: expected width and height >= 64 pixels, got {size!r}")
-    return _page(history, title=str(title), fps=float(fps), size=(width, height), theme=theme, loop=loop)
+    # the frames draw $…$ as mathtext; the page shows the same text in plain characters
+    return _page(history, title=plain_text(str(title)), fps=float(fps), size=(width, height), theme=theme, loop=loop)
 
 
 def _page(history, *, title: str, fps: float, size: tuple[int, int], theme: str, loop: bool) -> str:
@@ -111,8 +113,11 @@ def _payload(history, *, fps: float, size: tuple[int, int], theme: str) -> dict:
     out = {
         "fps": fps, "size": list(size), "theme": theme, "colors": THEMES[theme],
         # no finite target (a data file without data.target): no curve, and the points are drawn instead
-        "target": (target_name(history) or "") if np.isfinite(y).any() else None,
+        "target": plain_text(target_name(history) or "") if np.isfinite(y).any() else None,
         "note": _note(history),
+        # decided in polyanim.style, as for the frames: when each run fades, how much, the label's box
+        "fade": fade_positions(history)[0] if not multi else None, "faded": FADED_ALPHA,
+        "labelBox": label_box(theme),
         "steps": [int(s) for s in history.steps],
         "xlim": [x_lo, x_hi], "ylim": [y_lo, y_hi], "band": list(band), "n": int(cols.size),
         "x": _pack(xs, x_lo, x_hi),
@@ -127,8 +132,10 @@ def _payload(history, *, fps: float, size: tuple[int, int], theme: str) -> dict:
     # latest snapshot at or before ``steps[i]``, as in the GIF.
     colors = RUN_COLORS[theme]
     runs = []
+    fades = fade_positions(history)
     for k, (label, h) in enumerate(history.runs):
-        runs.append({"label": label, "color": colors[k % len(colors)], "note": _note(h),
+        runs.append({"label": plain_text(label), "color": colors[k % len(colors)], "note": _note(h),
+                     "fade": fades[k],
                      "calm": not h.meta.get("stopped"),  # a diverged run does not set the loss scale
                      "steps": [int(s) for s in h.steps], "loss": [_sig(v) for v in h.loss],
                      "idx": [int(v) for v in np.searchsorted(h.steps, history.steps, side="right") - 1],
@@ -236,9 +243,9 @@ function lossValues(a) {  // JSON has no inf/nan: they arrive as strings
 // its snapshot index at each slider position (idx), over the union of their steps (D.steps).
 var MULTI = !!D.runs;
 var RUNS = (D.runs || [{label: "prediction", color: C.pred, steps: D.steps, loss: D.loss, pred: D.pred,
-                        note: D.note, calm: true}]).map(function (r) {
+                        note: D.note, calm: true, fade: D.fade}]).map(function (r) {
   return {label: r.label, color: r.color, steps: r.steps.map(Number), loss: lossValues(r.loss), note: r.note,
-          calm: r.calm, idx: r.idx, P: unpack(r.pred, D.band[0], D.band[1])};
+          calm: r.calm, idx: r.idx, fade: r.fade, P: unpack(r.pred, D.band[0], D.band[1])};
 });
 var finiteLoss = [].concat.apply([], RUNS.map(function (r) { return r.loss.filter(isFinite); }));
 var LOG = finiteLoss.length > 0 && finiteLoss.every(function (v) { return v > 0; });
@@ -428,15 +435,18 @@ function draw(i) {
     ctx.globalAlpha = 1;
   }
   ctx.strokeStyle = C.target; polyline(X, Y, 0, M, fitBox, fitX, fitY);
-  RUNS.forEach(function (r) { ctx.strokeStyle = r.color; polyline(X, r.P, at(r, i) * M, M, fitBox, fitX, fitY); });
+  RUNS.forEach(function (r) {  // a run that ended early fades from the position Python chose (polyanim.style)
+    ctx.globalAlpha = r.fade !== null && r.fade !== undefined && i >= r.fade ? D.faded : 1;
+    ctx.strokeStyle = r.color; polyline(X, r.P, at(r, i) * M, M, fitBox, fitX, fitY);
+  });
+  ctx.globalAlpha = 1;
   var lines = [MULTI ? "t=" + STEPS[i] : "t=" + STEPS[i] + ", Loss=" + lossText(RUNS[0].loss[i])];
   if (!MULTI && D.note && i === F - 1) lines.push(D.note);
   if (MULTI) RUNS.forEach(function (r, i2) { if (r.note && frozen(r, i)) lines.push(r.label + ": " + r.note); });
   ctx.font = FONT; ctx.textAlign = "left"; ctx.textBaseline = "top";
   lines.forEach(function (s, k) {
     var tx = fitBox.x + FS * 0.6, ty = fitBox.y + FS * 0.5 + k * FS * 1.25;
-    ctx.fillStyle = D.theme === "dark" ? "rgba(22,24,29,0.75)" : "rgba(255,255,255,0.75)";
-    ctx.fillRect(tx - 3, ty - 2, ctx.measureText(s).width + 6, FS * 1.25);
+    if (D.labelBox) { ctx.fillStyle = D.labelBox; ctx.fillRect(tx - 3, ty - 2, ctx.measureText(s).width + 6, FS * 1.25); }
     ctx.fillStyle = C.label; ctx.fillText(s, tx, ty);
   });
   ctx.restore();

@@ -97,9 +97,18 @@ class OrthogonalBasis(torch.nn.Module):
         return self.basis(x) @ self.coef
 
     def string(self) -> str:
-        lo, hi = self.domain
         terms = " + ".join(f"{c} {self.symbol}{k}(t)" for k, c in enumerate(self.coef.tolist()))
-        return f"y = {terms}, t = (2x - ({lo:g} + {hi:g})) / ({hi:g} - {lo:g})"
+        return f"y = {terms}, t = {unit_interval_string(self.domain)}"
+
+
+def unit_interval_string(domain: tuple[float, float]) -> str:
+    """:func:`unit_interval` as a formula in x: ``x / 3.14159`` on [-pi, pi], ``(x - 1) / 2`` on [-1, 3], ``x - 1`` on [0, 2]."""
+    lo, hi = domain
+    mid, half = (lo + hi) / 2, (hi - lo) / 2
+    shifted = "x" if mid == 0 else f"x - {mid:g}" if mid > 0 else f"x + {-mid:g}"
+    if half == 1:
+        return shifted
+    return f"{shifted if mid == 0 else f'({shifted})'} / {half:g}"
 
 
 class Legendre(OrthogonalBasis):

@@ -92,6 +92,12 @@ class Recorder:
         if self.x.size < 2 or not np.isfinite(self.x).all():
             raise RecorderError(f"x: expected at least 2 finite values, got {self.x.size}")
         self.y, label = _target(target, self.x, label)
+        if label is not None:
+            from .config import _mathtext  # the legend draws it: matplotlib's $…$ rule, checked now
+
+            problem = _mathtext(str(label))
+            if problem:
+                raise RecorderError(f"label: {problem}")
         self.label, self.name = label, str(name)
         self.samples = None
         if samples is not None:
@@ -229,7 +235,9 @@ class Recorder:
         if any(with_params) and not all(with_params):
             raise RecorderError("params: given at some recorded steps but not at others")
         base = {"config": {"name": self.name}, "stopped": self.stopped,
-                "warnings": [] if self.stopped else loss_warnings([s.step for s in snaps], [s.loss for s in snaps]),
+                # a loop of yours has no known best fit, so a flat end is no warning; a rising loss is
+                "warnings": [] if self.stopped else loss_warnings([s.step for s in snaps], [s.loss for s in snaps],
+                                                                  converged_below=math.inf),
                 "param_names": self.param_names if all(with_params) else [],
                 "versions": {"polyanim": __version__, "numpy": np.__version__}}
         if self.label is not None:
@@ -318,7 +326,7 @@ def _target(target, x: np.ndarray, label):
     return y, label
 
 
-def loss_warnings(steps, losses) -> list[dict]:
+def loss_warnings(steps, losses, converged_below: float | None = None, bar: str = "") -> list[dict]:
     """Stalls and rises in the recorded losses (empty when all is well).
 
     Each is ``{"message": one line for the console, "note": a few words for the
@@ -328,8 +336,11 @@ def loss_warnings(steps, losses) -> list[dict]:
       (reported once, for the first such run): the learning rate is often too
       large;
     - the best loss improved by less than ``STALL_REL`` (relative) over the
-      last ``STALL_SNAPSHOTS`` or more snapshots: the run has stalled (or
-      converged), and the frames after that change little.
+      last ``STALL_SNAPSHOTS`` or more snapshots, and the final loss is above
+      ``converged_below`` (the loss of a converged run, :func:`polyanim.optimum.converged_below`,
+      described by ``bar``): the run has stalled short of the best fit. A flat
+      loss at or below it is a run that converged, which is no warning. With
+      ``converged_below`` None every flat end is reported.
     """
     steps = [int(s) for s in steps]
     losses = [float(v) for v in losses]
@@ -351,8 +362,10 @@ def loss_warnings(steps, losses) -> list[dict]:
             if value < best - STALL_REL * abs(best):
                 best, last = value, i
         idle = len(losses) - 1 - last
-        if idle >= STALL_SNAPSHOTS:
-            out.append({"message": f"loss stalled: no improvement beyond {STALL_REL:g} (relative) after step "
+        converged = converged_below is not None and losses[-1] <= converged_below
+        if idle >= STALL_SNAPSHOTS and not converged:
+            above = f" at {losses[-1]:.4g}, above {bar}," if bar else ":"
+            out.append({"message": f"loss stalled{above} no improvement beyond {STALL_REL:g} (relative) after step "
                                    f"{steps[last]} ({idle} snapshots, to step {steps[-1]}); later frames change "
                                    "little (fewer train.steps, or a larger train.lr)",
                         "note": f"loss flat after step {steps[last]}"})

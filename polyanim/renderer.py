@@ -79,7 +79,8 @@ def render(history, path, render, *, quiet: bool = False, err=None, writer=None)
     a counting writer in tests). Frames are drawn by blitting and streamed to
     the writer one at a time; the output appears atomically when the encoder
     has finished. Warning lines go to ``err`` when the format cannot play the
-    requested timing exactly. Returns the path written.
+    requested timing exactly, ``quiet`` or not (it hides only the progress
+    bar). Returns the path written.
     """
     err = err or sys.stderr
     path = Path(path)
@@ -98,7 +99,7 @@ def render(history, path, render, *, quiet: bool = False, err=None, writer=None)
         frames, rate = stills(len(history), render), render.fps
     else:
         frames, rate, warnings = plan(len(history), render, cls.frame_rate)
-        for line in warnings:  # warnings always show; quiet hides progress only
+        for line in warnings:  # warnings always show; quiet hides only progress bars and logs
             print(f"warning: {line}", file=err)
     w, h = render.size
     size = (w + w % 2, h + h % 2) if cls.even_size else (w, h)

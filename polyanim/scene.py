@@ -20,7 +20,8 @@ from matplotlib.figure import Figure
 from matplotlib.layout_engine import PlaceHolderLayoutEngine
 
 from .history import RunSet
-from .style import PARAM_COLORS, RUN_COLORS, THEMES, fit_limits, run_notes, target_name
+from .style import (FADED_ALPHA, PARAM_COLORS, RUN_COLORS, THEMES, fade_positions, fit_limits, label_box, run_notes,
+                    target_name)
 from .targets import taylor
 
 BASE_SIZE = (640, 480)  # the size at which render.dpi is taken literally
@@ -64,16 +65,17 @@ def _layout(fig, panels: list[str], wide: bool) -> dict:
         grid = fig.add_gridspec(1, len(panels)) if wide else fig.add_gridspec(len(panels), 1)
         return {p: (grid[0, k] if wide else grid[k, 0]) for k, p in enumerate(panels)}
     others = [p for p in panels if p != "fit"]
+    # One gridspec, the fit panel spanning the others' row (or column): the constrained layout then
+    # gives the fit panel and the first other panel the same left edge (a nested gridspec did not).
+    n = len(others)
     if wide:
-        grid = fig.add_gridspec(1, 2, width_ratios=[3, 2])
-        sub = grid[0, 1].subgridspec(len(others), 1)
-        specs = {p: sub[k, 0] for k, p in enumerate(others)}
-        specs["fit"] = grid[0, 0]
+        grid = fig.add_gridspec(n, 2, width_ratios=[3, 2])
+        specs = {p: grid[k, 1] for k, p in enumerate(others)}
+        specs["fit"] = grid[:, 0]
     else:
-        grid = fig.add_gridspec(2, 1, height_ratios=[2 if len(others) == 1 else 1.6, 1])
-        sub = grid[1, 0].subgridspec(1, len(others))
-        specs = {p: sub[0, k] for k, p in enumerate(others)}
-        specs["fit"] = grid[0, 0]
+        grid = fig.add_gridspec(2, n, height_ratios=[2 if n == 1 else 1.6, 1])
+        specs = {p: grid[1, k] for k, p in enumerate(others)}
+        specs["fit"] = grid[0, :]
     return {p: specs[p] for p in panels}
 
 
@@ -204,6 +206,7 @@ class Scene:
         self._history = history
         self.runs = history.histories if isinstance(history, RunSet) else [history]
         self.steps = history.steps
+        self.fades = fade_positions(history)  # per run: the position from which it is drawn faded
 
     def _style(self, ax):
         t = self.theme
@@ -227,7 +230,7 @@ class Scene:
         (self.pred_line,) = ax.plot(h.x, h.pred[0], color=t["pred"], linewidth=2, label="prediction",
                                     zorder=6)
         self.label = ax.text(0.02, 0.97, "", transform=ax.transAxes, va="top", ha="left",
-                             color=t["label"], zorder=7)
+                             color=t["label"], zorder=7, bbox=self._label_box())
         ax.set_xlabel("x")
         legend = ax.legend(handles=[*handles, self.pred_line], loc="lower left", bbox_to_anchor=(0, 1.0),
                            ncols=1 + len(handles), frameon=False, borderaxespad=0.2, handlelength=1.5)
@@ -350,7 +353,7 @@ class Scene:
                                                label=label)[0])
             ax.set_xlabel("x")
             self.label = ax.text(0.02, 0.97, "", transform=ax.transAxes, va="top", ha="left", color=t["label"],
-                                 zorder=7)
+                                 zorder=7, bbox=self._label_box())
             self.run_labels = [self.label]
             # the fit panel's share of the width: 3/5 beside the other panels in a wide frame
             self._legend_above(ax, handles + self.pred_lines,
@@ -375,7 +378,8 @@ class Scene:
                 if below:
                     ax.set_xlabel("x")
                 self.run_labels.append(ax.text(0.03, 0.95, "", transform=ax.transAxes, va="top", ha="left",
-                                               color=t["label"], zorder=7, fontsize="small"))
+                                               color=t["label"], zorder=7, fontsize="small",
+                                               bbox=self._label_box()))
                 self.fit_axes.append(ax)
             self.axes["fit"] = self.fit_axes[0]
             self.label = self.run_labels[0]
@@ -508,6 +512,17 @@ class Scene:
         far = (pred < lo - 4 * span) | (pred > hi + 4 * span)
         return np.where(far, np.nan, pred) if far.any() else pred
 
+    def _alpha(self, r: int, position: float) -> float | None:
+        """Run ``r``'s prediction opacity at ``position``: faded from where :func:`~polyanim.style.fade_positions`
+        says (the HTML player uses the same positions), else opaque (None)."""
+        start = self.fades[r]
+        return FADED_ALPHA if start is not None and position >= start else None
+
+    def _label_box(self) -> dict | None:
+        """The red label's background box (:func:`~polyanim.style.label_box`): gridlines stay behind it."""
+        color = label_box(self.render.theme)
+        return None if color is None else {"boxstyle": "square,pad=0.15", "facecolor": color, "edgecolor": "none"}
+
     def _note(self, r: int, s: float) -> str | None:
         """``stopped at step N: reason`` once the timeline has reached the last snapshot of a stopped run."""
         run = self.runs[r]
@@ -522,8 +537,8 @@ class Scene:
         if "fit" in self.axes:
             for r, (pred, loss, j, _) in enumerate(states):
                 self.pred_lines[r].set_ydata(self._in_view(pred))
-                # a run that diverged and stopped stays, faded, on its last finite snapshot
-                self.pred_lines[r].set_alpha(0.45 if self._note(r, s) else None)
+                # a run that ended early stays, faded, on its last finite snapshot (a stall does not fade)
+                self.pred_lines[r].set_alpha(self._alpha(r, position))
                 for k, line in enumerate(self.trails[r], start=1):
                     line.set_ydata(self._in_view(self.run_state(r, max(position - k * self.trail_step, 0.0))[0]))
             # in the order a full redraw draws them (by zorder): every trail under every prediction
@@ -588,6 +603,7 @@ class Scene:
         changed = []
         if "fit" in self.axes:
             self.pred_line.set_ydata(pred)
+            self.pred_line.set_alpha(self._alpha(0, position))
             text = loss_label(step, loss)
             if position >= len(h) - 1:
                 text += "".join(f"\n{note}" for note in run_notes(h.meta))

@@ -6,6 +6,8 @@ the very same rules without importing a plotting library.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from .history import RunSet
@@ -92,3 +94,82 @@ def run_notes(meta: dict) -> list[str]:
     notes = [f"stopped at step {stopped['step']}: {stopped['reason']}"] if stopped else []
     # Histories written before notes existed keep plain warning strings: nothing short to show
     return notes + [w["note"] for w in meta.get("warnings") or () if isinstance(w, dict) and "note" in w]
+
+
+FADED_ALPHA = 0.45  # a run that ended early, once the timeline has passed its last snapshot
+
+
+def run_fades(meta: dict) -> bool:
+    """Whether a run is drawn faded after its last snapshot: only when it ended early.
+
+    ``meta["stopped"]`` records every early end (a loss that diverged to
+    inf/nan, a run cut short); a stall, a rising loss or any other note leaves
+    the curve as it is, since such a run finished and its last curve is its result.
+    """
+    return bool(isinstance(meta, dict) and meta.get("stopped"))
+
+
+def fade_positions(history) -> list[int | None]:
+    """Per run, the timeline position (an index into ``history.steps``) from which it is faded, or None.
+
+    ``history`` is a History (one run) or a RunSet. A fading run fades at its
+    last snapshot's step on the timeline; positions between two snapshots
+    (interpolated frames) fade once they are at or past that index. The GIF,
+    PNG and HTML frames all take the decision from here.
+    """
+    runs = history.histories if isinstance(history, RunSet) else [history]
+    steps = np.asarray(history.steps)
+    return [int(np.searchsorted(steps, run.steps[-1], side="left")) if run_fades(run.meta) else None
+            for run in runs]
+
+
+def label_box(theme: str) -> str | None:
+    """The colour behind the red ``t=…, Loss=…`` label, so gridlines do not run through it (None: no box).
+
+    The theme's background at 75% opacity; none for the transparent theme,
+    whose page colour is unknown (a box of any colour would show on one page or the other).
+    """
+    bg = THEMES[theme]["bg"]
+    return None if len(bg) > 7 else bg + "bf"
+
+
+_MATH_SYMBOLS = {r"\alpha": "α", r"\beta": "β", r"\gamma": "γ", r"\delta": "δ", r"\epsilon": "ε",
+                 r"\eta": "η", r"\theta": "θ", r"\lambda": "λ", r"\mu": "μ", r"\pi": "π", r"\sigma": "σ",
+                 r"\tau": "τ", r"\phi": "φ", r"\omega": "ω", r"\Delta": "Δ", r"\Sigma": "Σ",
+                 r"\times": "×", r"\cdot": "·", r"\pm": "±", r"\leq": "≤", r"\geq": "≥", r"\le": "≤",
+                 r"\ge": "≥", r"\neq": "≠", r"\approx": "≈", r"\infty": "∞", r"\to": "→", r"\$": "$",
+                 r"\%": "%", r"\,": " ", r"\;": " ", r"\ ": " "}
+_SUP_CHARS, _SUB_CHARS = "0123456789+-=()n", "0123456789+-=()"
+_SUP = str.maketrans(_SUP_CHARS, "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿ")
+_SUB = str.maketrans(_SUB_CHARS, "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎")
+
+
+def plain_text(text: str) -> str:
+    r"""``text`` as matplotlib draws it, in plain Unicode: for the HTML page, which draws no mathtext.
+
+    The rule is matplotlib's (checked when the config is read): with an even,
+    non-zero number of unescaped ``$``, each ``$…$`` is mathtext; ``\$`` is a
+    literal dollar sign. Mathtext becomes readable text: the delimiters go,
+    common symbols (``\alpha``, ``\times``…) become their characters, ``^2``
+    and ``_0`` become super- and subscripts where Unicode has them, ``\frac{a}{b}``
+    becomes ``a/b`` and braces are dropped.
+    """
+    parts = re.split(r"(?<!\\)\$", text)
+    if len(parts) < 3 or len(parts) % 2 == 0:  # no math (an odd count is refused by the config)
+        return text.replace("\\$", "$")
+    return "".join(_plain_math(p) if k % 2 else p.replace("\\$", "$") for k, p in enumerate(parts))
+
+
+def _plain_math(math: str) -> str:
+    """One ``$…$`` segment (without the dollars) as plain text; see :func:`plain_text`."""
+    s = re.sub(r"\\[dt]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}", r"\1/\2", math)
+    s = re.sub(r"\\(?:mathrm|mathit|mathbf|text|operatorname)\s*\{([^{}]*)\}", r"\1", s)
+    s = re.sub(r"\\[A-Za-z]+|\\.", lambda m: _MATH_SYMBOLS.get(m.group(0), m.group(0)[1:]), s)
+
+    def script(m):  # x^2 -> x², x_{10} -> x₁₀; what Unicode has no script for stays x^ab
+        body = m.group(2) if m.group(2) is not None else m.group(3)
+        chars, table = (_SUP_CHARS, _SUP) if m.group(1) == "^" else (_SUB_CHARS, _SUB)
+        return body.translate(table) if body and set(body) <= set(chars) else m.group(1) + body
+
+    s = re.sub(r"([\^_])(?:\{([^{}]*)\}|(.))", script, s)
+    return s.replace("{", "").replace("}", "")

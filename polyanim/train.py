@@ -17,6 +17,7 @@ from tqdm import tqdm
 from . import __version__, targets
 from .history import History
 from .models import build
+from .optimum import converged_below
 from .recording import ONE_THREAD_WORK, Snapshot, for_train, loss_warnings, work
 
 MAX_PARAMS = 64  # above this the History keeps no parameter trajectories
@@ -241,7 +242,9 @@ def train(config, *, quiet: bool = False, out=None, err=None,
             print(f"warning: {stopped['reason']} at step {stopped['step']}; training stopped there, "
                   f"keeping {len(snaps)} snapshot(s) (try a smaller train.lr)", file=err)
         elif snaps:
-            warnings = loss_warnings([s.step for s in snaps], [s.loss for s in snaps])
+            # a flat loss at the best fit the model allows is a converged run, not a stall
+            bar, how = converged_below(config, x.double().numpy(), y.double().numpy())
+            warnings = loss_warnings([s.step for s in snaps], [s.loss for s in snaps], bar, how)
             for warning in warnings:
                 print(f"warning: {warning['message']}", file=err)
         if not snaps:

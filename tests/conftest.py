@@ -64,3 +64,29 @@ def run_python(code: str, cwd) -> subprocess.CompletedProcess:
     """Run ``code`` in a fresh interpreter that imports this checkout's polyanim."""
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=cwd,
                           env=dict(os.environ, PYTHONPATH=str(ROOT)))
+
+
+SHIPPED = ("sin", "seed", "sgd_vs_adam", "degree_sweep", "mlp_sin", "lr_sweep", "measurements")
+
+
+@pytest.fixture(scope="session")
+def shipped():
+    """Every shipped config trained once at full size, as the README's pictures are: name -> (history, stderr).
+
+    About 8 s on two busy cores, shared by the warning test and the README picture test.
+    """
+    import io
+
+    from polyanim.multirun import train_runs
+    from polyanim.train import train
+
+    out = {}
+    for name in SHIPPED:
+        cfg = config.load(ROOT / "configs" / f"{name}.yaml")
+        err = io.StringIO()
+        if cfg.multi:
+            h = train_runs(cfg, quiet=True, out=io.StringIO(), err=err, workers=1)
+        else:
+            h = train(cfg, quiet=True, out=io.StringIO(), err=err)
+        out[name] = (h, err.getvalue())
+    return out
