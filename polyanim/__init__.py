@@ -20,4 +20,8 @@ def __getattr__(name):
 
         globals()["show"] = show
         return show
+    if name == "batch":  # the module, callable as its batch() function (either may be what an import left here)
+        import importlib
+
+        return importlib.import_module(".batch", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
