@@ -313,10 +313,29 @@ def _init_worker(needs_torch: bool) -> None:
         os._exit(0)
 
     signal.signal(signal.SIGTERM, stop)
-    from . import renderer  # noqa: F401  (matplotlib's Figure and Agg canvas, the scene, the writers)
+    _warm_up(needs_torch)
 
-    if needs_torch:
-        _one_torch_thread()
+
+def _warm_up(needs_torch: bool) -> None:
+    """Train and draw a tiny run once: torch imports much of itself lazily at the first optimizer step
+    (seconds of imports, measured), and matplotlib loads its fonts at the first draw; a worker pays that
+    here, once, instead of in its first unit."""
+    from .renderer import render
+
+    with tempfile.TemporaryDirectory(prefix="polyanim-warm-") as tmp:
+        tiny = config.from_dict({"data": {"points": 8}, "train": {"steps": 2, "record_every": 1, "log_every": 0},
+                                 "render": {"size": [64, 64]}})
+        if needs_torch:
+            _one_torch_thread()
+            from .train import train
+
+            hist = train(tiny, quiet=True, out=io.StringIO(), err=io.StringIO())
+        else:
+            import numpy as np
+
+            x = np.linspace(-1, 1, 8)
+            hist = history_mod.History([0, 1], [1.0, 0.5], x, x, np.stack([0 * x, x]), meta={"config": tiny.to_dict()})
+        render(hist, Path(tmp) / "warm.png", tiny.render, quiet=True)
 
 
 def _one_torch_thread() -> None:
