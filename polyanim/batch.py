@@ -133,10 +133,9 @@ def _checked_key(key: str, option: str) -> str:
         kind = config._type_at(parts)
     except (KeyError, TypeError):
         kind = None
-    if kind is None or dataclasses.is_dataclass(kind) or key in ("runs", "name"):
-        where = [p for p in parts[:-1]]
+    if kind is None or dataclasses.is_dataclass(kind):
         try:
-            allowed = config._known_keys(where)
+            allowed = config._known_keys(parts[:-1])
         except (KeyError, TypeError):
             allowed = config._known_keys([])
         raise BatchError(config._unknown(option, key, allowed).replace("unknown key", "not a config value"))
@@ -546,11 +545,15 @@ def _fill(pool, waiting, running, workers: int, args) -> None:
 
 def _terminate(pool) -> None:
     """Stop the workers now (Ctrl-C, SIGTERM): each unwinds its unit, so no temporary file stays behind."""
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
         try:
             process.terminate()
         except (OSError, ValueError, AttributeError):
             pass
+    for process in processes:
+        process.join(5)
 
 
 def _run_dask(units, formats, out_dir: Path, address: str, shared: bool, finish) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 
@@ -20,6 +19,7 @@ from polyanim.cli import main
 from polyanim.gallery import write_index
 
 from conftest import ROOT, make_history, run_python
+from test_html import browser, open_page  # noqa: F401  (the module's Chromium fixture)
 
 TINY = """name: {name}
 seed: 0
@@ -244,22 +244,6 @@ def test_local_cluster_gives_the_local_batch_bytes(tmp_path):
 # --- the gallery page ------------------------------------------------------------------------------
 
 
-CHROMIUM = "/usr/bin/chromium"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from test_html import CHROMIUM_ARGS
-
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
-    if not shutil.which(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} not found (apt-get install chromium)")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
 def gallery(tmp_path):
     """Three rendered units with different losses, a failed one and a label that must be escaped."""
     from polyanim.config import from_dict
@@ -287,12 +271,7 @@ def test_gallery_is_self_contained_and_escaped(tmp_path):
 
 def test_gallery_in_browser_sorts_by_loss(browser, tmp_path):
     page_path, results = gallery(tmp_path)
-    page = browser.new_page(viewport={"width": 1100, "height": 800})
-    problems = []
-    page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    page.on("request", lambda r: problems.append(f"request {r.url}") if not r.url.startswith("file:") else None)
-    page.goto(page_path.as_uri())
+    page, problems = open_page(browser, page_path)  # console errors and any request but file:
     page.wait_for_function("Array.from(document.images).every(i => i.complete && i.naturalWidth === 320)")
     order = "Array.from(document.querySelectorAll('#cards figure')).map(f => f.dataset.name)"
     assert page.evaluate(order) == ["best", "mid", "worst", "bad"]  # lowest loss first; failed last
