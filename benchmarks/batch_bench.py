@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -94,6 +95,12 @@ def dask_batch(src: Path, out: Path) -> tuple[float, float]:
     return done - start, done - began
 
 
+def _children_cpu() -> float:
+    """User + system CPU seconds of every finished child process (and their children): robust to load."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def worker_start() -> float:
     """A spawned worker's cost before its first unit: interpreter, imports, warm-up (a fresh process)."""
     code = ("import time; t = time.perf_counter()\n"
@@ -123,18 +130,22 @@ def main() -> None:
     print(f"{len(configs)} configs; {usable_cores()} usable cores; auto picks {workers_for(units)} workers; "
           f"load average {os.getloadavg()[0]:.2f} at start")
     times = {k: [] for k in ("separate", "separate -P2", "batch", "dask (with cluster start)", "dask (batch only)")}
+    cpu = {k: [] for k in ("separate", "separate -P2", "batch")}
     unit_seconds, starts = [], []
     variants = ["separate", "separate -P2", "batch", "dask"]
     for r in range(args.rounds):
         for name in variants[r % len(variants):] + variants[: r % len(variants)]:  # rotate the order
             out = work / f"out-{name.replace(' ', '')}-{r}"
             out.mkdir()
+            used = _children_cpu()
             if name == "separate":
                 times[name].append(separate(configs, out))
             elif name == "separate -P2":
                 times[name].append(separate(configs, out, parallel=2))
             elif name == "batch":
                 times[name].append(batch_cli(src, out))
+            if name in cpu:
+                cpu[name].append(_children_cpu() - used)
             else:
                 whole, alone = dask_batch(src, out)
                 times["dask (with cluster start)"].append(whole)
@@ -144,19 +155,25 @@ def main() -> None:
         unit_seconds += [x.seconds for x in local]
         starts.append(worker_start())
         print(f"round {r + 1}: " + ", ".join(f"{k} {v[-1]:.1f} s" for k, v in times.items()) +
+              ", CPU " + ", ".join(f"{k} {v[-1]:.1f} s" for k, v in cpu.items()) +
               f"; load average {os.getloadavg()[0]:.2f}", flush=True)
     unit_bytes = sum(f.stat().st_size for f in (work / "units-0").iterdir() if f.is_file()
                      and f.name != "index.html") / len(configs)
-    report(times, unit_seconds, starts, unit_bytes, units, len(configs))
+    report(times, cpu, unit_seconds, starts, unit_bytes, units, len(configs))
     shutil.rmtree(work)
 
 
-def report(times, unit_seconds, starts, unit_bytes, units, n) -> None:
+def report(times, cpu, unit_seconds, starts, unit_bytes, units, n) -> None:
     base = statistics.median(times["separate"])
     print(f"\nmedians of {len(times['separate'])} rounds, run alternately (shared, loaded 2-core machine):")
     for name, values in times.items():
         med = statistics.median(values)
         print(f"  {name:28} {med:7.1f} s   {med / base:5.2f}x separate   (all: {', '.join(f'{v:.1f}' for v in values)})")
+    cpu_base = statistics.median(cpu["separate"])
+    print("CPU seconds of all processes (user + system; barely depends on the load from elsewhere):")
+    for name, values in cpu.items():
+        med = statistics.median(values)
+        print(f"  {name:28} {med:7.1f} s   {med / cpu_base:5.2f}x separate")
     unit = statistics.median(unit_seconds)
     start = statistics.median(starts)
     estimate = statistics.median(u.estimate for u in units)

@@ -26,7 +26,6 @@ import hashlib
 import io
 import itertools
 import json
-import math
 import os
 import re
 import sys

@@ -283,3 +283,35 @@ def test_gallery_in_browser_sorts_by_loss(browser, tmp_path):
     assert page.inner_text("#count") == "4 animations, 1 failed"
     page.screenshot(path=str(tmp_path / "gallery.png"))
     assert not problems, problems
+
+
+def test_progress_is_one_bar_on_a_terminal_and_lines_otherwise():
+    import io
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    results = [Result("a", "a", "ok", 1.0, 0.5), Result("b", "b", "failed", error="boom")]
+    for stream, quiet in ((Terminal(), False), (io.StringIO(), False), (Terminal(), True)):
+        progress = batch_mod._Progress(3, 1, quiet, stream)
+        for r in results:
+            progress.add(r)
+        progress.close()
+        text = stream.getvalue()
+        if quiet:
+            assert text == ""
+        elif isinstance(stream, Terminal):  # the bar: units done of all, failures, and the failed one's line
+            assert "3/3" in text and "1 failed" in text and "[3/3] b: failed (0.0 s): boom" in text
+            assert "[2/3] a" not in text
+        else:
+            assert text.splitlines() == ["[2/3] a: ok (0.5 s)", "[3/3] b: failed (0.0 s): boom"]
+
+
+def test_auto_workers_from_cores_and_estimated_work():
+    unit = lambda seconds: batch_mod.Unit("u", "u", "u.yaml", "config", estimate=seconds)  # noqa: E731
+    assert batch_mod.workers_for([unit(0.3)] * 4, cores=8) == 1  # 1.2 s of work: one worker's start is dearer
+    assert batch_mod.workers_for([unit(0.3)] * 24, cores=8) == 3
+    assert batch_mod.workers_for([unit(5.0)] * 24, cores=8) == 8
+    assert batch_mod.workers_for([unit(5.0)] * 3, cores=8) == 3  # never more workers than units
+    assert batch_mod.workers_for([unit(5.0)] * 24, cores=1) == 1
