@@ -191,9 +191,9 @@ def report(times, cpu, unit_seconds, starts, unit_bytes, units, n) -> None:
           f"  vs 1,000 separate render.py processes one after another: "
           f"1000 x {base / n:.2f} s = {1000 * base / n / 60:.0f} min; vs one local worker: "
           f"{(start + 1000 * unit) / 60:.0f} min")
+    total = 1000 * unit_bytes
     print(f"  bytes sent back to the client per unit (history + GIF): {unit_bytes / 1e3:.0f} kB; 1,000 units: "
-          f"{unit_bytes / 1e6:.0f} MB, {unit_bytes * 8 / 1e9 * 1000 / 1e3:.1f} s at 1 Gbit/s, "
-          f"so the network is not the limit")
+          f"{total / 1e6:.0f} MB, {total * 8 / 1e9:.1f} s at 1 Gbit/s, so the network is not the limit")
 
 
 if __name__ == "__main__":

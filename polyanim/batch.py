@@ -42,9 +42,11 @@ STATE_DIR = ".polyanim-batch"
 CONFIG_SUFFIXES = (".yaml", ".yml")
 HISTORY_SUFFIX = ".npz"
 USAGE = (config.ConfigError, history_mod.HistoryError, writers.UnsupportedFormat, targets.ExpressionError)
-# Measured with benchmarks/batch_bench.py on the 2-core box: a spawned worker needs about 2 s of CPU to
-# start (Python, torch, matplotlib), and a small frame costs about 6 ms to draw and encode at 640x480.
-# ``--workers auto`` starts a worker per core only while each has at least WORKER_START_SECONDS of work.
+# A spawned worker costs about 2 s on an idle core before its first unit (Python, torch, matplotlib, the
+# warm-up run; benchmarks/runs_bench.py measured the same start for multirun's workers), and a small frame
+# about 6 ms to draw and encode at 640x480. benchmarks/batch_bench.py, on the loaded 2-core box, measured
+# 4.2 s per start and 0.57 s per unit where this model says 0.29 s: both twice as slow, the same ratio,
+# which is what ``--workers auto`` uses: a worker per core only while each has WORKER_START_SECONDS of work.
 WORKER_START_SECONDS = 2.0
 FRAME_SECONDS = 0.006
 CRASH_HOOK = "POLYANIM_BATCH_CRASH"  # tests: a worker given the unit of this name dies as if killed
