@@ -557,17 +557,23 @@ def _terminate(pool) -> None:
         process.join(5)
 
 
-def _run_dask(units, formats, out_dir: Path, address: str, shared: bool, finish) -> None:
-    """Units as tasks on a Dask cluster: the same :func:`execute`, results back as bytes unless ``shared``."""
+def _connect(address: str):
+    """A ``dask.distributed.Client`` for ``address``; a BatchError (exit 2) without Dask or a scheduler."""
     try:
-        from distributed import Client, as_completed
+        from distributed import Client
     except ImportError:
         raise BatchError('--scheduler needs Dask: pip install -e ".[dask]" (or pip install "dask[distributed]")') \
             from None
     try:
-        client = Client(address, timeout="20s")
+        return Client(address, timeout="20s")
     except (OSError, TimeoutError, ValueError) as exc:
         raise BatchError(f"--scheduler {address}: cannot connect ({_one_line(exc)})") from None
+
+
+def _run_dask(units, formats, out_dir: Path, client, shared: bool, finish) -> None:
+    """Units as tasks on a Dask cluster: the same :func:`execute`, results back as bytes unless ``shared``."""
+    from distributed import as_completed
+
     dest = str(out_dir.resolve()) if shared else None
     with client:
         futures = {}
@@ -639,6 +645,7 @@ def run(inputs, out_dir, formats=FORMATS, workers="auto", scheduler: str | None 
             results[unit.name] = kept
         else:
             todo.append(unit)
+    client = _connect(scheduler) if todo and scheduler else None  # before any file is touched
     invalid = [r for r in results.values() if r.status == "failed"]
     progress = _Progress(len(items), len(items) - len(todo) - len(invalid), quiet, err)
     for result in invalid:
@@ -649,8 +656,8 @@ def run(inputs, out_dir, formats=FORMATS, workers="auto", scheduler: str | None 
         progress.add(results[unit.name])
 
     try:
-        if todo and scheduler:
-            _run_dask(todo, formats, out_dir, scheduler, shared, finish)
+        if client is not None:
+            _run_dask(todo, formats, out_dir, client, shared, finish)
         elif todo:
             n = workers_for(todo) if workers == "auto" else workers
             _run_local(todo, formats, out_dir, min(n, len(todo)), finish)
