@@ -4,7 +4,8 @@ Record any training loop with :class:`Recorder` (numpy or torch), then draw
 the :class:`History` it returns, or one saved by ``python render.py CONFIG``:
 :func:`render` writes a GIF, MP4, WebM, PNG or HTML file, :func:`frames`
 yields the RGBA frames, :func:`animation` returns a matplotlib
-``FuncAnimation`` and :func:`show` the HTML player for a Jupyter cell.
+``FuncAnimation`` and :func:`show` the HTML player for a Jupyter cell;
+:func:`batch` trains and renders many configs at once (locally or on Dask).
 :func:`load` reads a saved History. Bad input raises :class:`InputError`.
 These names are the public API; every module inside the package is internal
 and may change. Importing this package imports neither torch nor matplotlib.
@@ -16,10 +17,10 @@ from .errors import InputError  # noqa: E402
 from .history import History, RunSet, load  # noqa: E402
 from .recording import Recorder  # noqa: E402
 
-__all__ = ["Recorder", "render", "frames", "animation", "show", "load", "History", "RunSet", "InputError",
+__all__ = ["Recorder", "render", "frames", "animation", "show", "batch", "load", "History", "RunSet", "InputError",
            "__version__"]
 
-_LAZY = {"render": "api", "frames": "api", "animation": "api", "show": "notebook"}
+_LAZY = {"render": "api", "frames": "api", "animation": "api", "show": "notebook", "batch": "batching"}
 
 
 def __getattr__(name):

@@ -1,5 +1,7 @@
 """Command line: ``polyanim CONFIG_OR_HISTORY [--out PATH] [--set KEY=VALUE ...] [--quiet] [--live]``.
 
+``polyanim batch INPUT... --out-dir DIR ...`` is :func:`polyanim.batching.main`.
+
 Exit codes: 0 success; 2 bad usage, config or history file (one line on
 stderr naming the file, the key and what is allowed); 1 anything else.
 """
@@ -60,6 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["batch"]:  # its own parser; a file named batch is ./batch
+        from .batching import main as batch_main
+
+        return batch_main(argv[1:])
     written: list[Path] = []
     previous = _terminate_as_interrupt()
     try:

@@ -411,6 +411,7 @@ class Run:
 
     label: str
     config: "Config"
+    keys: tuple[str, ...] = ()  # the dotted keys the run sets itself: they stay its own under --set
 
 
 @dataclass(frozen=True)
@@ -465,7 +466,7 @@ def _run_dict(run: Run, base: dict) -> dict:
     out = {"label": run.label}
     mine = run.config.to_dict()
     for section in RUN_SECTIONS:
-        diff = {k: v for k, v in mine[section].items() if base[section].get(k) != v}
+        diff = {k: v for k, v in mine[section].items() if base[section].get(k) != v or f"{section}.{k}" in run.keys}
         if diff:
             out[section] = diff
     return out
@@ -699,7 +700,8 @@ def _with_runs(base: Config, runs_raw, sweep_raw, source: str) -> Config:
             raise ConfigError(f"{source}: {where}: label {label!r} is also the label of {seen[label]}; "
                               "labels must differ")
         seen[label] = where
-        runs.append(Run(label=label, config=run_config))
+        runs.append(Run(label=label, config=run_config,
+                        keys=tuple(f"{section}.{k}" for section, values in overrides.items() for k in values)))
     return dataclasses.replace(base, runs=tuple(runs))
 
 

@@ -37,8 +37,8 @@ def rgba(path) -> np.ndarray:
 
 
 def test_public_names_are_exactly_the_documented_ones():
-    assert sorted(polyanim.__all__) == sorted(["Recorder", "render", "frames", "animation", "show", "load",
-                                               "History", "RunSet", "InputError", "__version__"])
+    assert sorted(polyanim.__all__) == sorted(["Recorder", "render", "frames", "animation", "show", "batch",
+                                               "load", "History", "RunSet", "InputError", "__version__"])
     for name in polyanim.__all__:
         assert getattr(polyanim, name) is not None
     assert issubclass(polyanim.InputError, ValueError)

@@ -448,3 +448,11 @@ def test_live_replay_plays_a_runset():
     window, rs = Window(), make_runset()
     live.replay(window, rs, render_cfg(hold=0, fps=120), clock=lambda: 0.0)
     assert window.shown == [float(i) for i in range(len(rs))] and len(window.scene.pred_lines) == 3
+
+
+def test_a_top_level_override_does_not_reach_a_run_that_sets_the_key_itself():
+    # lr_sweep's second run sets train.lr to the top level's value; --set train.lr must not change it
+    plain = config.load(ROOT / "configs/lr_sweep.yaml")
+    changed = config.load(ROOT / "configs/lr_sweep.yaml", ["train.lr=5e-6", "train.steps=300"])
+    assert [r.config.train.lr for r in changed.runs] == [r.config.train.lr for r in plain.runs]
+    assert all(r.config.train.steps == 300 for r in changed.runs)
