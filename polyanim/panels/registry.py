@@ -27,6 +27,7 @@ PANELS: dict[str, PanelSpec] = {
     "loss": PanelSpec("polyanim.panels.loss:LossPanel", "the training loss over the steps"),
     "params": PanelSpec("polyanim.panels.params:ParamsPanel", "the coefficients over the steps, and the equation",
                         one_run="shows one run's coefficients"),
+    "lr": PanelSpec("polyanim.panels.lr:LrPanel", "the learning rate each snapshot recorded"),
 }
 
 
