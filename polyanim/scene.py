@@ -103,8 +103,10 @@ class Scene:
         self.canvas = FigureCanvasAgg(self.fig)
         self._background = None
         self._last = None
+        self._view = None
         self.history = history
-        view = View(fig=self.fig, canvas=self.canvas, render=render, timeline=self.timeline, size=self.size)
+        view = self._view = View(fig=self.fig, canvas=self.canvas, render=render, timeline=self.timeline,
+                                 size=self.size)
         self.run_colors = [] if view.single else view.colors  # [] : the theme's colours only
         self.axes = view.axes
         self.panels = {}
@@ -146,7 +148,8 @@ class Scene:
     def history(self, history):
         self._history = history
         self.timeline = Timeline.for_render(history, self.render)
-        self.steps = history.steps
+        if self._view is not None:  # the panels read the runs' labels and count from it
+            self._view.timeline = self.timeline
 
     def _style(self, ax):
         t = self.theme

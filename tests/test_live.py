@@ -97,14 +97,14 @@ def test_callback_sees_every_recorded_snapshot_and_changes_nothing(train_options
 
 
 def test_training_view_leaves_the_history_alone_and_shows_the_final_frame():
-    from polyanim.train import train
+    from polyanim.train import drawing_inputs, train
 
     cfg = config.from_dict({"name": "t", "data": {"points": 100, "noise": 0.1, "sampling": "uniform", "samples": 50},
                             "model": {"kind": "legendre"}, "train": {"steps": 40, "record_every": 10, "log_every": 0},
                             "render": {"size": [160, 120], "fps": 10, "panels": ["fit", "loss", "params"]}})
     plain = train(cfg, quiet=True)
     window = FakeWindow()
-    view = live.TrainingView.for_config(window, cfg)  # draws the same training samples as the History
+    view = live.TrainingView(window, cfg, **drawing_inputs(cfg))  # the same training samples as the History
     hist = train(cfg, quiet=True, on_snapshot=view)
     view.finish(hist)
     np.testing.assert_array_equal(plain.pred, hist.pred)
