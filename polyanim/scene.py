@@ -113,9 +113,10 @@ class Scene:
         self._animated = []
         specs = _layout(self.fig, list(render.panels), wide=view.wide)
         for name in sorted(specs, key=lambda p: p != "fit"):  # fit first: others may write into it
-            axes = self._axes(specs[name], view, per_run=name == "fit" and view.grid)
+            cls = panel_class(name)
+            axes = self._axes(specs[name], view, per_run=view.grid and getattr(cls, "cell_per_run", False))
             view.axes[name] = axes[0]
-            self.panels[name] = panel_class(name)()
+            self.panels[name] = cls()
             self._animated += self.panels[name].setup(axes, self.timeline.runs, view)
         if render.title and not view.grid:  # the grid's figure legend carries the title (panels.fit)
             self.fig.suptitle(render.title, color=self.theme["fg"])

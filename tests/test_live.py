@@ -116,6 +116,21 @@ def test_training_view_leaves_the_history_alone_and_shows_the_final_frame():
     assert window.shown[-1] == (float(len(hist) - 1), True)  # finish: the History's last frame
 
 
+def test_a_view_from_a_partial_history_draws_its_grid_and_names():
+    h = make_history(frames=3)
+    h.meta["param_names"] = ["a", "b", "c", "d"]
+    cfg = config.from_dict({"render": {"size": [160, 120], "fps": 10, "panels": ["fit", "params"]}})
+    window = FakeWindow()
+    view = live.TrainingView.for_history(window, cfg, h)
+    assert view.meta["param_names"] == ["a", "b", "c", "d"]
+    np.testing.assert_array_equal(view.x, h.x)
+    for k in range(len(h)):
+        view(Snapshot(step=int(h.steps[k]), loss=float(h.loss[k]), pred=h.pred[k], params=h.params[k], lr=0.1))
+    assert window.shown[0] == (0.0, False) and view.draws >= 1
+    texts = [t.get_text() for t in window.scene.axes["params"].get_legend().get_texts()]
+    assert texts[:4] == ["a", "b", "c", "d"]  # then the Taylor reference of the config's sin(x)
+
+
 # --- throttling ------------------------------------------------------------------------------
 
 

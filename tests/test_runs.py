@@ -275,7 +275,8 @@ def test_grid_has_a_fit_panel_per_run_with_shared_limits():
     scene = Scene(rs, render_cfg(layout="grid", title="three runs"))
     assert len(scene.panels["fit"].axes) == 3 and len(scene.fig.axes) == 4  # and the loss panel
     assert [ax.get_title() for ax in scene.panels["fit"].axes] == rs.labels
-    assert len({ax.get_ylim() for ax in scene.panels["fit"].axes}) == 1 and len({ax.get_xlim() for ax in scene.panels["fit"].axes}) == 1
+    cells = scene.panels["fit"].axes
+    assert len({ax.get_ylim() for ax in cells}) == 1 and len({ax.get_xlim() for ax in cells}) == 1
     scene.update(len(rs) - 1)
     assert scene.panels["fit"].labels[2].get_text().startswith("t=50, Loss=") and "stopped at step 53" in \
         scene.panels["fit"].labels[2].get_text()
@@ -301,7 +302,8 @@ def test_update_returns_what_it_changed_and_interpolates_by_step():
     rs = make_runset()
     scene = Scene(rs, render_cfg(interpolate=1))
     changed = scene.update(2.5)  # between steps 10 and 15: step 12.5
-    assert set(scene.panels["fit"].lines + scene.panels["loss"].curves.lines + scene.panels["loss"].curves.dots + [scene.panels["fit"].labels[0]]) <= set(changed)
+    fit, loss = scene.panels["fit"], scene.panels["loss"]
+    assert set(fit.lines + loss.curves.lines + loss.curves.dots + fit.labels) <= set(changed)
     h = rs.histories[1]  # recorded every 5 steps: halfway between its snapshots 2 and 3
     np.testing.assert_allclose(scene.panels["fit"].lines[1].get_ydata(), (h.pred[2] + h.pred[3]) / 2, rtol=1e-6)
     h = rs.histories[0]  # recorded every 10 steps: a quarter of the way from 10 to 20

@@ -10,7 +10,10 @@ A panel is a small class with two methods:
   changed, in drawing order.
 
 Axis limits are fixed in ``setup`` from the whole History, so the scene can
-blit. Register a new panel in :mod:`polyanim.panels.registry`.
+blit. Optional class attributes: ``cell_per_run = True`` asks for one Axes per
+run in ``layout: grid``; ``names_runs = True`` lets the panel carry the runs'
+legend (:meth:`View.runs_legend_here`). Register a new panel in
+:mod:`polyanim.panels.registry`.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import numpy as np
 
 from .. import style
 from ..timeline import Timeline
+from .registry import panel_class
 
 
 class Panel(Protocol):
@@ -71,11 +75,12 @@ class View:
         return None if color is None else {"boxstyle": "square,pad=0.15", "facecolor": color, "edgecolor": "none"}
 
     def runs_legend_here(self, name: str) -> bool:
-        """Whether panel ``name`` (one over steps) names the runs' colours: the first such panel does,
-        for several runs, when no overlay fit panel names them in its own legend."""
+        """Whether panel ``name`` names the runs' colours: of the panels whose class says it can
+        (``names_runs = True``), the first one does, for several runs, when no overlay fit panel names
+        them in its own legend."""
         if self.single or ("fit" in self.render.panels and not self.grid):
             return False
-        return name == next(p for p in self.render.panels if p in ("loss", "lr"))
+        return name == next((p for p in self.render.panels if getattr(panel_class(p), "names_runs", False)), None)
 
 
 def color_texts(legend, color: str) -> None:
@@ -158,6 +163,17 @@ class StepCurves:
         """The moving artists in drawing order: every line, then every dot."""
         return [a for a in self.lines if a is not None] + [a for a in self.dots if a is not None]
 
+    def scale(self, view: View, name: str, log: bool, limits, label: str) -> None:
+        """Fix the y axis (log or linear, ``limits`` unless None), name it, and add the runs' legend
+        when this panel (``name``) carries it (:meth:`View.runs_legend_here`)."""
+        if log:
+            self.ax.set_yscale("log")
+        if limits is not None:
+            self.ax.set_ylim(*limits)
+        self.ax.set_ylabel(label)
+        if view.runs_legend_here(name):
+            self.legend(view)
+
     def legend(self, view: View) -> None:
         """The runs' labels in their colours, in the corner where they hide the least of the curves."""
         t = view.theme
@@ -166,7 +182,8 @@ class StepCurves:
                                 labels=[view.timeline.labels[k] for k in shown], loc="upper right",
                                 fontsize="x-small", handlelength=1.0, borderpad=0.3, labelspacing=0.25,
                                 facecolor=t["bg"], edgecolor=t["grid"], framealpha=0.8)
-        curves = [(run.steps, getattr(run, self.key)) for run in view.timeline.runs if getattr(run, self.key) is not None]
+        curves = [(run.steps, getattr(run, self.key)) for run in view.timeline.runs
+                  if getattr(run, self.key) is not None]
         legend.set_loc(quiet_corner(self.ax, legend, view.canvas, curves))
         color_texts(legend, t["fg"])
 

@@ -17,6 +17,8 @@ from .base import View, color_texts
 class FitPanel:
     """The fit panel (see the module); ``lines`` are the runs' predictions, ``labels`` the moving texts."""
 
+    cell_per_run = True  # layout: grid gives it one Axes per run
+
     def setup(self, axes: list, runs: list, view: View) -> list:
         self.view, self.axes = view, axes
         self.ylim = style.fit_limits(view.timeline.source)

@@ -9,17 +9,11 @@ from .base import StepCurves, View
 class LossPanel:
     """The loss panel; the scale follows the runs that did not stop early (:func:`~polyanim.style.loss_scale`)."""
 
+    names_runs = True  # may carry the runs' legend (View.runs_legend_here)
+
     def setup(self, axes: list, runs: list, view: View) -> list:
-        ax = axes[0]
-        self.curves = StepCurves(ax, runs, view, "loss")
-        log, limits = style.loss_scale(runs)
-        if log:
-            ax.set_yscale("log")
-        if limits is not None:
-            ax.set_ylim(*limits)
-        ax.set_ylabel("loss")
-        if view.runs_legend_here("loss"):
-            self.curves.legend(view)
+        self.curves = StepCurves(axes[0], runs, view, "loss")
+        self.curves.scale(view, "loss", *style.loss_scale(runs), "loss")
         return self.curves.artists
 
     def update(self, states: list) -> list:

@@ -32,6 +32,8 @@ def lr_scale(runs) -> tuple[bool, tuple[float, float] | None]:
 class LrPanel:
     """The lr panel (see the module); ``curves.lines``/``curves.dots`` per run that recorded rates."""
 
+    names_runs = True  # may carry the runs' legend (View.runs_legend_here)
+
     def setup(self, axes: list, runs: list, view: View) -> list:
         ax = axes[0]
         log, limits = lr_scale(runs)
@@ -40,12 +42,7 @@ class LrPanel:
             no_data(ax, "no learning rate recorded\n(History.lr is empty)", view.theme["faint"])
             return []
         self.curves = StepCurves(ax, runs, view, "lr")
-        if log:
-            ax.set_yscale("log")
-        ax.set_ylim(*limits)
-        ax.set_ylabel("learning rate")
-        if view.runs_legend_here("lr"):
-            self.curves.legend(view)
+        self.curves.scale(view, "lr", log, limits, "learning rate")
         return self.curves.artists
 
     def update(self, states: list) -> list:
