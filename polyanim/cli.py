@@ -155,13 +155,13 @@ def _run(args, written: list) -> int:
             written.append(hist.save(out.with_name(f"{_stem(out)}.history.npz")))
             print(written[-1])
         elif not replay:
-            from .train import train  # torch is imported here and only here
+            from .train import drawing_inputs, train  # torch is imported here and only here
 
             view = None
             if window is not None:
                 from .live import TrainingView
 
-                view = TrainingView.for_config(window, cfg)
+                view = TrainingView(window, cfg, **drawing_inputs(cfg))
             hist = train(cfg, quiet=args.quiet, on_snapshot=view)
             if view is not None:
                 view.finish(hist)

@@ -26,6 +26,7 @@ import numpy as np
 
 from . import datafile, targets
 from .errors import InputError
+from .panels.registry import PANELS as PANEL_TABLE
 
 
 class ConfigError(InputError):
@@ -127,7 +128,7 @@ def _between(lo, hi):
     return lambda v: None if v is None or lo <= v <= hi else f"must be between {lo:g} and {hi:g}"
 
 
-PANELS = ("fit", "loss", "params")
+PANELS = tuple(PANEL_TABLE)  # polyanim.panels.registry: one line per panel
 MODEL_KINDS = ("polynomial", "legendre", "chebyshev", "mlp")
 ACTIVATIONS = ("tanh", "relu", "gelu", "sin")
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "lbfgs")
@@ -387,7 +388,7 @@ class Render:
                            doc=".png: 0 for one poster frame, or K for a grid of K frames spread over the run")
     title: str = _spec("", check=_mathtext, doc="figure title (empty: none); $…$ is mathtext, \\$ a literal dollar")
     panels: tuple[str, ...] = _spec(("fit", "loss"), check=_panels,
-                                    doc="panels from fit, loss, params; the fit panel large, the others beside it")
+                                    doc=f"panels from {', '.join(PANELS)}; the fit panel large, the others beside it")
     theme: str = _spec("light", choices=("light", "dark", "transparent"),
                        doc="light, dark, or transparent (no background; .png, .webm, .gif and .html)")
     trail: int = _spec(0, check=_between(0, 20),
@@ -684,9 +685,11 @@ def _with_runs(base: Config, runs_raw, sweep_raw, source: str) -> Config:
     if not 1 <= len(specs) <= MAX_RUNS:
         what = "sweep.values" if sweep_raw is not None else "runs"
         raise ConfigError(f"{source}: {what}: needs 1 to {MAX_RUNS} runs, got {len(specs)}")
-    if "params" in base.render.panels:
-        raise ConfigError(f"{source}: render.panels: the params panel shows one run's coefficients and is not "
-                          f"available with runs or sweep; use fit and loss")
+    for name in base.render.panels:
+        if PANEL_TABLE[name].one_run:
+            others = " or ".join(p for p in PANELS if not PANEL_TABLE[p].one_run)
+            raise ConfigError(f"{source}: render.panels: the {name} panel {PANEL_TABLE[name].one_run} and is not "
+                              f"available with runs or sweep; use {others}")
     base_dict = base.to_dict()
     runs, seen = [], {}
     for where, label, overrides, run_source, prefix in specs:

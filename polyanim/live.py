@@ -189,7 +189,8 @@ class TrainingView:
 
     ``x``, ``y``, ``data_x`` and ``data_y`` are the drawing grid, the target on
     it and the training samples, ``param_names`` the names of the recorded
-    parameters (all as the History will have them); ``config`` the
+    parameters (all as the History will have them: the caller knows them, e.g.
+    :func:`polyanim.train.drawing_inputs`, since drawing never imports training); ``config`` the
     resolved :class:`~polyanim.config.Config`. ``window`` needs ``attach``,
     ``show``, ``closed`` and ``close`` (tests pass a fake). ``clock`` is the wall
     clock the throttle reads. A window that fails while drawing is closed with
@@ -214,21 +215,11 @@ class TrainingView:
         self._pred = None   # grows by doubling; rows [:snapshots] are the predictions so far
 
     @classmethod
-    def for_config(cls, window, config, **kwargs) -> "TrainingView":
-        """A view whose grid, target and samples are the ones :func:`polyanim.train.train` will record."""
-        import torch  # only ever on the training path
-
-        from .models import build
-        from .train import make_samples
-
-        s = make_samples(config)
-        samples = (s.x.double().numpy(), s.y.double().numpy()) if s.stored else (None, None)
-        names = []
-        if "params" in config.render.panels:  # the legend's names (P0, T0, ...): a throwaway model
-            with torch.random.fork_rng(devices=[]):  # that leaves the training's random stream alone
-                names = getattr(build(config.model, config.data.span()), "param_names", list)()
-        return cls(window, config, x=s.grid.double().numpy(), y=s.y_clean, data_x=samples[0],
-                   data_y=samples[1], param_names=names, **kwargs)
+    def for_history(cls, window, config, history: History, **kwargs) -> "TrainingView":
+        """A view drawing what ``history`` (a Recorder's partial History, say) draws: its grid, target,
+        samples and parameter names."""
+        return cls(window, config, x=history.x, y=history.y, data_x=history.data_x, data_y=history.data_y,
+                   param_names=history.meta.get("param_names") or (), **kwargs)
 
     def __call__(self, snapshot) -> None:
         self._append(snapshot)

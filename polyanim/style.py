@@ -133,6 +133,119 @@ def label_box(theme: str) -> str | None:
     return None if len(bg) > 7 else bg + "bf"
 
 
+WIDE = 1.6  # a frame at least this much wider than tall puts the other panels beside the fit panel
+FIT_SHARE = 0.6  # the fit panel's share of a wide frame's width when other panels sit beside it
+
+
+def is_wide(size) -> bool:
+    """Whether a frame of ``size`` (width, height) puts the panels side by side rather than stacked."""
+    return size[0] / size[1] >= WIDE
+
+
+def grid_shape(n: int, aspect: float) -> tuple[int, int]:
+    """(rows, cols) of ``n`` small multiples in an area ``aspect`` = width / height: cells near 4:3, few empty."""
+    best = None
+    for cols in range(1, n + 1):
+        rows = -(-n // cols)
+        cell = aspect * rows / cols
+        score = abs(np.log(cell / 1.35)) + 0.25 * (rows * cols - n)
+        if best is None or score < best[0]:
+            best = (score, rows, cols)
+    return best[1], best[2]
+
+
+def loss_label(step: int, loss: float) -> str:
+    """The original post's red label, ``t=100, Loss=1234.5678``.
+
+    Four decimals as in the post, except where they would say nothing: below
+    0.001 (a converged run is not ``0.0000``) and from a million up.
+    """
+    if 1e-3 <= abs(loss) < 1e6 or loss == 0 or loss != loss:
+        return f"t={step}, Loss={loss:.4f}"
+    return f"t={step}, Loss={loss:.4g}"
+
+
+def fit_label(states, labels, *, single: bool) -> str:
+    """The fit panel's label over every run (overlay): one run's ``t=…, Loss=…`` and its notes, one per line;
+    for several runs ``t=…`` and a line ``label: notes`` per run whose notes are due."""
+    if single:
+        return loss_label(states[0].step, states[0].loss) + "".join(f"\n{note}" for note in states[0].notes)
+    return "\n".join([f"t={states[0].step}"] + [f"{label}: {s.note}" for s, label in zip(states, labels) if s.note])
+
+
+def cell_label(state) -> str:
+    """A grid cell's label: ``t=…, Loss=…`` and the run's notes, the reason on a line of its own (cells are narrow)."""
+    note = state.note.replace(": ", "\n", 1) if state.note else None
+    return loss_label(state.step, state.loss) + (f"\n{note}" if note else "")
+
+
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def equation(coefs) -> str:
+    """``y = 0.019 + 0.806x - 0.003x² - 0.086x³`` for monomial coefficients, constant term first."""
+    terms = [f"{coefs[0]:.3f}"]
+    for k, c in enumerate(coefs[1:], start=1):
+        power = "x" if k == 1 else "x" + str(k).translate(_SUPERSCRIPT)
+        terms.append(f"{'-' if c < 0 else '+'} {abs(c):.3f}{power}")
+    return "y = " + " ".join(terms)
+
+
+def pretty_name(name: str) -> str:
+    """``c3`` → ``c₃`` for legends."""
+    return name[0] + name[1:].translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")) if name[1:].isdigit() else name
+
+
+def in_view(pred: np.ndarray, ylim) -> np.ndarray:
+    """``pred`` with values far outside the fit panel's ``ylim`` (a diverging run's 1e17) left out.
+
+    Drawn as they are, two neighbouring points at -1e17 and +1e17 make a
+    vertical line across the panel; beyond four panel heights a point is
+    dropped (NaN), so the curve leaves the panel and does not come back.
+    """
+    lo, hi = ylim
+    span = hi - lo
+    far = (pred < lo - 4 * span) | (pred > hi + 4 * span)
+    return np.where(far, np.nan, pred) if far.any() else pred
+
+
+def loss_scale(runs) -> tuple[bool, tuple[float, float] | None]:
+    """(log scale?, y-limits or None) of the loss panel for a list of Histories.
+
+    Log when every finite loss is positive. The scale follows the runs that
+    did not stop early (and every run's first loss): a diverging run leaves
+    through the top of the panel instead of squashing the others into a line.
+    When every run stopped early, all of their losses set it.
+    """
+    finite = [run.loss[np.isfinite(run.loss)] for run in runs]
+    values = np.concatenate(finite)
+    log = bool(values.size) and bool((values > 0).all())
+    calm = [f for f, run in zip(finite, runs) if not run.meta.get("stopped")]
+    calm = np.concatenate(calm + [f[:1] for f in finite]) if calm else values
+    return log, value_limits(calm, log)
+
+
+def value_limits(values: np.ndarray, log: bool) -> tuple[float, float] | None:
+    """Fixed y-limits holding ``values`` (finite; positive when ``log``) with a little headroom; None if empty."""
+    if not values.size:
+        return None
+    if log:
+        lo, hi = np.log10(values.min()), np.log10(values.max())
+        pad = max(0.05 * (hi - lo), 0.05)
+        return 10 ** (lo - pad), 10 ** (hi + pad)
+    lo, hi = values.min(), values.max()
+    pad = max(0.05 * (hi - lo), 1e-12)
+    return lo - pad, hi + pad
+
+
+def step_limit(runs, *, single: bool) -> int:
+    """The right end of the panels over steps: a lone History's last step; for several runs also every
+    run's planned ``train.steps``, so a run that stopped early shows how far it got."""
+    if single:
+        return max(int(runs[0].steps[-1]), 1)
+    return max(max(max(int(run.steps[-1]), int(run.config.get("train", {}).get("steps", 0))) for run in runs), 1)
+
+
 _MATH_SYMBOLS = {r"\alpha": "α", r"\beta": "β", r"\gamma": "γ", r"\delta": "δ", r"\epsilon": "ε",
                  r"\eta": "η", r"\theta": "θ", r"\lambda": "λ", r"\mu": "μ", r"\pi": "π", r"\sigma": "σ",
                  r"\tau": "τ", r"\phi": "φ", r"\omega": "ω", r"\Delta": "Δ", r"\Sigma": "Σ",

@@ -98,6 +98,22 @@ def _file_samples(d) -> Samples:
     return Samples(grid=grid, y_clean=y_clean, x=x, y=y, on_grid=False, stored=True)
 
 
+def drawing_inputs(config) -> dict:
+    """What a live view draws before the History exists: the grid ``x``, the target ``y`` on it, the stored
+    samples ``data_x``/``data_y`` and the ``param_names``, exactly as :func:`train` will record them.
+
+    The view (:class:`polyanim.live.TrainingView`) imports no torch; the caller passes these in.
+    """
+    s = make_samples(config)
+    samples = (s.x.double().numpy(), s.y.double().numpy()) if s.stored else (None, None)
+    names = []
+    if "params" in config.render.panels:  # the legend's names (P0, T0, ...): a throwaway model
+        with torch.random.fork_rng(devices=[]):  # that leaves the training's random stream alone
+            names = getattr(build(config.model, config.data.span()), "param_names", list)()
+    return {"x": s.grid.double().numpy(), "y": s.y_clean, "data_x": samples[0], "data_y": samples[1],
+            "param_names": names}
+
+
 def make_optimizer(train_config, params) -> torch.optim.Optimizer:
     """The optimizer a ``train`` section describes (options that do not apply to it are ignored)."""
     t = train_config

@@ -97,14 +97,14 @@ def test_callback_sees_every_recorded_snapshot_and_changes_nothing(train_options
 
 
 def test_training_view_leaves_the_history_alone_and_shows_the_final_frame():
-    from polyanim.train import train
+    from polyanim.train import drawing_inputs, train
 
     cfg = config.from_dict({"name": "t", "data": {"points": 100, "noise": 0.1, "sampling": "uniform", "samples": 50},
                             "model": {"kind": "legendre"}, "train": {"steps": 40, "record_every": 10, "log_every": 0},
                             "render": {"size": [160, 120], "fps": 10, "panels": ["fit", "loss", "params"]}})
     plain = train(cfg, quiet=True)
     window = FakeWindow()
-    view = live.TrainingView.for_config(window, cfg)  # draws the same training samples as the History
+    view = live.TrainingView(window, cfg, **drawing_inputs(cfg))  # the same training samples as the History
     hist = train(cfg, quiet=True, on_snapshot=view)
     view.finish(hist)
     np.testing.assert_array_equal(plain.pred, hist.pred)
@@ -114,6 +114,21 @@ def test_training_view_leaves_the_history_alone_and_shows_the_final_frame():
     assert view.meta["param_names"] == hist.meta["param_names"] == ["P0", "P1", "P2", "P3"]
     assert view.snapshots == len(hist) and window.shown[0] == (0.0, False)
     assert window.shown[-1] == (float(len(hist) - 1), True)  # finish: the History's last frame
+
+
+def test_a_view_from_a_partial_history_draws_its_grid_and_names():
+    h = make_history(frames=3)
+    h.meta["param_names"] = ["a", "b", "c", "d"]
+    cfg = config.from_dict({"render": {"size": [160, 120], "fps": 10, "panels": ["fit", "params"]}})
+    window = FakeWindow()
+    view = live.TrainingView.for_history(window, cfg, h)
+    assert view.meta["param_names"] == ["a", "b", "c", "d"]
+    np.testing.assert_array_equal(view.x, h.x)
+    for k in range(len(h)):
+        view(Snapshot(step=int(h.steps[k]), loss=float(h.loss[k]), pred=h.pred[k], params=h.params[k], lr=0.1))
+    assert window.shown[0] == (0.0, False) and view.draws >= 1
+    texts = [t.get_text() for t in window.scene.axes["params"].get_legend().get_texts()]
+    assert texts[:4] == ["a", "b", "c", "d"]  # then the Taylor reference of the config's sin(x)
 
 
 # --- throttling ------------------------------------------------------------------------------

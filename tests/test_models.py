@@ -214,7 +214,7 @@ def test_samples_are_drawn_as_a_scatter_and_held_out_range_shaded(small_render):
     assert len(fit.collections) == 1
     scatter = fit.collections[0]
     np.testing.assert_allclose(scatter.get_offsets()[:, 0], h.data_x)
-    assert scatter.get_zorder() < scene.pred_line.get_zorder()
+    assert scatter.get_zorder() < scene.panels["fit"].lines[0].get_zorder()
     assert scatter not in scene.update(1)  # static: drawn once into the background
     spans = [p for p in fit.patches if p.get_x() < -2 or p.get_x() >= 1]
     assert len(spans) == 2
@@ -324,7 +324,7 @@ def test_stall_is_one_warning_line_and_training_goes_on():
     assert [w["message"] for w in h.meta["warnings"]] == [err.strip().removeprefix("warning: ")]
     scene = Scene(h, config.from_dict({"render": {"size": [160, 120]}}).render)
     scene.update(len(h) - 1)
-    assert scene.label.get_text().endswith("\n" + h.meta["warnings"][0]["note"])
+    assert scene.panels["fit"].labels[0].get_text().endswith("\n" + h.meta["warnings"][0]["note"])
     assert h.steps[-1] == 30 and h.meta["stopped"] is None
     healthy, err = run(cfg(train={"optimizer": "adam", "lr": 0.01, "steps": 50, "record_every": 10}))
     assert err == "" and healthy.meta["warnings"] == []

@@ -5,6 +5,7 @@ import imageio_ffmpeg
 import numpy as np
 import pytest
 from PIL import Image
+from matplotlib.text import Text
 
 from polyanim import config
 from polyanim.renderer import TimingError, motion, plan, render
@@ -56,8 +57,8 @@ def test_scene_follows_funcanimation_contract(history, small_render):
     artists = scene.init()
     assert artists and all(a.figure is scene.fig for a in artists)
     scene.update(4)
-    np.testing.assert_array_equal(scene.pred_line.get_ydata(), history.pred[4])
-    assert scene.label.get_text() == f"t={history.steps[4]}, Loss={history.loss[4]:.4f}"
+    np.testing.assert_array_equal(scene.panels["fit"].lines[0].get_ydata(), history.pred[4])
+    assert scene.panels["fit"].labels[0].get_text() == f"t={history.steps[4]}, Loss={history.loss[4]:.4f}"
 
 
 def test_axis_limits_are_fixed_from_the_whole_history(history, small_render):
@@ -183,9 +184,9 @@ def test_divergence_is_shown_on_the_last_frame(small_render):
     h = make_history(stopped={"step": 57, "reason": "loss became nan"})
     scene = Scene(h, small_render)
     scene.update(len(h) - 1)
-    assert "stopped at step 57" in scene.label.get_text()
+    assert "stopped at step 57" in scene.panels["fit"].labels[0].get_text()
     scene.update(0)
-    assert "stopped" not in scene.label.get_text()
+    assert "stopped" not in scene.panels["fit"].labels[0].get_text()
 
 
 def gif_timing(path):
@@ -236,7 +237,8 @@ def test_duration_drops_snapshots_above_50_fps():
 def test_interpolation_draws_in_between_frames(history):
     assert motion(3, 1) == [0.0, 0.5, 1.0, 1.5, 2.0]
     scene = Scene(history, timing(interpolate=1))
-    pred, step, loss = scene.state(1.5)
+    state = scene.timeline.states(1.5)[0]
+    pred, step, loss = state.pred, state.step, state.loss
     np.testing.assert_allclose(pred, (history.pred[1] + history.pred[2]) / 2, rtol=1e-6)
     assert step == (history.steps[1] + history.steps[2]) / 2
     assert loss == pytest.approx(np.sqrt(history.loss[1] * history.loss[2]))
@@ -271,10 +273,11 @@ def test_every_panel_present_and_nothing_clipped(size):
     figure = scene.fig.bbox
     # what is drawn: each axes with its ticks, labels and legend, the title, and the moving texts
     parts = {f"{name} panel": ax.get_tightbbox(renderer) for name, ax in scene.axes.items()}
-    parts["title"] = scene.fig._suptitle.get_window_extent(renderer)
-    parts["label"] = scene.label.get_window_extent(renderer)
-    parts["equation"] = scene.equation.get_window_extent(renderer)
-    assert scene.label.get_text() and scene.equation.get_text().startswith("y = ")
+    (title,) = [t for t in scene.fig.findobj(Text) if t.get_text() == r.title]
+    parts["title"] = title.get_window_extent(renderer)
+    parts["label"] = scene.panels["fit"].labels[0].get_window_extent(renderer)
+    parts["equation"] = scene.panels["params"].equation.get_window_extent(renderer)
+    assert scene.panels["fit"].labels[0].get_text() and scene.panels["params"].equation.get_text().startswith("y = ")
     for name, box in parts.items():
         assert (box.x0 >= -1 and box.y0 >= -1 and box.x1 <= figure.x1 + 1 and box.y1 <= figure.y1 + 1), \
             f"{name} is clipped at {size}: {box}"
@@ -290,9 +293,9 @@ def test_params_panel_shows_coefficients_equation_and_taylor(history, small_rend
     r = config.from_dict({"render": {"size": [320, 240], "panels": ["fit", "params"]}}).render
     scene = Scene(h, r)
     scene.update(2)
-    assert len(scene.param_lines) == 4
-    np.testing.assert_array_equal(scene.param_lines[1].get_ydata(), [*h.params[:3, 1], h.params[2, 1]])
-    assert scene.equation.get_text() == "y = {:.3f} {} {:.3f}x {} {:.3f}x² {} {:.3f}x³".format(
+    assert len(scene.panels["params"].lines) == 4
+    np.testing.assert_array_equal(scene.panels["params"].lines[1].get_ydata(), [*h.params[:3, 1], h.params[2, 1]])
+    assert scene.panels["params"].equation.get_text() == "y = {:.3f} {} {:.3f}x {} {:.3f}x² {} {:.3f}x³".format(
         h.params[2, 0], *[v for c in h.params[2, 1:] for v in ("-" if c < 0 else "+", abs(c))])
     dashed = [l for l in scene.axes["params"].lines if l.get_linestyle() not in ("-", "None")]
     levels = sorted(round(float(l.get_ydata()[0]), 4) for l in dashed if len(l.get_ydata()))
@@ -303,9 +306,9 @@ def test_trail_draws_fading_earlier_predictions(history):
     r = config.from_dict({"render": {"size": [160, 120], "trail": 2}}).render
     scene = Scene(history, r)
     scene.update(4)
-    np.testing.assert_array_equal(scene.trail[0].get_ydata(), history.pred[3])
-    np.testing.assert_array_equal(scene.trail[1].get_ydata(), history.pred[2])
-    assert scene.trail[0].get_alpha() > scene.trail[1].get_alpha()
+    np.testing.assert_array_equal(scene.panels["fit"].trails[0][0].get_ydata(), history.pred[3])
+    np.testing.assert_array_equal(scene.panels["fit"].trails[0][1].get_ydata(), history.pred[2])
+    assert scene.panels["fit"].trails[0][0].get_alpha() > scene.panels["fit"].trails[0][1].get_alpha()
 
 
 def test_transparent_theme(tmp_path, history):

@@ -246,14 +246,14 @@ def test_each_run_shows_its_latest_snapshot_at_or_before_the_step():
     rs = make_runset()
     scene = Scene(rs, render_cfg())
     scene.update(3)  # step 15: run 0 recorded at 10 and 20, run 1 every 5, run 2 at 0 and 25
-    np.testing.assert_array_equal(scene.pred_lines[0].get_ydata(), rs.histories[0].pred[1])
-    np.testing.assert_array_equal(scene.pred_lines[1].get_ydata(), rs.histories[1].pred[3])
-    np.testing.assert_array_equal(scene.pred_lines[2].get_ydata(), rs.histories[2].pred[0])
-    assert scene.label.get_text() == "t=15"
+    np.testing.assert_array_equal(scene.panels["fit"].lines[0].get_ydata(), rs.histories[0].pred[1])
+    np.testing.assert_array_equal(scene.panels["fit"].lines[1].get_ydata(), rs.histories[1].pred[3])
+    np.testing.assert_array_equal(scene.panels["fit"].lines[2].get_ydata(), rs.histories[2].pred[0])
+    assert scene.panels["fit"].labels[0].get_text() == "t=15"
     scene.update(len(rs) - 1)
-    assert "lr=0.1: stopped at step 53: loss became inf" in scene.label.get_text()
-    assert scene.pred_lines[2].get_alpha() < 1  # the diverged run stays, faded
-    np.testing.assert_array_equal(scene.loss_lines[2].get_xdata(), rs.histories[2].steps)
+    assert "lr=0.1: stopped at step 53: loss became inf" in scene.panels["fit"].labels[0].get_text()
+    assert scene.panels["fit"].lines[2].get_alpha() < 1  # the diverged run stays, faded
+    np.testing.assert_array_equal(scene.panels["loss"].curves.lines[2].get_xdata(), rs.histories[2].steps)
 
 
 def test_overlay_legend_names_the_runs():
@@ -266,19 +266,20 @@ def test_overlay_legend_names_the_runs():
         renderer = scene.canvas.get_renderer()
         box = scene.axes["fit"].get_legend().get_window_extent(renderer)
         assert box.x0 >= 0 and box.x1 <= size[0] and image.shape[:2] == (size[1], size[0])
-    colors = {line.get_color() for line in scene.pred_lines}
+    colors = {line.get_color() for line in scene.panels["fit"].lines}
     assert len(colors) == 4 and scene.theme["target"] not in colors
 
 
 def test_grid_has_a_fit_panel_per_run_with_shared_limits():
     rs = make_runset()
     scene = Scene(rs, render_cfg(layout="grid", title="three runs"))
-    assert len(scene.fit_axes) == 3 and len(scene.fig.axes) == 4  # and the loss panel
-    assert [ax.get_title() for ax in scene.fit_axes] == rs.labels
-    assert len({ax.get_ylim() for ax in scene.fit_axes}) == 1 and len({ax.get_xlim() for ax in scene.fit_axes}) == 1
+    assert len(scene.panels["fit"].axes) == 3 and len(scene.fig.axes) == 4  # and the loss panel
+    assert [ax.get_title() for ax in scene.panels["fit"].axes] == rs.labels
+    cells = scene.panels["fit"].axes
+    assert len({ax.get_ylim() for ax in cells}) == 1 and len({ax.get_xlim() for ax in cells}) == 1
     scene.update(len(rs) - 1)
-    assert scene.run_labels[2].get_text().startswith("t=50, Loss=") and "stopped at step 53" in \
-        scene.run_labels[2].get_text()
+    assert scene.panels["fit"].labels[2].get_text().startswith("t=50, Loss=") and "stopped at step 53" in \
+        scene.panels["fit"].labels[2].get_text()
     loss_legend = [t.get_text() for t in scene.axes["loss"].get_legend().get_texts()]
     assert loss_legend == rs.labels
 
@@ -301,11 +302,12 @@ def test_update_returns_what_it_changed_and_interpolates_by_step():
     rs = make_runset()
     scene = Scene(rs, render_cfg(interpolate=1))
     changed = scene.update(2.5)  # between steps 10 and 15: step 12.5
-    assert set(scene.pred_lines + scene.loss_lines + scene.loss_dots + [scene.label]) <= set(changed)
+    fit, loss = scene.panels["fit"], scene.panels["loss"]
+    assert set(fit.lines + loss.curves.lines + loss.curves.dots + fit.labels) <= set(changed)
     h = rs.histories[1]  # recorded every 5 steps: halfway between its snapshots 2 and 3
-    np.testing.assert_allclose(scene.pred_lines[1].get_ydata(), (h.pred[2] + h.pred[3]) / 2, rtol=1e-6)
+    np.testing.assert_allclose(scene.panels["fit"].lines[1].get_ydata(), (h.pred[2] + h.pred[3]) / 2, rtol=1e-6)
     h = rs.histories[0]  # recorded every 10 steps: a quarter of the way from 10 to 20
-    np.testing.assert_allclose(scene.pred_lines[0].get_ydata(), 0.75 * h.pred[1] + 0.25 * h.pred[2], rtol=1e-6)
+    np.testing.assert_allclose(scene.panels["fit"].lines[0].get_ydata(), 0.75 * h.pred[1] + 0.25 * h.pred[2], rtol=1e-6)
 
 
 def test_params_panel_is_refused_for_several_runs():
@@ -321,9 +323,9 @@ def test_a_diverging_run_in_a_sweep_renders(tmp_path):
     out = render(rs, tmp_path / "sweep.png", render_cfg(), quiet=True)
     scene = Scene(rs, render_cfg())
     scene.update(len(rs) - 1)
-    assert np.isnan(scene.pred_lines[2].get_ydata()).all()  # off the panel, not a vertical line through it
+    assert np.isnan(scene.panels["fit"].lines[2].get_ydata()).all()  # off the panel, not a vertical line through it
     assert scene.axes["loss"].get_ylim()[1] < 1e10  # the calm runs set the loss scale
-    assert not len(scene.loss_dots[2].get_xdata())  # its dot left the panel
+    assert not len(scene.panels["loss"].curves.dots[2].get_xdata())  # its dot left the panel
     with Image.open(out) as im:
         assert im.size == (320, 240)
 
@@ -447,7 +449,8 @@ def test_live_replay_plays_a_runset():
 
     window, rs = Window(), make_runset()
     live.replay(window, rs, render_cfg(hold=0, fps=120), clock=lambda: 0.0)
-    assert window.shown == [float(i) for i in range(len(rs))] and len(window.scene.pred_lines) == 3
+    assert window.shown == [float(i) for i in range(len(rs))] and len(window.scene.panels["fit"].lines) == 3
+
 
 
 def test_a_top_level_override_does_not_reach_a_run_that_sets_the_key_itself():

@@ -164,7 +164,7 @@ def test_shipped_configs_warn_only_about_the_planned_divergence(shipped):
 def test_gridlines_stay_behind_the_red_label():
     scene = Scene(make_history(), render_cfg(panels=["fit", "loss"]))
     scene.frame(2.0)
-    box, ax = scene.label.get_window_extent(), scene.axes["fit"]
+    box, ax = scene.panels["fit"].labels[0].get_window_extent(), scene.axes["fit"]
     middle = (box.y0 + box.y1) / 2
     ax.set_yticks([ax.transData.inverted().transform((0, middle))[1]])  # a gridline through the label
     frame = scene.full_frame(2.0).astype(int)

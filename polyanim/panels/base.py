@@ -1,0 +1,205 @@
+"""The panel protocol, the view every panel is set up with, and what the panels over steps share.
+
+A panel is a small class with two methods:
+
+- ``setup(axes, runs, view) -> list of artists``: draw the static parts on
+  ``axes`` (a list: one Axes, or one per run for the fit panel in
+  ``layout: grid``), create the moving artists and return them;
+- ``update(states) -> list of artists``: set the moving artists to the
+  :class:`~polyanim.timeline.RunState` of every run and return those that
+  changed, in drawing order.
+
+Axis limits are fixed in ``setup`` from the whole History, so the scene can
+blit. Optional class attributes: ``cell_per_run = True`` asks for one Axes per
+run in ``layout: grid``; ``names_runs = True`` lets the panel carry the runs'
+legend (:meth:`View.runs_legend_here`). Register a new panel in
+:mod:`polyanim.panels.registry`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from .. import style
+from ..timeline import Timeline
+from .registry import panel_class
+
+
+class Panel(Protocol):
+    def setup(self, axes: list, runs: list, view: "View") -> list: ...
+
+    def update(self, states: list) -> list: ...
+
+
+@dataclass
+class View:
+    """What a panel may know about the figure it draws into (filled by the scene)."""
+
+    fig: object                 # the matplotlib Figure
+    canvas: object              # its Agg canvas (legends measure themselves with its renderer)
+    render: object              # the render config section
+    timeline: Timeline
+    size: tuple[int, int]
+    axes: dict = field(default_factory=dict)  # panel name -> its (first) Axes, as the panels are set up
+
+    @property
+    def theme(self) -> dict:
+        return style.THEMES[self.render.theme]
+
+    @property
+    def single(self) -> bool:
+        return self.timeline.single
+
+    @property
+    def grid(self) -> bool:
+        return not self.single and self.render.layout == "grid"
+
+    @property
+    def wide(self) -> bool:
+        return style.is_wide(self.size)
+
+    @property
+    def colors(self) -> list[str]:
+        """One colour per run: a lone History's prediction in the theme's colour, several runs in RUN_COLORS."""
+        if self.single:
+            return [self.theme["pred"]]
+        palette = style.RUN_COLORS[self.render.theme]
+        return [palette[k % len(palette)] for k in range(len(self.timeline.runs))]
+
+    def label_box(self) -> dict | None:
+        """The red label's background box (:func:`~polyanim.style.label_box`): gridlines stay behind it."""
+        color = style.label_box(self.render.theme)
+        return None if color is None else {"boxstyle": "square,pad=0.15", "facecolor": color, "edgecolor": "none"}
+
+    def runs_legend_here(self, name: str) -> bool:
+        """Whether panel ``name`` names the runs' colours: of the panels whose class says it can
+        (``names_runs = True``), the first one does, for several runs, when no overlay fit panel names
+        them in its own legend."""
+        if self.single or ("fit" in self.render.panels and not self.grid):
+            return False
+        return name == next((p for p in self.render.panels if getattr(panel_class(p), "names_runs", False)), None)
+
+
+def color_texts(legend, color: str) -> None:
+    """Write a legend's texts (and title) in the theme's ink."""
+    for text in [*legend.get_texts(), legend.get_title()]:
+        text.set_color(color)
+
+
+def quiet_corner(ax, legend, canvas, curves) -> str:
+    """The corner of ``ax`` where ``legend`` covers the least of ``curves`` (pairs of steps, values).
+
+    Chosen once, from the complete curves, and fixed: matplotlib's ``best``
+    would be chosen again at every full redraw from the curves drawn so far,
+    and the cached background would then disagree with a full redraw.
+    """
+    box = legend.get_window_extent(canvas.get_renderer())
+    panel = ax.get_window_extent()
+    w, h = min(box.width / panel.width, 1.0), min(box.height / panel.height, 1.0)
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    log = ax.get_yscale() == "log"
+    lo, hi = (np.log10(y0), np.log10(y1)) if log else (y0, y1)
+    points = []
+    for steps, values in curves:
+        ok = np.isfinite(values) & ((values > 0) if log else True)
+        if ok.sum() < 1:
+            continue
+        xs = np.linspace(steps[ok][0], steps[ok][-1], 200)
+        ys = np.interp(xs, steps[ok], np.log10(values[ok]) if log else values[ok])
+        points.append(np.stack([(xs - x0) / (x1 - x0), (ys - lo) / (hi - lo)], axis=1))
+    points = np.concatenate(points) if points else np.empty((0, 2))
+    corners = {"upper right": (1 - w, 1 - h), "lower left": (0, 0), "upper left": (0, 1 - h),
+               "lower right": (1 - w, 0), "center right": (1 - w, 0.5 - h / 2)}
+    covered = {loc: int(np.count_nonzero((points[:, 0] >= a) & (points[:, 0] <= a + w) &
+                                         (points[:, 1] >= b) & (points[:, 1] <= b + h)))
+               for loc, (a, b) in corners.items()}
+    return min(corners, key=lambda loc: covered[loc])  # ties: the first, upper right
+
+
+def no_data(ax, text: str, color: str) -> None:
+    """An empty panel that says why it is empty."""
+    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", color=color)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+class StepCurves:
+    """Per run, a recorded series (``key``: ``loss`` or ``lr``) over the steps.
+
+    The whole curve faint, the part so far bold with a dot on the current
+    step; a run that has ended shows its whole curve and the dot on its last
+    snapshot, and a dot outside the panel (a diverged run) is not drawn.
+    Runs without the series (None) draw nothing.
+    """
+
+    def __init__(self, ax, runs, view: View, key: str):
+        self.ax, self.key = ax, key
+        self.lines, self.dots = [], []
+        t, single = view.theme, view.single
+        for run, color in zip(runs, view.colors):
+            values = getattr(run, key)
+            if values is None:
+                self.lines.append(None)
+                self.dots.append(None)
+                continue
+            ok = np.isfinite(values)
+            if single:
+                ax.plot(run.steps[ok], values[ok], color=t["faint"], linewidth=1)
+            else:
+                ax.plot(run.steps[ok], values[ok], color=color, linewidth=1, alpha=0.3)
+            (line,) = ax.plot(run.steps[:1], values[:1], color=color, linewidth=2 if single else 1.8, zorder=6)
+            (dot,) = ax.plot(run.steps[:1], values[:1], "o", color=t["label"] if single else color,
+                             markersize=5 if single else 4.5, zorder=7, clip_on=False)
+            self.lines.append(line)
+            self.dots.append(dot)
+        ax.set_xlim(0, style.step_limit(runs, single=single))
+        ax.set_xlabel("step")
+
+    @property
+    def artists(self) -> list:
+        """The moving artists in drawing order: every line, then every dot."""
+        return [a for a in self.lines if a is not None] + [a for a in self.dots if a is not None]
+
+    def scale(self, view: View, name: str, log: bool, limits, label: str) -> None:
+        """Fix the y axis (log or linear, ``limits`` unless None), name it, and add the runs' legend
+        when this panel (``name``) carries it (:meth:`View.runs_legend_here`)."""
+        if log:
+            self.ax.set_yscale("log")
+        if limits is not None:
+            self.ax.set_ylim(*limits)
+        self.ax.set_ylabel(label)
+        if view.runs_legend_here(name):
+            self.legend(view)
+
+    def legend(self, view: View) -> None:
+        """The runs' labels in their colours, in the corner where they hide the least of the curves."""
+        t = view.theme
+        shown = [k for k, line in enumerate(self.lines) if line is not None]
+        legend = self.ax.legend(handles=[self.lines[k] for k in shown],
+                                labels=[view.timeline.labels[k] for k in shown], loc="upper right",
+                                fontsize="x-small", handlelength=1.0, borderpad=0.3, labelspacing=0.25,
+                                facecolor=t["bg"], edgecolor=t["grid"], framealpha=0.8)
+        curves = [(run.steps, getattr(run, self.key)) for run in view.timeline.runs
+                  if getattr(run, self.key) is not None]
+        legend.set_loc(quiet_corner(self.ax, legend, view.canvas, curves))
+        color_texts(legend, t["fg"])
+
+    def update(self, states) -> list:
+        lo, hi = self.ax.get_ylim()
+        for line, dot, state in zip(self.lines, self.dots, states):
+            if line is None:
+                continue
+            run, values, now = state.run, getattr(state.run, self.key), getattr(state, self.key)
+            if state.ended:  # finished or stopped: its whole curve, the dot on its last snapshot
+                xs, ys, at = run.steps, values, (float(run.steps[-1]), float(values[-1]))
+            else:
+                j = state.index
+                xs, ys = np.append(run.steps[: j + 1], state.step), np.append(values[: j + 1], now)
+                at = (state.step, now)
+            line.set_data(xs, ys)
+            inside = np.isfinite(at[1]) and lo <= at[1] <= hi  # a diverged run leaves the panel
+            dot.set_data([at[0]] if inside else [], [at[1]] if inside else [])
+        return self.artists

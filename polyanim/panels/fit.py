@@ -1,0 +1,135 @@
+"""The fit panel: each run's prediction over the target, with held-out shading, samples and a trail.
+
+One Axes shows every run (a lone History's prediction, or an overlay of runs
+in their colours with a legend of labels); in ``layout: grid`` there is one
+Axes per run, with shared limits, titled by label. The red label says
+``t=…, Loss=…`` and, once a run has ended, how it went.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import style
+from .base import View, color_texts
+
+
+class FitPanel:
+    """The fit panel (see the module); ``lines`` are the runs' predictions, ``labels`` the moving texts."""
+
+    cell_per_run = True  # layout: grid gives it one Axes per run
+
+    def setup(self, axes: list, runs: list, view: View) -> list:
+        self.view, self.axes = view, axes
+        self.ylim = style.fit_limits(view.timeline.source)
+        self.lines, self.trails, self.labels = [], [], []
+        t, render = view.theme, view.render
+        alphas = [0.45 * (1 - k / (render.trail + 1)) for k in range(render.trail)]
+        for k, (run, color) in enumerate(zip(runs, view.colors)):
+            ax = axes[k if view.grid else 0]
+            self.trails.append([ax.plot(run.x, run.pred[0], color=color, linewidth=1.5, zorder=5, alpha=a)[0]
+                                for a in alphas])
+            name = "prediction" if view.grid else view.timeline.labels[k]
+            self.lines.append(ax.plot(run.x, run.pred[0], color=color, linewidth=2, zorder=6, label=name)[0])
+        (self._grid_cells if view.grid else self._overlay)(axes[0] if not view.grid else axes)
+        return [a for trail in self.trails for a in trail] + self.lines + self.labels
+
+    def _overlay(self, ax) -> None:
+        view, t = self.view, self.view.theme
+        target, *samples = self._base(ax)
+        ax.set_xlabel("x")
+        self.labels.append(ax.text(0.02, 0.97, "", transform=ax.transAxes, va="top", ha="left", color=t["label"],
+                                   zorder=7, bbox=view.label_box()))
+        if view.single:
+            handles = [*samples, *([target] if target is not None else [])]
+            legend = ax.legend(handles=[*handles, *self.lines], loc="lower left", bbox_to_anchor=(0, 1.0),
+                               ncols=1 + len(handles), frameon=False, borderaxespad=0.2, handlelength=1.5)
+            color_texts(legend, t["fg"])
+        else:
+            handles = [a for a in (target, *samples) if a is not None]
+            wide = view.wide and len(view.render.panels) > 1
+            self._legend_above(ax, handles + self.lines, share=style.FIT_SHARE if wide else 1.0)
+
+    def _grid_cells(self, axes) -> None:
+        view, t = self.view, self.view.theme
+        rows, cols = axes[0].get_subplotspec().get_gridspec().get_geometry()
+        for k, (ax, label) in enumerate(zip(axes, view.timeline.labels)):
+            handles = [a for a in self._base(ax) if a is not None]
+            ax.set_title(label, color=t["fg"], fontsize="medium", pad=3)
+            below = k + cols >= len(axes)  # nothing under it: it carries the x axis
+            ax.tick_params(labelbottom=below, labelleft=k % cols == 0, labelsize="small")
+            if below:
+                ax.set_xlabel("x")
+            self.labels.append(ax.text(0.03, 0.95, "", transform=ax.transAxes, va="top", ha="left",
+                                       color=t["label"], zorder=7, fontsize="small", bbox=view.label_box()))
+        # One legend for the whole grid, over it. A suptitle and an "outside" figure legend overlap
+        # in the constrained layout, so the title is the legend's title.
+        legend = view.fig.legend(handles=handles, loc="outside upper center", ncols=len(handles),
+                                 frameon=False, borderaxespad=0.2, handlelength=1.5,
+                                 title=view.render.title or None, title_fontsize="large")
+        color_texts(legend, t["fg"])
+
+    def _base(self, ax) -> list:
+        """What every fit Axes shows: held-out shading, samples, the target.
+
+        Returns the target line (None when the History has no target: the points of a data file are the
+        target, drawn in its colour), then the samples (if drawn), for the legend.
+        """
+        h, t = self.view.timeline.source, self.view.theme
+        has_target = bool(np.isfinite(h.y).any())
+        config = h.config
+        held_out = config.get("data", {}).get("train_domain")
+        if held_out:
+            for lo, hi in ((float(h.x[0]), held_out[0]), (held_out[1], float(h.x[-1]))):
+                if hi > lo:
+                    ax.axvspan(lo, hi, color=t["faint"], alpha=0.18, linewidth=0, zorder=0)
+        handles = []
+        if h.data_x is not None:
+            from_file = config.get("data", {}).get("file")
+            handles.append(ax.scatter(h.data_x, h.data_y, s=7, color=t["faint" if has_target else "target"],
+                                      alpha=0.8, linewidths=0, zorder=1.5,
+                                      label=f"data ({len(h.data_x)} points)" if from_file else "samples"))
+        line = None
+        if has_target:
+            name = style.target_name(h)
+            (line,) = ax.plot(h.x, h.y, color=t["target"], linewidth=2, label=f"target: {name}" if name else "target")
+        ax.set_xlim(float(h.x[0]), float(h.x[-1]))
+        ax.set_ylim(*self.ylim)
+        return [line, *handles]
+
+    def _legend_above(self, ax, handles, share: float = 1.0) -> None:
+        """A legend on top of ``ax`` in as many columns as fit the panel's width (``share`` of the figure)."""
+        view = self.view
+        renderer = view.canvas.get_renderer()
+        room = share * view.fig.bbox.width * 0.86
+        legend = None
+        n = len(handles)
+        for rows in range(1, n + 1):
+            ncols = -(-n // rows)  # as few rows as fit, balanced: 5 entries in 3 + 2, not 4 + 1
+            if legend is not None:
+                legend.remove()
+            # matplotlib fills the columns first; order the handles so that they read row by row
+            tall = n % ncols or ncols  # columns with one more entry than the others
+            order = [r * ncols + c for c in range(ncols) for r in range(-(-n // ncols) - (c >= tall))]
+            legend = ax.legend(handles=[handles[k] for k in order], loc="lower left", bbox_to_anchor=(0, 1.0),
+                               ncols=ncols, frameon=False, borderaxespad=0.2, handlelength=1.5,
+                               columnspacing=1.2)
+            if legend.get_window_extent(renderer).width <= room:
+                break
+        color_texts(legend, view.theme["fg"])
+
+    def update(self, states: list) -> list:
+        ylim = self.axes[0].get_ylim()  # the live view widens it as a run goes
+        for line, trail, state in zip(self.lines, self.trails, states):
+            line.set_ydata(style.in_view(state.pred, ylim))
+            # a run that ended early stays, faded, on its last finite snapshot (a stall does not fade)
+            line.set_alpha(state.alpha)
+            for artist, pred in zip(trail, state.trail):
+                artist.set_ydata(style.in_view(pred, ylim))
+        if self.view.grid:
+            for text, state in zip(self.labels, states):
+                text.set_text(style.cell_label(state))
+        else:
+            self.labels[0].set_text(style.fit_label(states, self.view.timeline.labels, single=self.view.single))
+        # in the order a full redraw draws them (by zorder): every trail under every prediction
+        return [a for trail in self.trails for a in trail] + self.lines + self.labels

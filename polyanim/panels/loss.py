@@ -1,0 +1,20 @@
+"""The loss panel: every run's training loss over the steps, on a log scale when every loss is positive."""
+
+from __future__ import annotations
+
+from .. import style
+from .base import StepCurves, View
+
+
+class LossPanel:
+    """The loss panel; the scale follows the runs that did not stop early (:func:`~polyanim.style.loss_scale`)."""
+
+    names_runs = True  # may carry the runs' legend (View.runs_legend_here)
+
+    def setup(self, axes: list, runs: list, view: View) -> list:
+        self.curves = StepCurves(axes[0], runs, view, "loss")
+        self.curves.scale(view, "loss", *style.loss_scale(runs), "loss")
+        return self.curves.artists
+
+    def update(self, states: list) -> list:
+        return self.curves.update(states)

@@ -1,0 +1,94 @@
+"""The params panel: one run's coefficients over the steps, the Taylor reference, and the live equation.
+
+Only for one run (the registry says so and the config refuses it with runs).
+For a polynomial of degree 5 or less the current equation is written under the
+fit panel's label, since it is about the curve being drawn.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import style
+from ..targets import taylor
+from .base import View, color_texts, no_data
+
+BASES = ("polynomial", "legendre", "chebyshev")  # models whose parameters are coefficients
+
+
+class ParamsPanel:
+    """The params panel; ``lines`` and ``dots`` per coefficient, ``equation`` the moving text (or None)."""
+
+    def setup(self, axes: list, runs: list, view: View) -> list:
+        ax, h, t = axes[0], runs[0], view.theme
+        self.lines, self.dots, self.equation = [], [], None
+        if h.params is None:
+            no_data(ax, "no parameters to show\n(model too large)", t["faint"])
+            return []
+        names = h.meta.get("param_names") or [f"c{k}" for k in range(h.params.shape[1])]
+        shown = min(h.params.shape[1], len(style.PARAM_COLORS))
+        kind = h.config.get("model", {}).get("kind")  # None: a Recorder's own model, no basis to name
+        reference = self._reference(h, shown) if kind == "polynomial" else None
+        for k in range(shown):
+            color = style.PARAM_COLORS[k]
+            ax.plot(h.steps, h.params[:, k], color=color, linewidth=1, alpha=0.25)
+            if reference is not None:
+                ax.axhline(reference[k], color=color, linewidth=1, linestyle=(0, (3, 3)), alpha=0.8)
+            (line,) = ax.plot(h.steps[:1], h.params[:1, k], color=color, linewidth=2, zorder=6,
+                              label=style.pretty_name(names[k]))
+            (dot,) = ax.plot(h.steps[:1], h.params[:1, k], "o", color=color, markersize=4, zorder=7, clip_on=False)
+            self.lines.append(line)
+            self.dots.append(dot)
+        ax.set_ylim(*self._limits(h.params[:, :shown], reference))
+        ax.set_xlim(0, style.step_limit(runs, single=True))
+        ax.set_xlabel("step")
+        ax.set_ylabel("coefficient" if kind in BASES else "parameter")
+        self._legend(ax, t, reference is not None)
+        moving = self.lines + self.dots
+        if kind == "polynomial" and h.params.shape[1] <= 6:
+            host = view.axes.get("fit", ax)
+            self.equation = host.text(0.02, 0.97 - (0.08 if host is not ax else 0), "", transform=host.transAxes,
+                                      va="top", ha="left", color=t["fg"], fontsize="small", zorder=7)
+            moving.append(self.equation)
+        return moving
+
+    @staticmethod
+    def _reference(h, shown: int):
+        """The target's Taylor coefficients at 0, when 0 is in the domain and the target is an expression."""
+        data = h.config.get("data", {})
+        domain = data.get("domain") or [float(h.x[0]), float(h.x[-1])]  # null: data.file's
+        if domain[0] <= 0 <= domain[1] and data.get("target"):
+            return taylor(data["target"], shown - 1)
+        return None
+
+    @staticmethod
+    def _limits(params: np.ndarray, reference) -> tuple[float, float]:
+        finite = params[np.isfinite(params)]
+        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (-1.0, 1.0)
+        if reference is not None:
+            shown = params.shape[1]
+            lo, hi = min(lo, min(reference[:shown])), max(hi, max(reference[:shown]))
+        pad = max(0.08 * (hi - lo), 1e-3)
+        return lo - pad, hi + pad
+
+    def _legend(self, ax, t: dict, taylor_shown: bool) -> None:
+        handles = list(self.lines)
+        if taylor_shown:
+            handles += ax.plot([], [], color=t["faint"], linewidth=1, linestyle=(0, (3, 3)), label="Taylor")
+        legend = ax.legend(handles=handles, loc="upper right", ncols=len(handles) if len(handles) <= 5 else 3,
+                           fontsize="x-small", handlelength=1.0, columnspacing=0.8, borderpad=0.3,
+                           facecolor=t["bg"], edgecolor=t["grid"], framealpha=0.8)
+        color_texts(legend, t["fg"])
+
+    def update(self, states: list) -> list:
+        state = states[0]
+        if not self.lines or state.params is None:  # a live view's partial History may lack them for now
+            return []
+        h, i, step, coefs = state.run, state.index, state.step, state.params
+        for k, (line, dot) in enumerate(zip(self.lines, self.dots)):
+            line.set_data(np.append(h.steps[: i + 1], step), np.append(h.params[: i + 1, k], coefs[k]))
+            dot.set_data([step], [coefs[k]])
+        if self.equation is None:
+            return self.lines + self.dots
+        self.equation.set_text(style.equation(coefs))
+        return self.lines + self.dots + [self.equation]
