@@ -8,13 +8,15 @@ timeline positions), and the GIF palette keeps every run's colour exactly.
 from __future__ import annotations
 
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 
 import numpy as np
 
 from .config import ConfigError
 from .scene import Scene
-from .writers import UnsupportedFormat, writer_for
+from .fileio import atomic_path
+from .writers import UnsupportedFormat, WriterError, writer_for
 
 
 MAX_MOTION_FPS = 50.0  # what `duration` may ask for before snapshots are dropped instead
@@ -79,6 +81,8 @@ def render(history, path, render, *, quiet: bool = False, err=None, writer=None)
     requested timing exactly. Returns the path written.
     """
     err = err or sys.stderr
+    if isinstance(path, (list, tuple)):
+        return render_many(history, path, render, quiet=quiet, err=err, writer=writer)
     path = Path(path)
     cls = writer or writer_for(path)
     if cls is None:
@@ -109,6 +113,109 @@ def render(history, path, render, *, quiet: bool = False, err=None, writer=None)
             bar.update(1)
         bar.set_postfix_str("encoding")
     return path
+
+
+def render_many(history, paths, render, *, quiet: bool = False, err=None, writer=None) -> list[Path]:
+    """Render ``history`` to every path in ``paths`` at once: frames drawn once, fed to every encoder.
+
+    Each output gets exactly the frames it would get alone (its own timeline,
+    palette and size), so every file is byte-identical to writing it alone:
+    frame positions of all outputs are walked in order and a position is drawn
+    once for every output that shows it (``.png`` stills take their frame on the
+    way; ``.html`` is written from the history). The encoders run side by side.
+    All files appear together at the end: any failure leaves every destination
+    as it was, and no temporary file behind.
+    """
+    err = err or sys.stderr
+    paths = [Path(p) for p in paths]
+    seen = set()
+    for p in paths:
+        if p.resolve() in seen:
+            raise UnsupportedFormat(f"{p}: given twice as an output")
+        seen.add(p.resolve())
+    classes = [writer or writer_for(p) for p in paths]
+    for p, cls in zip(paths, classes):
+        if cls is not None and render.theme == "transparent" and not cls.alpha:
+            raise UnsupportedFormat(f"{p}: render.theme transparent needs a format with transparency "
+                                    f"(.png, .webm, .gif, .html); {p.suffix} has none")
+    timelines = [_timeline(history, render, cls, quiet, err) for cls in classes]
+    with ExitStack() as stack:
+        staged = [stack.enter_context(atomic_path(p)) for p in paths]  # renamed onto paths only if all succeed
+        for p, stage, cls in zip(paths, staged, classes):
+            if cls is None:
+                from .html import write_html
+
+                write_html(history, stage, title=render.title, fps=render.fps, size=tuple(render.size),
+                           theme=render.theme, loop=render.loop)
+        for size in dict.fromkeys(t[2] for t in timelines if t is not None):
+            group = [(p, s, c, t) for p, s, c, t in zip(paths, staged, classes, timelines) if t and t[2] == size]
+            _stream(history, render, size, group, quiet, err)
+    return paths
+
+
+def _timeline(history, render, cls, quiet, err):
+    """(frame positions, frame rate, frame size) a writer class gets for ``history``; None for .html."""
+    if cls is None:
+        return None
+    if cls.still:
+        frames, rate = stills(len(history), render), render.fps
+    else:
+        frames, rate, warnings = plan(len(history), render, cls.frame_rate)
+        for line in warnings if not quiet else ():
+            print(f"warning: {line}", file=err)
+    w, h = render.size
+    return frames, rate, (w + w % 2, h + h % 2) if cls.even_size else (w, h)
+
+
+def _stream(history, render, size, group, quiet, err) -> None:
+    """Draw the union of the group's timelines once, in order, and write each frame to the writers
+    that show it. ``group``: (destination, staging path, writer class, timeline) of one frame size."""
+    scene = Scene(history, render, size=size)
+    total = len(set().union(*(t[0] for _, _, _, t in group)))
+    bar = _progress(total, f"rendering {', '.join(p.name for p, _, _, _ in group)}", err, quiet)
+    with ExitStack() as stack:
+        stack.enter_context(bar)
+        outs = []
+        for dest, stage, cls, (frames, rate, _) in group:
+            try:
+                out = stack.enter_context(cls(stage, size, rate, render, pins=scene.run_colors))
+            except WriterError as exc:  # messages name the user's file, not the staging one
+                raise WriterError(str(exc).replace(str(stage), str(dest))) from None
+            outs.append((dest, stage, out, frames))
+        for dest, stage, out, frames in outs:
+            if out.palette_samples:
+                picks = np.unique(np.linspace(0, len(history) - 1, out.palette_samples).round())
+                _named(dest, stage, out.prepare, (scene.frame(float(i)) for i in picks))
+        todo = [[dest, stage, out, frames, 0] for dest, stage, out, frames in outs]
+        while todo:
+            position = min(item[3][item[4]] for item in todo)
+            frame = scene.frame(position)
+            for item in todo:
+                dest, stage, out, frames, k = item
+                while k < len(frames) and frames[k] == position:
+                    _named(dest, stage, out.write, frame)
+                    k += 1
+                item[4] = k
+            todo = [item for item in todo if item[4] < len(item[3])]
+            bar.update(1)
+        bar.set_postfix_str("encoding")
+        try:
+            stack.close()  # every encoder finishes here, in order; the first failure aborts the rest
+        except WriterError as exc:
+            raise WriterError(_rename_paths(str(exc), group)) from None
+
+
+def _named(dest, stage, call, arg) -> None:
+    try:
+        call(arg)
+    except WriterError as exc:
+        raise WriterError(str(exc).replace(str(stage), str(dest))) from None
+
+
+def _rename_paths(message: str, group) -> str:
+    for dest, stage, _, _ in group:
+        message = message.replace(str(stage), str(dest))
+    return message
 
 
 class _NoProgress:
