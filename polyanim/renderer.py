@@ -93,7 +93,7 @@ def render(history, path, render, *, quiet: bool = False, err=None, writer=None)
         return path
     if render.theme == "transparent" and not cls.alpha:
         raise UnsupportedFormat(f"{path}: render.theme transparent needs a format with transparency "
-                                f"(.png, .webm, .gif, .html); {path.suffix} has none")
+                                f"(.png, .webm, .gif, .webp, .apng, .html); {path.suffix} has none")
     if cls.still:
         frames, rate = stills(len(history), render), render.fps
     else:
@@ -105,8 +105,8 @@ def render(history, path, render, *, quiet: bool = False, err=None, writer=None)
     scene = Scene(history, render, size=size)
     bar = _progress(len(frames), f"rendering {path.name}", err, quiet)
     with bar, cls(path, size, rate, render, pins=scene.run_colors) as out:
-        if cls.palette_samples:
-            picks = np.unique(np.linspace(0, len(history) - 1, cls.palette_samples).round())
+        if out.palette_samples:
+            picks = np.unique(np.linspace(0, len(history) - 1, out.palette_samples).round())
             out.prepare(scene.frame(float(i)) for i in picks)
         for position in frames:
             out.write(scene.frame(position))
@@ -137,7 +137,7 @@ def render_many(history, paths, render, *, quiet: bool = False, err=None, writer
     for p, cls in zip(paths, classes):
         if cls is not None and render.theme == "transparent" and not cls.alpha:
             raise UnsupportedFormat(f"{p}: render.theme transparent needs a format with transparency "
-                                    f"(.png, .webm, .gif, .html); {p.suffix} has none")
+                                    f"(.png, .webm, .gif, .webp, .apng, .html); {p.suffix} has none")
     timelines = [_timeline(history, render, cls, quiet, err) for cls in classes]
     with ExitStack() as stack:
         staged = [stack.enter_context(atomic_path(p)) for p in paths]  # renamed onto paths only if all succeed
