@@ -240,6 +240,9 @@ class Render:
     layout: str = _spec("overlay", choices=LAYOUTS,
                         doc="runs/sweep: overlay (one fit panel, a prediction per run) or grid (a fit panel "
                             "per run, shared limits)")
+    workers: int | str = _spec("auto", check=_workers, expect="auto or a whole number >= 1",
+                               doc="processes drawing frames for one video: auto (more than one only when the "
+                                   "measured per-frame costs say it is faster) or N (1: this process draws)")
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,13 @@
 """Draw once, write many: several outputs from one pass over the frames."""
 
+import os
 from pathlib import Path
 
 import pytest
 
 from polyanim import config
 from polyanim.cli import main
-from polyanim.renderer import plan, render, stills
+from polyanim.renderer import drawing_workers, plan, render, stills
 from polyanim.scene import Scene
 from polyanim.writers import GifWriter, Mp4Writer, PngWriter, UnsupportedFormat, WriterError
 
@@ -95,3 +96,36 @@ def test_cli_out_is_repeatable(tmp_path, capsys):
     assert main([str(hist), "--out", str(outs[0]), "--out", str(tmp_path / "x" / ".." / "r.gif")]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "the same file as --out" in err
+
+
+@pytest.mark.parametrize("suffix", [".gif", ".mp4"])
+def test_parallel_drawing_writes_the_serial_bytes(tmp_path, history, suffix):
+    serial = render(history, tmp_path / f"serial{suffix}", small(workers=1, fps=20, hold=0.5), quiet=True)
+    parallel = render(history, tmp_path / f"parallel{suffix}", small(workers=3, fps=20, hold=0.5), quiet=True)
+    assert parallel.read_bytes() == serial.read_bytes()
+
+
+def test_a_failing_drawing_worker_leaves_nothing(tmp_path, history, monkeypatch):
+    dest = tmp_path / "keep.gif"
+    dest.write_bytes(b"older")
+    frame = Scene.frame
+
+    def failing(self, i):  # inherited by the forked workers
+        if i == 3.0 and os.getpid() != parent:
+            raise RuntimeError("forced failure in a worker")
+        return frame(self, i)
+
+    parent = os.getpid()
+    monkeypatch.setattr(Scene, "frame", failing)
+    with pytest.raises(RuntimeError, match="forced failure in a worker"):
+        render(history, dest, small(workers=2), quiet=True)
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.gif"] and dest.read_bytes() == b"older"
+
+
+def test_auto_draws_in_parallel_only_when_the_costs_say_so():
+    big = small(size=[1920, 1080])
+    assert drawing_workers(big, Mp4Writer, 2001, (1920, 1080), cores=2) == 1  # encoder and drawing fill 2 cores
+    assert drawing_workers(big, GifWriter, 2001, (1920, 1080), cores=16) == 1  # GIF's encoder is the bottleneck
+    assert drawing_workers(big, Mp4Writer, 2001, (1920, 1080), cores=16) > 2
+    assert drawing_workers(small(), Mp4Writer, 10, (160, 120), cores=16) == 1  # start-up exceeds the saving
+    assert drawing_workers(small(workers=3), PngWriter, 10, (160, 120)) == 1  # a still
