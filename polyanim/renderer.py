@@ -92,17 +92,8 @@ def render(history, path, render, *, quiet: bool = False, err=None, writer=None)
         write_html(history, path, title=render.title, fps=render.fps, size=tuple(render.size),
                    theme=render.theme, loop=render.loop)
         return path
-    if render.theme == "transparent" and not cls.alpha:
-        raise UnsupportedFormat(f"{path}: render.theme transparent needs a format with transparency "
-                                f"(.png, .webm, .gif, .webp, .apng, .html); {path.suffix} has none")
-    if cls.still:
-        frames, rate = stills(len(history), render), render.fps
-    else:
-        frames, rate, warnings = plan(len(history), render, cls.frame_rate)
-        for line in warnings if not quiet else ():
-            print(f"warning: {line}", file=err)
-    w, h = render.size
-    size = (w + w % 2, h + h % 2) if cls.even_size else (w, h)
+    _check_alpha(path, cls, render)
+    frames, rate, size = _timeline(history, render, cls, quiet, err)
     scene = Scene(history, render, size=size)
     bar = _progress(len(frames), f"rendering {path.name}", err, quiet)
     with bar, cls(path, size, rate, render, pins=scene.run_colors) as out:
@@ -121,11 +112,11 @@ def render(history, path, render, *, quiet: bool = False, err=None, writer=None)
 
 
 # Per-frame costs per pixel measured at 1920x1080 (benchmarks/big_bench.py --stages, 2 cores):
-# drawing by blitting 5.2 ms plus copying the RGBA frame into ffmpeg's pipe 7.8 ms, and ffmpeg's CPU
-# time per frame: GIF 16.7 ms on one thread (palette mapping and LZW do not parallelise), H.264
-# 38.6 ms spread over every core by x264. Other encoders are unmeasured: drawn serially.
-DRAW_SECONDS_PER_PIXEL = 13.0e-3 / (1920 * 1080)
-ENCODE_SECONDS_PER_PIXEL = {".gif": (16.7e-3 / (1920 * 1080), True), ".mp4": (38.6e-3 / (1920 * 1080), False)}
+# drawing by blitting 7.1 ms plus copying the RGBA frame into ffmpeg's pipe 3.5 ms, and ffmpeg's CPU
+# time per frame: GIF 16.2 ms on one thread (palette mapping and LZW do not parallelise), H.264
+# 37.0 ms spread over every core by x264. Other encoders are unmeasured: drawn serially.
+DRAW_SECONDS_PER_PIXEL = 10.6e-3 / (1920 * 1080)
+ENCODE_SECONDS_PER_PIXEL = {".gif": (16.2e-3 / (1920 * 1080), True), ".mp4": (37.0e-3 / (1920 * 1080), False)}
 WORKER_START_SECONDS = 0.2  # a forked drawer: a copy of this process, its own figure included
 PARALLEL_CHUNK = 4  # frames a drawing worker draws ahead of its turn to write: bounds memory
 
@@ -250,9 +241,8 @@ def render_many(history, paths, render, *, quiet: bool = False, err=None, writer
         seen.add(p.resolve())
     classes = [writer or writer_for(p) for p in paths]
     for p, cls in zip(paths, classes):
-        if cls is not None and render.theme == "transparent" and not cls.alpha:
-            raise UnsupportedFormat(f"{p}: render.theme transparent needs a format with transparency "
-                                    f"(.png, .webm, .gif, .webp, .apng, .html); {p.suffix} has none")
+        if cls is not None:
+            _check_alpha(p, cls, render)
     timelines = [_timeline(history, render, cls, quiet, err) for cls in classes]
     with ExitStack() as stack:
         staged = [stack.enter_context(atomic_path(p)) for p in paths]  # renamed onto paths only if all succeed
@@ -266,6 +256,12 @@ def render_many(history, paths, render, *, quiet: bool = False, err=None, writer
             group = [(p, s, c, t) for p, s, c, t in zip(paths, staged, classes, timelines) if t and t[2] == size]
             _stream(history, render, size, group, quiet, err)
     return paths
+
+
+def _check_alpha(path: Path, cls, render) -> None:
+    if render.theme == "transparent" and not cls.alpha:
+        raise UnsupportedFormat(f"{path}: render.theme transparent needs a format with transparency "
+                                f"(.png, .webm, .gif, .webp, .apng, .html); {path.suffix} has none")
 
 
 def _timeline(history, render, cls, quiet, err):
