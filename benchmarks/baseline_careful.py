@@ -2,8 +2,8 @@
 
 ``python benchmarks/baseline_careful.py HISTORY OUT.{gif,mp4} FPS`` draws what
 polyanim's fit panel shows (target, prediction, the red ``t=…, Loss=…`` label,
-a legend, a grid) on a 640x480 pyplot figure with the axis limits fixed from
-the whole run, updates only the prediction's data and the label's text per
+a legend, a grid) on a 640x480 pyplot figure laid out once, with the axis
+limits fixed from the whole run, updates only the prediction's data and the label's text per
 frame, and saves with ``FuncAnimation.save`` through matplotlib's own writers:
 ``FFMpegWriter`` (H.264, yuv420p, the same CRF and preset as polyanim, the
 ffmpeg binary imageio-ffmpeg ships) for MP4 and ``PillowWriter`` for GIF. It
@@ -25,7 +25,7 @@ from matplotlib.animation import FFMpegWriter, FuncAnimation, PillowWriter  # no
 def main(history, out, fps):
     with np.load(history) as h:
         x, y, pred, steps, loss = h["x"], h["y"], h["pred"], h["steps"], h["loss"]
-    fig, ax = plt.subplots(figsize=(6.4, 4.8), dpi=100, layout="constrained")
+    fig, ax = plt.subplots(figsize=(6.4, 4.8), dpi=100)
     ax.plot(x, y, linewidth=2, label="target")
     (line,) = ax.plot(x, pred[0], linewidth=2, label="prediction")
     label = ax.text(0.02, 0.95, "", transform=ax.transAxes, color="red")
@@ -34,6 +34,7 @@ def main(history, out, fps):
     ax.set_ylim(max(pred.min(), y.min() - span), min(pred.max(), y.max() + span))  # fixed for the whole run
     ax.grid(True, alpha=0.4)
     ax.legend(loc="lower right")
+    fig.tight_layout()  # once: a layout engine would be solved again at every saved frame
 
     def update(i):
         line.set_ydata(pred[i])

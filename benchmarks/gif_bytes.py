@@ -89,7 +89,8 @@ def main() -> None:
         folder = Path(tmp)
         hist = build_history(folder, 10, "bytes200")
         raw, _, rgb = dump_frames(hist, folder)
-        subprocess.run([PY, str(ROOT / "render.py"), str(hist), "-q", "--out", str(folder / "ours.gif")], check=True)
+        subprocess.run([PY, str(ROOT / "render.py"), str(hist), "-q", "--out", str(folder / "ours.gif")], check=True,
+                       stdout=subprocess.DEVNULL)
         pillow_gif(rgb, folder / "pillow.gif", 20)
         pill = (folder / "pillow.gif").stat().st_size
         ours = folder / "ours.gif"
