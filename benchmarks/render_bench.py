@@ -3,6 +3,11 @@
     python benchmarks/render_bench.py                 # speed + size: 200 snapshots, 3 rounds
     python benchmarks/render_bench.py --memory        # peak RSS, 200 vs 2,000 frames
     python benchmarks/render_bench.py --startup       # one-frame PNG vs `import matplotlib, imageio`
+    python benchmarks/render_bench.py --first-file    # config -> GIF vs import torch + replay (issue 11.1)
+    python benchmarks/render_bench.py --many          # gif+mp4+png in one run vs three runs (11.2)
+    python benchmarks/render_bench.py --careful       # vs the careful matplotlib user, GIF and MP4 (11.6)
+    python benchmarks/render_bench.py --formats       # bytes of the demo in every animated format (11.4)
+    python benchmarks/render_bench.py --before DIR    # with --first-file: also time the checkout in DIR
     python benchmarks/render_bench.py --all           # everything
 
 Every timing is the wall time of a whole process (``python render.py HISTORY
@@ -271,13 +276,119 @@ def startup(folder: Path, rounds: int) -> None:
           f"ratio {statistics.median(a) / statistics.median(b):.2f}x  (target <= 1.5x)")
 
 
+def medians(cmds: dict, rounds: int) -> dict:
+    """Median wall seconds of each entry (a command, or a list of commands timed together), run
+    alternately: round by round, every entry once."""
+    times: dict[str, list[float]] = {k: [] for k in cmds}
+    for _ in range(rounds):
+        for name, cmd in cmds.items():
+            steps = cmd if isinstance(cmd[0], list) else [cmd]
+            times[name].append(sum(run(step)[0] for step in steps))
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def first_file(folder: Path, rounds: int, before: Path | None) -> None:
+    """Issue 11.1: `render.py configs/sin.yaml` against `import torch` + replaying its History."""
+    render_py = str(ROOT / "render.py")
+    cfg = str(ROOT / "configs/sin.yaml")
+    run([PY, render_py, cfg, "--out", str(folder / "sin.gif")])  # the History to replay
+    hist = folder / "sin.history.npz"
+    no_overlap = ("import sys; import polyanim.cli as c; c._preload_drawing = lambda: None; "
+                  "sys.exit(c.main(sys.argv[1:]))")
+    cmds = {
+        "render.py configs/sin.yaml": [PY, render_py, cfg, "--out", str(folder / "a" / "sin.gif")],
+        "import torch + replay": [[PY, "-c", "import torch"], [PY, render_py, str(hist), "--out", str(folder / "r.gif")]],
+        "same, drawing imports not overlapped": [PY, "-c", no_overlap, cfg, "--out", str(folder / "b" / "sin.gif")],
+    }
+    if before:
+        cmds["before (" + before.name + ")"] = [PY, str(before / "render.py"), cfg, "--out", str(folder / "c" / "sin.gif")]
+    med = medians(cmds, max(rounds, 5))
+    print("| process(es) | median wall s |")
+    print("| --- | ---: |")
+    for k, v in med.items():
+        print(f"| {k} | {v:.2f} |")
+    base = med["import torch + replay"]
+    print(f"\n1. time to first file: {med['render.py configs/sin.yaml'] / base:.2f}x import torch + replay "
+          f"(target <= 1.25x); without the overlapped imports {med['same, drawing imports not overlapped'] / base:.2f}x"
+          + "".join(f"; {k} {v / base:.2f}x" for k, v in med.items() if k.startswith("before")))
+
+
+def many(folder: Path, rounds: int) -> None:
+    """Issue 11.2: gif + mp4 + png drawn once, against three separate runs."""
+    hist = build_history(folder, 10, "many200")
+    render_py = str(ROOT / "render.py")
+    outs = [folder / f"m.{e}" for e in ("gif", "mp4", "png")]
+    together = [PY, render_py, str(hist), "-q"] + [a for o in outs for a in ("--out", str(o))]
+    separate = [[PY, render_py, str(hist), "-q", "--out", str(folder / f"s.{e}")] for e in ("gif", "mp4", "png")]
+    med = medians({"one run, --out x.gif --out x.mp4 --out x.png": together, "three separate runs": separate},
+                  rounds)
+    same = all((folder / f"m.{e}").read_bytes() == (folder / f"s.{e}").read_bytes() for e in ("gif", "mp4", "png"))
+    for k, v in med.items():
+        print(f"| {k} | {v:.2f} s |")
+    ratio = med["one run, --out x.gif --out x.mp4 --out x.png"] / med["three separate runs"]
+    print(f"\n2. draw once, write many: {ratio:.2f}x three separate runs (target <= 0.6x); "
+          f"outputs byte-identical: {same}")
+
+
+def careful(folder: Path, rounds: int) -> None:
+    """Issue 11.6: against the careful matplotlib user (set_data, FuncAnimation.save, matplotlib's writers)."""
+    hist = build_history(folder, 10, "careful200")
+    fps = 20.0
+    render_py = str(ROOT / "render.py")
+    cmds = {}
+    for kind in ("gif", "mp4"):
+        cmds[f"polyanim {kind}"] = [PY, render_py, str(hist), "-q", "--out", str(folder / f"ours.{kind}")]
+        cmds[f"careful user {kind}"] = [PY, str(ROOT / "benchmarks/baseline_careful.py"), str(hist),
+                                        str(folder / f"careful.{kind}"), f"{fps:g}"]
+    med = medians(cmds, rounds)
+    print("| run | median wall s | bytes |")
+    print("| --- | ---: | ---: |")
+    for k, v in med.items():
+        name = ("ours." if k.startswith("polyanim") else "careful.") + k.split()[-1]
+        print(f"| {k} | {v:.2f} | {(folder / name).stat().st_size:,} |")
+    for kind in ("gif", "mp4"):
+        print(f"6. vs the careful user, {kind}: {med[f'careful user {kind}'] / med[f'polyanim {kind}']:.1f}x faster, "
+              f"{(folder / f'ours.{kind}').stat().st_size / (folder / f'careful.{kind}').stat().st_size:.2f}x the bytes")
+
+
+def formats(folder: Path) -> None:
+    """Issue 11.4: the demo (configs/sin.yaml) in every animated format, bytes and render time."""
+    render_py = str(ROOT / "render.py")
+    run([PY, render_py, str(ROOT / "configs/sin.yaml"), "-q", "--out", str(folder / "demo.gif")])
+    hist = folder / "demo.history.npz"
+    print("| format | bytes | / GIF | render s |")
+    print("| --- | ---: | ---: | ---: |")
+    gif = (folder / "demo.gif").stat().st_size
+    for name, extra in (("gif", []), ("mp4", []), ("webm", []), ("webp", []), ("apng", []),
+                        ("webp", ["--set", "render.quality=small"]), ("apng", ["--set", "render.quality=small"])):
+        out = folder / f"f_{name}{'_small' if extra else ''}.{name}"
+        wall = run([PY, render_py, str(hist), "-q", "--out", str(out), *extra])[0]
+        label = name + (" (quality small: GIF palette)" if extra else "")
+        print(f"| {label} | {out.stat().st_size:,} | {out.stat().st_size / gif:.2f} | {wall:.1f} |")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--memory", action="store_true")
     p.add_argument("--startup", action="store_true")
+    p.add_argument("--first-file", action="store_true")
+    p.add_argument("--many", action="store_true")
+    p.add_argument("--careful", action="store_true")
+    p.add_argument("--formats", action="store_true")
+    p.add_argument("--before", type=Path, default=None, help="a checkout of an earlier version, for --first-file")
     p.add_argument("--all", action="store_true")
     args = p.parse_args()
+    extra = {"first_file": lambda f: first_file(f, args.rounds, args.before), "many": lambda f: many(f, args.rounds),
+             "careful": lambda f: careful(f, args.rounds), "formats": formats}
+    chosen = [k for k in extra if getattr(args, k)]
+    if chosen and not args.all:
+        print(header(), "\n")
+        with tempfile.TemporaryDirectory() as tmp:
+            for k in chosen:
+                extra[k](Path(tmp))
+                print()
+        return
     print(header(), "\n")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -289,6 +400,10 @@ def main() -> None:
             print()
         if args.all or args.startup:
             startup(folder, args.rounds)
+        if args.all:
+            for k in extra:
+                print()
+                extra[k](folder)
 
 
 if __name__ == "__main__":

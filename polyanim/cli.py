@@ -44,9 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
                     "or re-render a saved history without training.")
     p.add_argument("input", metavar="CONFIG_OR_HISTORY",
                    help="a YAML config (trains, then renders) or a saved .history.npz (renders only)")
-    p.add_argument("--out", "-o", metavar="PATH", default=None,
+    p.add_argument("--out", "-o", metavar="PATH", action="append", default=None,
                    help=f"output file; the suffix picks the format: {', '.join(_suffixes())} "
-                        "(default: outputs/NAME.gif for a config, NAME.gif next to a history)")
+                        "(default: outputs/NAME.gif for a config, NAME.gif next to a history). Repeatable: "
+                        "--out a.gif --out a.mp4 --out a.png draws the frames once for all of them")
     p.add_argument("--set", dest="sets", metavar="KEY=VALUE", action="append", default=[],
                    help="override a config value by its dotted key, e.g. --set train.lr=1e-5 (repeatable); "
                         "when replaying a history only render.* keys apply")
@@ -130,16 +131,22 @@ def _run(args, written: list) -> int:
             options[key.removeprefix("render.")] = value
         hist, settings = api.resolve(source, options, caller="--set", prefix="render.")
         name = hist.config.get("name") if isinstance(hist.config.get("name"), str) else "run"
-        out = Path(args.out) if args.out else source.with_name(f"{name}.gif")
+        out = Path(args.out[0]) if args.out else source.with_name(f"{name}.gif")
         cfg = None
     else:
         cfg = config.load(source, args.sets)
         settings = cfg.render
-        out = Path(args.out) if args.out else Path("outputs") / f"{cfg.name}.gif"
+        out = Path(args.out[0]) if args.out else Path("outputs") / f"{cfg.name}.gif"
         name = cfg.name
-    api.check_output(out)  # before any training
-    if not replay:
-        _check_limits(cfg, source, out)
+    outs = [Path(o) for o in args.out] if args.out else [out]
+    for each in outs:
+        api.check_output(each)  # before any training
+        if not replay:
+            _check_limits(cfg, source, each)
+    resolved = [o.resolve() for o in outs]
+    for k, each in enumerate(resolved):
+        if each in resolved[:k]:
+            raise UsageError(f"--out {outs[k]}: the same file as --out {outs[resolved.index(each)]}")
 
     window = _open_window(name, out) if args.live else None
     try:
@@ -155,6 +162,7 @@ def _run(args, written: list) -> int:
             written.append(hist.save(out.with_name(f"{_stem(out)}.history.npz")))
             print(written[-1])
         elif not replay:
+            _preload_drawing()
             from .train import drawing_inputs, train  # torch is imported here and only here
 
             view = None
@@ -176,9 +184,9 @@ def _run(args, written: list) -> int:
             shown = time.monotonic()
         from .renderer import render
 
-        render(hist, out, settings, quiet=args.quiet)
-        written.append(out)
-        print(out, flush=True)
+        render(hist, outs if len(outs) > 1 else out, settings, quiet=args.quiet)
+        written.extend(outs)
+        print("\n".join(map(str, outs)), flush=True)
         if window is not None:  # the final frame stays up render.hold seconds after it was shown
             try:
                 window.wait(settings.hold - (time.monotonic() - shown))
@@ -188,6 +196,25 @@ def _run(args, written: list) -> int:
         if window is not None:
             window.close()
     return 0
+
+
+def _preload_drawing() -> None:
+    """Import the drawing side (matplotlib) in a thread while torch is imported and trains.
+
+    Training runs torch on one thread for small problems, so the second core is
+    otherwise idle; measured 0.1-0.2 s sooner to the first file on 2 cores
+    (docs/performance.md). An import error there surfaces again, with its
+    message, when the renderer is imported for real.
+    """
+    import threading
+
+    def load():
+        try:
+            from . import renderer  # noqa: F401
+        except Exception:  # reported by the real import after training
+            pass
+
+    threading.Thread(target=load, name="polyanim-preload", daemon=True).start()
 
 
 def _open_window(name: str, out: Path):
@@ -209,7 +236,6 @@ def _check_limits(cfg, source: Path, out: Path) -> None:
     """Refuse, before training, a config whose History or animation exceeds a limit (docs/limits.md);
     print the estimate when it is large but allowed."""
     from . import limits
-
     from .writers import writer_for
 
     cls = writer_for(out)

@@ -390,14 +390,18 @@ class Render:
     panels: tuple[str, ...] = _spec(("fit", "loss"), check=_panels,
                                     doc=f"panels from {', '.join(PANELS)}; the fit panel large, the others beside it")
     theme: str = _spec("light", choices=("light", "dark", "transparent"),
-                       doc="light, dark, or transparent (no background; .png, .webm, .gif and .html)")
+                       doc="light, dark, or transparent (no background; .png, .webm, .gif, .webp, .apng and .html)")
     trail: int = _spec(0, check=_between(0, 20),
                        doc="faded copies of the last K predictions behind the current one")
     quality: str = _spec("medium", choices=("high", "medium", "small"),
-                         doc="GIF palette preset: high (64 colours), medium (32) or small (16)")
+                         doc="GIF palette preset: high (64 colours), medium (32) or small (16; .webp and .apng then "
+                                 "use this palette instead of full colour)")
     layout: str = _spec("overlay", choices=LAYOUTS,
                         doc="runs/sweep: overlay (one fit panel, a prediction per run) or grid (a fit panel "
                             "per run, shared limits)")
+    workers: int | str = _spec("auto", check=_workers, expect="auto or a whole number >= 1",
+                               doc="processes drawing frames for one video: auto (more than one only when the "
+                                   "measured per-frame costs say it is faster) or N (1: this process draws)")
 
     def __post_init__(self):
         _validate(self)

@@ -7,7 +7,9 @@ timeline positions), and the GIF palette keeps every run's colour exactly.
 
 from __future__ import annotations
 
+import os
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +17,8 @@ import numpy as np
 from . import limits
 from .config import ConfigError
 from .scene import Scene
-from .writers import UnsupportedFormat, writer_for
+from .fileio import atomic_path
+from .writers import UnsupportedFormat, WriterError, writer_for
 
 
 MAX_MOTION_FPS = 50.0  # what `duration` may ask for before snapshots are dropped instead
@@ -83,6 +86,8 @@ def render(history, path, render, *, quiet: bool = False, err=None, writer=None)
     bar). Returns the path written.
     """
     err = err or sys.stderr
+    if isinstance(path, (list, tuple)):
+        return render_many(history, path, render, quiet=quiet, err=err, writer=writer)
     path = Path(path)
     limits.check_title(render)
     cls = writer or writer_for(path)
@@ -92,9 +97,182 @@ def render(history, path, render, *, quiet: bool = False, err=None, writer=None)
         write_html(history, path, title=render.title, fps=render.fps, size=tuple(render.size),
                    theme=render.theme, loop=render.loop)
         return path
+    _check_alpha(path, cls, render)
+    frames, rate, size = _timeline(history, render, cls, quiet, err)
+    scene = Scene(history, render, size=size)
+    bar = _progress(len(frames), f"rendering {path.name}", err, quiet)
+    with bar, cls(path, size, rate, render, pins=scene.run_colors) as out:
+        if out.palette_samples:
+            picks = np.unique(np.linspace(0, len(history) - 1, out.palette_samples).round())
+            out.prepare(scene.frame(float(i)) for i in picks)
+        workers = drawing_workers(render, cls, len(frames), size)
+        if workers > 1:
+            draw_parallel(scene, frames, out, workers, bar)
+        else:
+            for position in frames:
+                out.write(scene.frame(position))
+                bar.update(1)
+        bar.set_postfix_str("encoding")
+    return path
+
+
+# Per-frame costs per pixel measured at 1920x1080 (benchmarks/big_bench.py --stages, 2 cores):
+# drawing by blitting 7.1 ms plus copying the RGBA frame into ffmpeg's pipe 3.5 ms, and ffmpeg's CPU
+# time per frame: GIF 16.2 ms on one thread (palette mapping and LZW do not parallelise), H.264
+# 37.0 ms spread over every core by x264. Other encoders are unmeasured: drawn serially.
+DRAW_SECONDS_PER_PIXEL = 10.6e-3 / (1920 * 1080)
+ENCODE_SECONDS_PER_PIXEL = {".gif": (16.2e-3 / (1920 * 1080), True), ".mp4": (37.0e-3 / (1920 * 1080), False)}
+WORKER_START_SECONDS = 0.2  # a forked drawer: a copy of this process, its own figure included
+PARALLEL_CHUNK = 4  # frames a drawing worker draws ahead of its turn to write: bounds memory
+
+
+def predicted_seconds(n_frames: int, pixels: int, suffix: str, cores: int, workers: int) -> float:
+    """Wall time the per-frame costs predict: the slowest of the drawers (sharing the frames), the
+    encoder's serial part and all the CPU work shared by the cores, plus the drawers' start-up."""
+    d = DRAW_SECONDS_PER_PIXEL * pixels
+    per_pixel, serial = ENCODE_SECONDS_PER_PIXEL[suffix]
+    e = per_pixel * pixels
+    start = WORKER_START_SECONDS * workers if workers > 1 else 0.0
+    return n_frames * max(d / workers, e if serial else 0.0, (d + e) / cores) + start
+
+
+def drawing_workers(render, cls, n_frames: int, size, cores: int | None = None) -> int:
+    """How many processes draw a video's frames: ``render.workers``, with ``auto`` resolved.
+
+    ``auto`` takes the number of drawers that :func:`predicted_seconds` says is
+    fastest on this machine's cores, and stays at 1 unless that saves at least
+    10%: on 2 cores the encoder (or, for H.264, the encoder and the drawing
+    together) already keeps both cores busy, so one drawer is the answer there.
+    Parallel drawing forks, so it needs a platform with ``fork``.
+    """
+    import multiprocessing as mp
+
+    if cls.still or "fork" not in mp.get_all_start_methods():
+        return 1
+    if render.workers != "auto":
+        return render.workers
+    cores = cores or os.cpu_count() or 1
+    if cls.suffix not in ENCODE_SECONDS_PER_PIXEL or cores < 2:
+        return 1
+    pixels = size[0] * size[1]
+    serial = predicted_seconds(n_frames, pixels, cls.suffix, cores, 1)
+    best = min(range(1, cores + 1), key=lambda w: predicted_seconds(n_frames, pixels, cls.suffix, cores, w))
+    return best if predicted_seconds(n_frames, pixels, cls.suffix, cores, best) < 0.9 * serial else 1
+
+
+def draw_parallel(scene, frames, out, workers: int, bar) -> None:
+    """Draw ``frames`` in ``workers`` forked processes and write them into ``out`` in order.
+
+    Frames are cut into chunks of :data:`PARALLEL_CHUNK`, dealt round-robin; a
+    worker draws its next chunk (its own copy of the figure, forked with the
+    cached background) while others write, then waits for its turn and writes
+    straight into the encoder's pipe, so frames are copied once, never pass
+    through this process, and at most ``workers x PARALLEL_CHUNK`` are held at a
+    time. The encoder sees the very bytes the serial path writes. A failing
+    worker stops the others; its error is raised here.
+    """
+    import multiprocessing as mp
+    from multiprocessing.connection import wait
+
+    ctx = mp.get_context("fork")
+    chunks = [frames[k:k + PARALLEL_CHUNK] for k in range(0, len(frames), PARALLEL_CHUNK)]
+    turn, cond, errors = ctx.Value("q", 0), ctx.Condition(), ctx.SimpleQueue()
+    procs = [ctx.Process(target=_draw_chunks, args=(scene, chunks, k, workers, out, turn, cond, errors),
+                         name=f"polyanim-draw-{k}", daemon=True) for k in range(workers)]
+    if getattr(out, "proc", False) is None:
+        out._start()  # the encoder runs before the fork: the workers inherit its pipe
+    for stream in (sys.stdout, sys.stderr):  # else a forked worker would flush our buffered lines again
+        try:
+            stream.flush()
+        except (AttributeError, ValueError, OSError):
+            pass
+    try:
+        for proc in procs:
+            proc.start()
+        shown, running = 0, list(procs)
+        while running:
+            wait([p.sentinel for p in running], timeout=0.2)
+            done = min(turn.value * PARALLEL_CHUNK, len(frames))
+            bar.update(done - shown)
+            shown = done
+            for proc in [p for p in running if p.exitcode is not None]:
+                running.remove(proc)
+                if proc.exitcode != 0:
+                    message = errors.get() if not errors.empty() else f"exit code {proc.exitcode}"
+                    if out.proc is not None and out.proc.poll() not in (None, 0):
+                        raise WriterError(out._failure())
+                    raise RuntimeError(f"a drawing worker failed: {message}")
+    finally:
+        for proc in procs:
+            if proc.is_alive():
+                proc.kill()
+            proc.join()
+
+
+def _draw_chunks(scene, chunks, first: int, step: int, out, turn, cond, errors) -> None:
+    """A drawing worker: its chunks, each drawn ahead then written in its turn."""
+    try:
+        for c in range(first, len(chunks), step):
+            drawn = [bytes(scene.frame(position)) for position in chunks[c]]
+            with cond:
+                cond.wait_for(lambda: turn.value == c)
+            for frame in drawn:
+                out.write(frame)
+            with cond:
+                turn.value = c + 1
+                cond.notify_all()
+    except BaseException as exc:
+        errors.put(f"{type(exc).__name__}: {exc}")
+        raise SystemExit(1) from None
+
+
+def render_many(history, paths, render, *, quiet: bool = False, err=None, writer=None) -> list[Path]:
+    """Render ``history`` to every path in ``paths`` at once: frames drawn once, fed to every encoder.
+
+    Each output gets exactly the frames it would get alone (its own timeline,
+    palette and size), so every file is byte-identical to writing it alone:
+    frame positions of all outputs are walked in order and a position is drawn
+    once for every output that shows it (``.png`` stills take their frame on the
+    way; ``.html`` is written from the history). The encoders run side by side.
+    All files appear together at the end: any failure leaves every destination
+    as it was, and no temporary file behind.
+    """
+    err = err or sys.stderr
+    paths = [Path(p) for p in paths]
+    seen = set()
+    for p in paths:
+        if p.resolve() in seen:
+            raise UnsupportedFormat(f"{p}: given twice as an output")
+        seen.add(p.resolve())
+    classes = [writer or writer_for(p) for p in paths]
+    for p, cls in zip(paths, classes):
+        if cls is not None:
+            _check_alpha(p, cls, render)
+    timelines = [_timeline(history, render, cls, quiet, err) for cls in classes]
+    with ExitStack() as stack:
+        staged = [stack.enter_context(atomic_path(p)) for p in paths]  # renamed onto paths only if all succeed
+        for p, stage, cls in zip(paths, staged, classes):
+            if cls is None:
+                from .html import write_html
+
+                write_html(history, stage, title=render.title, fps=render.fps, size=tuple(render.size),
+                           theme=render.theme, loop=render.loop)
+        for size in dict.fromkeys(t[2] for t in timelines if t is not None):
+            group = [(p, s, c, t) for p, s, c, t in zip(paths, staged, classes, timelines) if t and t[2] == size]
+            _stream(history, render, size, group, quiet, err)
+    return paths
+
+
+def _check_alpha(path: Path, cls, render) -> None:
     if render.theme == "transparent" and not cls.alpha:
         raise UnsupportedFormat(f"{path}: render.theme transparent needs a format with transparency "
-                                f"(.png, .webm, .gif, .html); {path.suffix} has none")
+                                f"(.png, .webm, .gif, .webp, .apng, .html); {path.suffix} has none")
+
+
+def _timeline(history, render, cls, quiet, err):
+    """(frame positions, frame rate, frame size) a writer class gets for ``history``; None for .html."""
+    if cls is None:
+        return None
     if cls.still:
         frames, rate = stills(len(history), render), render.fps
     else:
@@ -102,18 +280,58 @@ def render(history, path, render, *, quiet: bool = False, err=None, writer=None)
         for line in warnings:  # warnings always show; quiet hides only progress bars and logs
             print(f"warning: {line}", file=err)
     w, h = render.size
-    size = (w + w % 2, h + h % 2) if cls.even_size else (w, h)
+    return frames, rate, (w + w % 2, h + h % 2) if cls.even_size else (w, h)
+
+
+def _stream(history, render, size, group, quiet, err) -> None:
+    """Draw the union of the group's timelines once, in order, and write each frame to the writers
+    that show it. ``group``: (destination, staging path, writer class, timeline) of one frame size."""
     scene = Scene(history, render, size=size)
-    bar = _progress(len(frames), f"rendering {path.name}", err, quiet)
-    with bar, cls(path, size, rate, render, pins=scene.run_colors) as out:
-        if cls.palette_samples:
-            picks = np.unique(np.linspace(0, len(history) - 1, cls.palette_samples).round())
-            out.prepare(scene.frame(float(i)) for i in picks)
-        for position in frames:
-            out.write(scene.frame(position))
+    total = len(set().union(*(t[0] for _, _, _, t in group)))
+    bar = _progress(total, f"rendering {', '.join(p.name for p, _, _, _ in group)}", err, quiet)
+    with ExitStack() as stack:
+        stack.enter_context(bar)
+        outs = []
+        for dest, stage, cls, (frames, rate, _) in group:
+            try:
+                out = stack.enter_context(cls(stage, size, rate, render, pins=scene.run_colors))
+            except WriterError as exc:  # messages name the user's file, not the staging one
+                raise WriterError(str(exc).replace(str(stage), str(dest))) from None
+            outs.append((dest, stage, out, frames))
+        for dest, stage, out, frames in outs:
+            if out.palette_samples:
+                picks = np.unique(np.linspace(0, len(history) - 1, out.palette_samples).round())
+                _named(dest, stage, out.prepare, (scene.frame(float(i)) for i in picks))
+        todo = [[dest, stage, out, frames, 0] for dest, stage, out, frames in outs]
+        while todo:
+            position = min(item[3][item[4]] for item in todo)
+            frame = scene.frame(position)
+            for item in todo:
+                dest, stage, out, frames, k = item
+                while k < len(frames) and frames[k] == position:
+                    _named(dest, stage, out.write, frame)
+                    k += 1
+                item[4] = k
+            todo = [item for item in todo if item[4] < len(item[3])]
             bar.update(1)
         bar.set_postfix_str("encoding")
-    return path
+        try:
+            stack.close()  # every encoder finishes here, in order; the first failure aborts the rest
+        except WriterError as exc:
+            raise WriterError(_rename_paths(str(exc), group)) from None
+
+
+def _named(dest, stage, call, arg) -> None:
+    try:
+        call(arg)
+    except WriterError as exc:
+        raise WriterError(str(exc).replace(str(stage), str(dest))) from None
+
+
+def _rename_paths(message: str, group) -> str:
+    for dest, stage, _, _ in group:
+        message = message.replace(str(stage), str(dest))
+    return message
 
 
 class _NoProgress:

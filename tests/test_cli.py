@@ -84,7 +84,7 @@ def test_usage_errors_exit_2(tmp_path, capsys):
     one_line_error(capsys, [str(tmp_path / "missing.yaml")], "no such config file")
     one_line_error(capsys, [str(tmp_path / "missing.npz")], "no such history file")
     one_line_error(capsys, [str(ROOT / "configs/sin.yaml"), "--out", str(tmp_path / "x.avi")],
-                   "supported: .gif, .mp4, .webm, .png, .html")
+                   "supported: .gif, .mp4, .webm, .png, .webp, .apng, .html")
     assert not list(tmp_path.iterdir())  # nothing trained, nothing written
     one_line_error(capsys, [str(ROOT / "configs/sin.yaml"), "--set", "train.lr"], "expected KEY=VALUE")
     blocker = tmp_path / "file"

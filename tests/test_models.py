@@ -2,6 +2,8 @@
 
 import io
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -14,7 +16,7 @@ from polyanim.history import History, load
 from polyanim.recording import (RISE_SNAPSHOTS, STALL_SNAPSHOTS, for_train, log_steps, loss_warnings,
                                 planned_steps)
 from polyanim.scene import Scene
-from polyanim.train import make_optimizer, train
+from polyanim.train import make_optimizer, make_scheduler, train
 
 FAST = {"data": {"points": 100}, "train": {"log_every": 0, "loss": "mse_mean"}}
 
@@ -127,12 +129,51 @@ def test_each_optimizer_runs_and_learns(optimizer, lr, extra):
 def test_optimizer_options_reach_torch():
     params = [torch.nn.Parameter(torch.zeros(2))]
     sgd = make_optimizer(cfg(train={"momentum": 0.9, "nesterov": True, "weight_decay": 0.1}).train, params)
-    assert type(sgd) is torch.optim.SGD
     assert (sgd.defaults["momentum"], sgd.defaults["nesterov"], sgd.defaults["weight_decay"]) == (0.9, True, 0.1)
     assert make_optimizer(cfg(train={"optimizer": "adamw"}).train, params).defaults["weight_decay"] == 0.01
     assert make_optimizer(cfg(train={"optimizer": "adam"}).train, params).defaults["weight_decay"] == 0.0
     lbfgs = make_optimizer(cfg(train={"optimizer": "lbfgs", "lr": 1}).train, params)
     assert lbfgs.defaults["line_search_fn"] == "strong_wolfe" and lbfgs.defaults["max_iter"] <= 10
+
+
+@pytest.mark.parametrize("opts", [
+    {}, {"momentum": 0.9}, {"momentum": 0.9, "nesterov": True, "weight_decay": 0.1},
+    {"schedule": "step", "step_size": 7, "gamma": 0.3}, {"schedule": "exponential"},
+    {"schedule": "cosine", "lr_min": 0.0001, "momentum": 0.5}, {"schedule": "cosine", "steps": 9}, {"schedule": "step", "steps": 9}])
+def test_hand_sgd_and_its_schedules_equal_torch_optim(opts):
+    """SGD by hand (no torch.optim optimizer, so no torch._dynamo import) gives torch.optim.SGD's
+    float32 parameters and lr_scheduler's lrs exactly, step for step."""
+    t = cfg(train={"optimizer": "sgd", "lr": 0.004, "steps": 40, "record_every": 1, **opts}).train
+    x = torch.linspace(-1, 1, 50)
+    y = torch.sin(3 * x)
+    start = torch.randn(4, generator=torch.Generator().manual_seed(1))
+    runs = []
+    for hand in (True, False):
+        w = torch.nn.Parameter(start.clone())
+        opt = make_optimizer(t, [w]) if hand else torch.optim.SGD(
+            [w], lr=t.lr, momentum=t.momentum, nesterov=t.nesterov, weight_decay=t.weight_decay or 0.0)
+        sched = make_scheduler(t, opt)
+        trace = []
+        for _ in range(40):  # past T_max = train.steps = 9 in the last case: the cosine's restart branch
+            loss = ((w[0] + w[1] * x + w[2] * x ** 2 + w[3] * x ** 3 - y) ** 2).sum()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            if sched is not None:
+                sched.step()
+            trace.append((w.detach().clone(), opt.param_groups[0]["lr"]))
+        runs.append(trace)
+    for (w_hand, lr_hand), (w_torch, lr_torch) in zip(*runs):
+        assert torch.equal(w_hand, w_torch) and lr_hand == lr_torch
+
+
+def test_default_training_never_builds_a_torch_optimizer():
+    """torch.optim's optimizers import torch._dynamo (as long as importing torch again): not for SGD."""
+    code = ("import sys; from polyanim import config; from polyanim.train import train; "
+            "train(config.load('configs/sin.yaml', ['train.steps=20', 'train.schedule=cosine']), quiet=True); "
+            "print('torch._dynamo' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
 
 
 def schedule_run(**train_opts):

@@ -176,7 +176,7 @@ def test_failed_render_leaves_existing_file_untouched(tmp_path, history, small_r
 
 
 def test_unknown_suffix_lists_supported():
-    with pytest.raises(UnsupportedFormat, match=r"\.gif, \.mp4, \.webm, \.png, \.html"):
+    with pytest.raises(UnsupportedFormat, match=r"\.gif, \.mp4, \.webm, \.png, \.webp, \.apng, \.html"):
         writer_for("out.avi")
 
 
