@@ -6,7 +6,9 @@ import pytest
 
 from conftest import ROOT, make_history, make_runset, run_python
 
-SNIPPETS = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"), re.S)
+# the README's, and those in the guide and the History format page (meant to be copied)
+SNIPPETS = [code for page in ("README.md", "docs/guide.md", "docs/history-format.md")
+            for code in re.findall(r"```python\n(.*?)```", (ROOT / page).read_text(encoding="utf-8"), re.S)]
 
 
 def test_the_readme_has_python_snippets():
