@@ -43,22 +43,33 @@ def resolve(source, options: dict, *, caller: str = "polyanim.render", prefix: s
     return history, settings
 
 
-def render(source, out, *, progress: bool = False, **options) -> Path:
-    """Render ``source`` to the file ``out``; its suffix picks the format (.gif .mp4 .webm .png .html).
+def render(source, out, *, progress: bool = False, **options):
+    """Render ``source`` to the file ``out``; its suffix picks the format (.gif .mp4 .webm .webp .apng .png .html).
 
-    ``options`` are ``render.*`` settings (see the module docstring). The file
-    appears atomically: an error or an interrupt leaves no partial file and an
-    existing one untouched. A progress bar is drawn on stderr only with
-    ``progress=True`` (and only when stderr is a terminal); timing compromises
-    of the format are reported as :class:`RenderWarning`. Returns the path written.
+    ``out`` may also be a list of paths: the frames are then drawn once and fed
+    to every encoder, each file byte-identical to rendering it alone, and all
+    appear together or none does. ``options`` are ``render.*`` settings (see
+    the module docstring). Files appear atomically: an error or an interrupt
+    leaves no partial file and existing ones untouched. A progress bar is
+    drawn on stderr only with ``progress=True`` (and only when stderr is a
+    terminal); timing compromises of a format are reported as
+    :class:`RenderWarning`. Returns the path written (a list for a list).
     """
     history, settings = resolve(source, options)
-    out = Path(out)
-    check_output(out)
-    return _render(history, out, settings, progress=progress)
+    many = isinstance(out, (list, tuple))
+    outs = [Path(o) for o in (out if many else [out])]
+    if not outs:
+        raise InputError("polyanim.render: out: expected a path or a non-empty list of paths")
+    for each in outs:
+        check_output(each)
+    resolved = [o.resolve() for o in outs]
+    for k, each in enumerate(resolved):
+        if each in resolved[:k]:
+            raise InputError(f"polyanim.render: out: {outs[k]} is given twice")
+    return _render(history, outs if many else outs[0], settings, progress=progress)
 
 
-def _render(history, out: Path, settings: Render, *, progress: bool) -> Path:
+def _render(history, out, settings: Render, *, progress: bool):
     from .renderer import render as draw  # matplotlib: imported on first use
 
     log = io.StringIO()

@@ -353,3 +353,13 @@ def _env():
     import os
 
     return dict(os.environ, PYTHONPATH=str(ROOT))
+
+
+def test_render_takes_a_list_and_writes_each_as_alone(tmp_path):
+    h = make_history(frames=4)
+    outs = polyanim.render(h, [tmp_path / "a.gif", tmp_path / "a.png", tmp_path / "a.html"], **SMALL)
+    assert outs == [tmp_path / "a.gif", tmp_path / "a.png", tmp_path / "a.html"]
+    alone = polyanim.render(h, tmp_path / "b.gif", **SMALL)
+    assert alone.read_bytes() == outs[0].read_bytes()
+    with pytest.raises(polyanim.InputError, match="given twice"):
+        polyanim.render(h, [tmp_path / "c.gif", tmp_path / "c.gif"])
