@@ -508,6 +508,10 @@ def _run_local(units, formats, out_dir: Path, workers: int, finish) -> None:
     try:
         while waiting or running:
             _fill(pool, waiting, running, workers, (tuple(formats), str(out_dir)))
+            if not running:  # nothing could be submitted: the pool broke with no unit left to blame
+                pool.shutdown(wait=True)
+                pool = start()
+                continue
             done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
             broken = any(isinstance(f.exception(), BrokenProcessPool) for f in done)
             if broken:  # every unit still in the pool fails the same way
@@ -541,8 +545,14 @@ def _fill(pool, waiting, running, workers: int, args) -> None:
         unit, alone = waiting[0]
         if running and (alone or any(a for _, a in running.values())):
             return
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            future = pool.submit(execute, unit, *args)
+        except BrokenProcessPool:  # a worker died since the last wait: its unit's future tells the loop
+            return
         waiting.popleft()
-        running[pool.submit(execute, unit, *args)] = (unit, alone)
+        running[future] = (unit, alone)
 
 
 def _terminate(pool) -> None:
