@@ -44,7 +44,7 @@ def resolve(source, options: dict, *, caller: str = "polyanim.render", prefix: s
 
 
 def render(source, out, *, progress: bool = False, **options) -> Path:
-    """Render ``source`` to the file ``out``; its suffix picks the format (.gif .mp4 .webm .png .html).
+    """Render ``source`` to the file ``out``; its suffix picks the format (``polyanim.registry.formats``).
 
     ``options`` are ``render.*`` settings (see the module docstring). The file
     appears atomically: an error or an interrupt leaves no partial file and an
