@@ -17,7 +17,7 @@ from tqdm import tqdm
 from . import __version__, targets
 from .history import History
 from .models import build
-from .optimizers import HandSGD, make_optimizer, make_scheduler  # noqa: F401 - tests and callers import them here
+from .optimizers import make_optimizer, make_scheduler
 from .optimum import converged_below
 from .registry.optimizers import OPTIMIZERS
 from .recording import ONE_THREAD_WORK, Snapshot, for_train, loss_warnings, work
