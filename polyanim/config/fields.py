@@ -27,13 +27,14 @@ class ConfigError(InputError):
     """Bad config input; ``str(err)`` is the one line to show the user."""
 
 
-def _spec(default, *, check=None, choices=None, doc="", unit=None, expect=None):
-    """A dataclass field carrying its validation rule, its unit suffix and its README description.
+def _spec(default, *, check=None, choices=None, doc="", unit=None, expect=None, shown=None):
+    """A dataclass field carrying its validation rule, its unit suffix and its description for docs/config.md.
 
     ``expect`` says what is allowed when a value has the wrong type altogether (e.g. ``auto or a whole
-    number >= 1``); without it the type's own message is used.
+    number >= 1``); without it the type's own message is used. ``shown`` is the default as the docs
+    should say it when the value itself would mislead (null meaning "the config file's name").
     """
-    meta = {"check": check, "choices": choices, "doc": doc, "unit": unit, "expect": expect}
+    meta = {"check": check, "choices": choices, "doc": doc, "unit": unit, "expect": expect, "shown": shown}
     if isinstance(default, (list, tuple)):
         return field(default_factory=lambda: tuple(default), metadata=meta)
     return field(default=default, metadata=meta)

@@ -192,6 +192,7 @@ def reference() -> list[tuple[str, object, str]]:
                 rows.append((prefix + f.name, _plain(default), f.metadata.get("doc", "")))
 
     walk(Config, "")
-    rows.append(("sweep", None, "shorthand for runs that differ in one model or train key: {key: train.lr, "
-                                "values: [...], labels: [...] (optional; default: lr=VALUE)}"))
+    rows.append(("sweep", None, "shorthand for runs that differ in one key: `{key: train.lr, values: [1e-6, 1e-5], "
+                                "labels: […]}` (`labels` optional, default `lr=1e-06` …); a `model.*` or `train.*` "
+                                "key; not with `runs`"))
     return rows

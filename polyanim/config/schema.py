@@ -25,39 +25,47 @@ from .fields import (ACTIVATIONS, DEFAULT_DOMAIN, DEFAULT_TARGET, LAYOUTS, MODEL
                      _optional, _panels, _plain, _positive, _size, _spec, _validate, _workers)
 
 
+def _names(names, last: str = "or") -> str:
+    """```a`, `b` or `c```: choices for a doc line, in their table's order."""
+    return listing([f"`{n}`" for n in names], last)
+
+
 def _decay_defaults() -> str:
     """``null: 0.01 for adamw, 0 otherwise; lbfgs has none``, from the optimizers' table."""
-    own = [f"{spec.decay:g} for {name}" for name, spec in OPTIMIZER_TABLE.items() if spec.decay]
+    own = [f"{spec.decay:g} for `{name}`" for name, spec in OPTIMIZER_TABLE.items() if spec.decay]
     none = [name for name, spec in OPTIMIZER_TABLE.items() if spec.decay is None]
-    return "null: " + ", ".join(own + ["0 otherwise"]) + (f"; {listing(none, 'and')} {'has' if len(none) == 1 else 'have'} none" if none else "")
+    verb = "has" if len(none) == 1 else "have"
+    return "null: " + ", ".join(own + ["0 otherwise"]) + (f"; {_names(none, 'and')} {verb} none" if none else "")
 
 
 @dataclass(frozen=True)
 class Data:
-    target: str | None = _spec(None, check=_optional(_expression),
-                               doc="target function of x: numbers, x, pi, e, + - * / **, sin cos exp log sqrt abs "
-                                   "tanh … (null: sin(x); with data.file: no target curve, the points are the "
-                                   "target)")
-    domain: tuple[float, float] | None = _spec(None, check=_optional(_interval),
-                                               doc="[low, high] of x; numbers or constant expressions like -pi "
-                                                   "(null: [-pi, pi]; with data.file: the x range of its points)")
+    target: str | None = _spec(None, check=_optional(_expression), shown=f'`"{DEFAULT_TARGET}"`',
+                               doc="target function of x; with `data.file`: null (no target curve) unless given")
+    domain: tuple[float, float] | None = _spec(None, check=_optional(_interval), shown="`[-pi, pi]`",
+                                               doc="[low, high] of x; numbers or constant expressions like "
+                                                   "`-pi`, `2*pi`; with `data.file`: the x range of its points "
+                                                   "unless given")
     points: int = _spec(2000, check=_between(2, 200_000),
-                        doc="evenly spaced x values the curves are drawn on (and trained on unless data.samples, "
-                            "data.sampling or data.train_domain say otherwise)")
-    noise: float = _spec(0.0, check=_non_negative, doc="std of Gaussian noise added to the training targets (seeded)")
+                        doc="evenly spaced x values the curves are drawn on, and trained on unless "
+                            "`data.samples`, `data.sampling` or `data.train_domain` say otherwise (2 to 200,000)")
+    noise: float = _spec(0.0, check=_non_negative, doc="std of Gaussian noise added to the training targets "
+                                                       "(seeded)")
     samples: int | None = _spec(None, check=_optional(_at_least(2)),
-                                doc="number of training samples, placed in the training range by data.sampling "
-                                    "(null: data.points of them; with grid sampling, the drawing grid itself, "
-                                    "like the post)")
+                                doc="number of training samples, placed in the training range by `data.sampling` "
+                                    "(≥ 2); null: `data.points` of them (with `grid` sampling: the drawing grid "
+                                    "itself, like the post)")
     sampling: str = _spec("grid", choices=SAMPLINGS,
-                          doc="where training samples lie: grid (evenly spaced) or uniform (random, seeded)")
+                          doc="where the training samples lie: `grid` (evenly spaced) or `uniform` (random, "
+                              "seeded)")
     train_domain: tuple[float, float] | None = _spec(None, check=_optional(_interval),
-                                                     doc="[low, high] inside data.domain: train only on samples "
-                                                         "in it, draw on the whole domain (null: the whole domain)")
+                                                     doc="[low, high] inside `data.domain`: train only on "
+                                                         "samples in it, draw on the whole domain (the held-out "
+                                                         "part is shaded: extrapolation); null: the whole domain")
     file: str | None = _spec(None, check=_optional(_data_file),
-                             doc="your own points to fit instead of a formula: a .csv of x,y rows (header x,y "
-                                 "optional), a .npy of shape [N, 2] or an .npz with arrays x and y; relative to "
-                                 "the config's folder (see docs/data-files.md)")
+                             doc="your own points: `.csv` (`x,y` rows), `.npy` (`[N, 2]`) or `.npz` (`x`, `y`); "
+                                 "relative to the config's folder; replaces `data.samples`, `data.sampling` and "
+                                 "`data.noise` (see above)")
 
     def __post_init__(self):
         _validate(self)
@@ -138,12 +146,12 @@ class Data:
 
 @dataclass(frozen=True)
 class Model:
-    kind: str = _spec("polynomial", choices=MODEL_TABLE, doc=f"model family: {listing(MODEL_TABLE)} (see Models below)")
+    kind: str = _spec("polynomial", choices=MODEL_TABLE, doc=f"{_names(MODEL_TABLE)} (see Models below)")
     degree: int = _spec(3, check=_at_least(0),
-                        doc="degree of polynomial, legendre and chebyshev models (degree + 1 coefficients); "
-                            "polynomial coefficients are drawn highest power first, like the post")
-    hidden: tuple[int, ...] = _spec((32, 32), check=_hidden, doc="mlp only: width of each hidden layer")
-    activation: str = _spec("tanh", choices=ACTIVATIONS, doc="mlp only: tanh, relu, gelu or sin")
+                        doc="polynomial, legendre, chebyshev: the degree (degree + 1 coefficients); polynomial "
+                            "coefficients are drawn highest power first, like the post")
+    hidden: tuple[int, ...] = _spec((32, 32), check=_hidden, doc="mlp: width of each hidden layer (1–4096)")
+    activation: str = _spec("tanh", choices=ACTIVATIONS, doc=f"mlp: {_names(ACTIVATIONS)}")
 
     def __post_init__(self):
         _validate(self)
@@ -151,38 +159,42 @@ class Model:
 
 @dataclass(frozen=True)
 class Train:
-    steps: int = _spec(2000, check=_positive, doc="optimisation steps")
-    optimizer: str = _spec("sgd", choices=OPTIMIZER_TABLE, doc=f"{listing(OPTIMIZER_TABLE)} (see Optimizers below)")
-    lr: float = _spec(1e-6, check=_positive, doc="learning rate")
-    momentum: float = _spec(0.0, check=_non_negative, doc="momentum of sgd and rmsprop (ignored by the others)")
-    nesterov: bool = _spec(False, doc="sgd only: Nesterov momentum (needs train.momentum > 0)")
+    steps: int = _spec(2000, check=_positive, doc="optimisation steps (> 0)")
+    optimizer: str = _spec("sgd", choices=OPTIMIZER_TABLE, doc=f"{_names(OPTIMIZER_TABLE)} (see Optimizers below)")
+    lr: float = _spec(1e-6, check=_positive, doc="learning rate (> 0)")
+    momentum: float = _spec(0.0, check=_non_negative, doc="sgd and rmsprop momentum (ignored by the others)")
+    nesterov: bool = _spec(False, doc="sgd: Nesterov momentum (needs `train.momentum` > 0; ignored by the others)")
     weight_decay: float | None = _spec(None, check=_optional(_non_negative),
-                                       doc=f"weight decay ({_decay_defaults()})")
+                                       doc=f"L2 penalty (decoupled where the optimizer says so); {_decay_defaults()}")
     schedule: str = _spec("none", choices=SCHEDULE_TABLE,
-                          doc=f"learning-rate schedule: {listing(SCHEDULE_TABLE)} (see Schedules below)")
-    step_size: int = _spec(500, check=_positive, doc="step schedule: multiply the lr by train.gamma every N steps")
+                          doc=f"learning-rate schedule: {_names(SCHEDULE_TABLE)} (see Schedules below)")
+    step_size: int = _spec(500, check=_positive, doc="step schedule: multiply the lr by `train.gamma` every N "
+                                                     "steps")
     gamma: float | None = _spec(None, check=_optional(_positive),
-                                doc="lr factor of step (per train.step_size steps) and exponential (per step) "
-                                    "schedules (null: 0.5 for step; for exponential the factor that makes the "
-                                    "lr fall 100-fold over the run)")
-    lr_min: float = _spec(0.0, check=_non_negative, doc="cosine schedule: the lr reached at the last step")
+                                doc="step schedule: factor per `train.step_size` steps (null: 0.5); exponential: "
+                                    "factor per step (null: the lr falls 100-fold over the run)")
+    lr_min: float = _spec(0.0, check=_non_negative, doc="cosine schedule: the lr at the last step (≤ `train.lr`)")
     loss: str = _spec("mse_sum", choices=("mse_sum", "mse_mean"),
-                      doc="mse_sum (the post's MSELoss(reduction='sum')) or mse_mean")
+                      doc="`mse_sum` (the post's `MSELoss(reduction='sum')`) or `mse_mean`")
     record: str = _spec("every", choices=RECORDINGS,
-                        doc="when to take snapshots: every (every train.record_every steps), log (log-spaced, "
-                            "dense early) or adaptive (when the prediction has moved by train.record_threshold)")
-    record_every: int = _spec(100, check=_positive, doc="take a snapshot (one animation frame) every N steps")
+                        doc="when to take snapshots: `every`, `log` or `adaptive` (see below)")
+    record_every: int = _spec(100, check=_positive, doc="every: a snapshot (one animation frame) every N steps "
+                                                        "(≤ steps); log: the snapshot count is the one `every` "
+                                                        "would take, unless `train.frames` is set")
     frames: int | None = _spec(None, check=_optional(_at_least(2)),
-                               doc="frame budget that picks the spacing: every: record_every = ceil(steps/N); "
-                                   "log: N snapshots; adaptive: at most N (replaces max_frames)")
+                               doc="frame budget that picks the spacing (≥ 2): every: `record_every = ceil(steps "
+                                   "/ N)` (about N + 1 frames); log: N snapshots; adaptive: at most N (replaces "
+                                   "`train.max_frames`)")
     record_threshold: float = _spec(0.01, check=_positive,
-                                    doc="adaptive: snapshot when the prediction's RMS change since the last "
+                                    doc="adaptive: a snapshot when the prediction's RMS change since the last "
                                         "snapshot exceeds this fraction of the target's std")
-    max_frames: int = _spec(200, check=_at_least(2), doc="adaptive: at most this many snapshots")
+    max_frames: int = _spec(200, check=_at_least(2), doc="adaptive: at most this many snapshots (≥ 2)")
     log_every: int = _spec(100, check=_at_least(0), doc="print `step loss` every N steps (0: never)")
     workers: int | str = _spec("auto", check=_workers, expect="auto or a whole number >= 1",
-                               doc="runs/sweep: worker processes that train runs side by side: auto (one per "
-                                   "idle core when that is faster) or N (1: one after another)")
+                               doc="with `runs`/`sweep`: processes that train the runs, `auto` or N (1: one "
+                                   "after another in this process); `auto` uses one per core when the runs are "
+                                   "long enough for that to pay (see Side-by-side runs); the Histories are the "
+                                   "same either way")
 
     def __post_init__(self):
         _validate(self)
@@ -198,37 +210,49 @@ class Train:
 
 @dataclass(frozen=True)
 class Render:
-    size: tuple[int, int] = _spec((640, 480), check=_size, doc="[width, height] of the output in pixels")
-    dpi: float = _spec(100.0, check=_positive, doc="text and line scale at 640x480; other sizes scale it, so the layout looks the same")
+    size: tuple[int, int] = _spec((640, 480), check=_size, doc="[width, height] of the output in pixels (64 to "
+                                                               "7680 each)")
+    dpi: float = _spec(100.0, check=_positive, doc="text and line scale at 640x480; other sizes scale it, so the "
+                                                   "layout looks the same")
     fps: float = _spec(10.0, check=_between(0.1, 120),
-                       doc="frames per second (GIF: rounded to a whole centisecond delay, at most 50)")
-    hold: float = _spec(1.0, check=_non_negative, unit="s", doc="seconds to hold the last frame (e.g. 1.5 or 1.5s)")
+                       doc="frames per second, 0.1 to 120 (GIF: rounded to a whole centisecond delay, at most "
+                           "50, with a warning)")
+    hold: float = _spec(1.0, check=_non_negative, unit="s", doc="seconds to hold the last frame (`1.5` or "
+                                                                "`\"1.5s\"`)")
     hold_start: float = _spec(0.0, check=_non_negative, unit="s", doc="seconds to hold the first frame")
     duration: float | None = _spec(None, check=_optional(_positive),
-                                   unit="s", doc="total length, e.g. 8s: picks fps (and drops snapshots "
-                                                 "above 50 fps) for you; overrides fps")
-    loop: bool = _spec(True, doc="GIF: loop forever (true) or play once (false); HTML: start with loop on")
+                                   unit="s", doc="total length, e.g. `8s`: picks the fps for you (overrides "
+                                                 "`fps`); above 50 fps snapshots are dropped evenly instead")
+    loop: bool = _spec(True, doc="GIF: loop forever, or play once (`false`); HTML: the player starts with loop on")
     interpolate: int = _spec(0, check=_between(0, 16),
-                             doc="in-between frames drawn between snapshots by linear interpolation")
-    poster: int = _spec(-1, doc="snapshot shown in a .png poster (negative counts from the end)")
+                             doc="in-between frames drawn between two snapshots (predictions linear, loss "
+                                 "geometric; 0–16)")
+    poster: int = _spec(-1, doc="snapshot shown by a `.png` poster (negative counts from the end)")
     filmstrip: int = _spec(0, check=_between(0, 64),
-                           doc=".png: 0 for one poster frame, or K for a grid of K frames spread over the run")
-    title: str = _spec("", check=_mathtext, doc="figure title (empty: none); $…$ is mathtext, \\$ a literal dollar")
+                           doc="`.png`: `0` for one poster frame, or K for a grid of K frames spread over the "
+                               "run (≤ 64)")
+    title: str = _spec("", check=_mathtext, doc="figure title (empty: none); `$…$` is mathtext, `\\$` a literal "
+                                                "dollar")
     panels: tuple[str, ...] = _spec(("fit", "loss"), check=_panels,
-                                    doc=f"panels from {', '.join(PANELS)}; the fit panel large, the others beside it")
+                                    doc=f"panels from {_names(PANELS, 'and')}: the fit panel large, the others below "
+                                        "it (beside it when width/height ≥ 1.6)")
     theme: str = _spec("light", choices=("light", "dark", "transparent"),
-                       doc=f"light, dark, or transparent (no background; {listing(transparent_formats(), 'and')})")
+                       doc="`light`, `dark`, or `transparent` (no background, mid-grey ink legible on light "
+                           f"and dark pages; {_names(transparent_formats(), 'and')})")
     trail: int = _spec(0, check=_between(0, 20),
-                       doc="faded copies of the last K predictions behind the current one")
+                       doc="faded copies of the last K predictions behind the current one (0–20)")
     quality: str = _spec("medium", choices=("high", "medium", "small"),
-                         doc="GIF palette preset: high (64 colours), medium (32) or small (16; .webp and .apng then "
-                                 "use this palette instead of full colour)")
+                         doc="GIF palette preset: `high` (64 colours), `medium` (32), `small` (16; `.webp` and "
+                             "`.apng` then use this palette instead of lossless full colour); see Performance")
     layout: str = _spec("overlay", choices=LAYOUTS,
-                        doc="runs/sweep: overlay (one fit panel, a prediction per run) or grid (a fit panel "
-                            "per run, shared limits)")
+                        doc="with `runs`/`sweep`: `overlay` (one fit panel, a prediction per run in its own "
+                            "colour, a legend of run labels) or `grid` (a small fit panel per run, titled by its "
+                            "label, shared limits)")
     workers: int | str = _spec("auto", check=_workers, expect="auto or a whole number >= 1",
-                               doc="processes drawing frames for one video: auto (more than one only when the "
-                                   "measured per-frame costs say it is faster) or N (1: this process draws)")
+                               doc="processes drawing one video's frames: `auto` or N (1: this process); `auto` "
+                                   "forks extra drawers only when the measured per-frame costs predict a gain "
+                                   "(large MP4s on 4+ cores; never on 2 cores or for GIF, whose encoder is the "
+                                   "bottleneck); the file is the same either way")
 
     def __post_init__(self):
         _validate(self)
@@ -248,14 +272,17 @@ class Run:
 
 @dataclass(frozen=True)
 class Config:
-    name: str = _spec("run", doc="base name of the output files")
-    seed: int | None = _spec(0, check=_between(0, 2**63 - 1), doc="random seed (null: not seeded)")
+    name: str = _spec("run", shown="the file name (`run` from a dict)", doc="base name of the output files")
+    seed: int | None = _spec(0, check=_between(0, 2**63 - 1), doc="random seed, 0 to 2⁶³−1 (null: not seeded)")
     data: Data = field(default_factory=Data)
     model: Model = field(default_factory=Model)
     train: Train = field(default_factory=Train)
     render: Render = field(default_factory=Render)
-    runs: tuple[Run, ...] = _spec((), doc="several runs drawn side by side: a list of {label, model: {…}, "
-                                          "train: {…}}, each overriding the top-level model and train keys")
+    runs: tuple[Run, ...] = _spec((), doc="several runs drawn side by side: a list of `{label, model: {…}, "
+                                          "train: {…}}` (1–8); each run is the top-level config with its own "
+                                          "`model.*`/`train.*` keys; `data.*`, `render.*` and `seed` are shared "
+                                          "(a run setting them is an error); label default: the keys it sets, "
+                                          "e.g. `lr=0.01`")
 
     def __post_init__(self):
         _validate(self)

@@ -24,7 +24,7 @@ FORMATS: dict[str, FormatSpec] = {
     ".gif": FormatSpec("polyanim.writers:GifWriter", "animated GIF: a 16 to 64 colour palette, plays everywhere"),
     ".mp4": FormatSpec("polyanim.writers:Mp4Writer", "H.264 video, the smallest file for long runs", alpha=False),
     ".webm": FormatSpec("polyanim.writers:WebmWriter", "VP9 video, for pages that prefer open codecs"),
-    ".png": FormatSpec("polyanim.writers:PngWriter", "one poster frame, or a filmstrip of render.filmstrip frames"),
+    ".png": FormatSpec("polyanim.writers:PngWriter", "one poster frame, or a filmstrip of `render.filmstrip` frames"),
     ".webp": FormatSpec("polyanim.lossless:WebpWriter", "animated WebP, lossless"),
     ".apng": FormatSpec("polyanim.lossless:ApngWriter", "animated PNG, lossless"),
     ".html": FormatSpec("polyanim.writers:HtmlWriter", "a self-contained player page (play, pause, scrub)"),

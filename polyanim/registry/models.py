@@ -11,8 +11,8 @@ from . import Entry
 
 MODELS: dict[str, Entry] = {
     "polynomial": Entry("polyanim.models:Polynomial",
-                        "monomial basis, seed-compatible with the post (model.degree)"),
-    "legendre": Entry("polyanim.models:Legendre", "Legendre basis on x mapped to [-1, 1] (model.degree)"),
-    "chebyshev": Entry("polyanim.models:Chebyshev", "Chebyshev basis on x mapped to [-1, 1] (model.degree)"),
-    "mlp": Entry("polyanim.models:MLP", "a small multilayer perceptron (model.hidden, model.activation)"),
+                        "monomial basis, seed-compatible with the post (`model.degree`)"),
+    "legendre": Entry("polyanim.models:Legendre", "Legendre basis on x mapped to [-1, 1] (`model.degree`)"),
+    "chebyshev": Entry("polyanim.models:Chebyshev", "Chebyshev basis on x mapped to [-1, 1] (`model.degree`)"),
+    "mlp": Entry("polyanim.models:MLP", "a small multilayer perceptron (`model.hidden`, `model.activation`)"),
 }

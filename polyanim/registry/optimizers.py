@@ -24,18 +24,18 @@ class OptimizerSpec(Entry):
 
 
 OPTIMIZERS: dict[str, OptimizerSpec] = {
-    "sgd": OptimizerSpec("polyanim.optimizers:sgd", "plain SGD by hand, as in the post (train.momentum, "
-                                                    "train.nesterov)"),
-    "adam": OptimizerSpec("polyanim.optimizers:adam", "torch.optim.Adam"),
-    "adamw": OptimizerSpec("polyanim.optimizers:adamw", "torch.optim.AdamW, decoupled weight decay", decay=0.01),
-    "rmsprop": OptimizerSpec("polyanim.optimizers:rmsprop", "torch.optim.RMSprop (train.momentum)"),
-    "lbfgs": OptimizerSpec("polyanim.optimizers:lbfgs", "torch.optim.LBFGS with a strong Wolfe line search",
+    "sgd": OptimizerSpec("polyanim.optimizers:sgd", "plain SGD by hand, as in the post (`train.momentum`, "
+                                                    "`train.nesterov`)"),
+    "adam": OptimizerSpec("polyanim.optimizers:adam", "`torch.optim.Adam`"),
+    "adamw": OptimizerSpec("polyanim.optimizers:adamw", "`torch.optim.AdamW`, decoupled weight decay", decay=0.01),
+    "rmsprop": OptimizerSpec("polyanim.optimizers:rmsprop", "`torch.optim.RMSprop` (`train.momentum`)"),
+    "lbfgs": OptimizerSpec("polyanim.optimizers:lbfgs", "`torch.optim.LBFGS` with a strong Wolfe line search",
                            decay=None, closure=True),
 }
 
 SCHEDULES: dict[str, Entry] = {
     "none": Entry(None, "a constant learning rate"),
-    "step": Entry("polyanim.optimizers:StepSchedule", "multiply the lr by train.gamma every train.step_size steps"),
-    "cosine": Entry("polyanim.optimizers:CosineSchedule", "cosine annealing from train.lr to train.lr_min"),
-    "exponential": Entry("polyanim.optimizers:ExponentialSchedule", "multiply the lr by train.gamma every step"),
+    "step": Entry("polyanim.optimizers:StepSchedule", "multiply the lr by `train.gamma` every `train.step_size` steps"),
+    "cosine": Entry("polyanim.optimizers:CosineSchedule", "cosine annealing from `train.lr` to `train.lr_min`"),
+    "exponential": Entry("polyanim.optimizers:ExponentialSchedule", "multiply the lr by `train.gamma` every step"),
 }
