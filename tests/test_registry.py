@@ -63,6 +63,21 @@ def test_docs_config_md_is_what_the_script_generates():
         assert all(f"| `{name}` |" in text for name in table)
 
 
+def test_readme_format_table_lists_the_registered_formats():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = text.split("| suffix | what you get |", 1)[1].split("\n\n", 1)[0]
+    listed = [row.split("`")[1] for row in table.splitlines()[2:]]
+    assert listed == list(FORMATS), "README.md's format table and polyanim/registry/formats.py differ"
+
+
+def test_gallery_shows_images_before_videos_and_links_pages():
+    from polyanim.gallery import _media
+
+    assert _media(["a.mp4", "a.webp", "a.html"], "a").startswith('<img src="a.webp"')
+    assert _media(["a.html", "a.webm"], "a").startswith('<video src="a.webm"')
+    assert _media(["a.html"], "a") == ""
+
+
 # --- one registration line each ------------------------------------------------------------------
 
 class RawWriter(Writer):
