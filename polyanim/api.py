@@ -44,7 +44,7 @@ def resolve(source, options: dict, *, caller: str = "polyanim.render", prefix: s
 
 
 def render(source, out, *, progress: bool = False, **options):
-    """Render ``source`` to the file ``out``; its suffix picks the format (.gif .mp4 .webm .webp .apng .png .html).
+    """Render ``source`` to the file ``out``; its suffix picks the format (``polyanim.registry.formats``).
 
     ``out`` may also be a list of paths: the frames are then drawn once and fed
     to every encoder, each file byte-identical to rendering it alone, and all

@@ -35,6 +35,7 @@ from collections import deque
 from pathlib import Path
 
 from . import __version__, config, history as history_mod, targets, writers
+from .registry.formats import FORMATS as FORMAT_TABLE
 from .errors import InputError
 from .fileio import atomic_path
 
@@ -684,7 +685,7 @@ def run(inputs, out_dir, formats=FORMATS, workers="auto", scheduler: str | None 
 def parse_formats(formats) -> tuple[str, ...]:
     """``"gif,mp4"`` or ``["gif", ".mp4"]`` → ``("gif", "mp4")``; an unknown one is a BatchError."""
     items = formats.split(",") if isinstance(formats, str) else list(formats)
-    allowed = [s.lstrip(".") for s in writers.SUFFIXES]
+    allowed = [s.lstrip(".") for s in FORMAT_TABLE]
     out = []
     for item in items:
         fmt = str(item).strip().lower().lstrip(".")
@@ -753,7 +754,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out-dir", "-d", required=True, metavar="DIR", help="where NAME.history.npz, NAME.gif, ... "
                    "and index.html go")
     p.add_argument("--format", "-f", default="gif", metavar="FMT[,FMT...]",
-                   help=f"output formats: {', '.join(s.lstrip('.') for s in writers.SUFFIXES)} (default: gif)")
+                   help=f"output formats: {', '.join(s.lstrip('.') for s in FORMAT_TABLE)} (default: gif)")
     p.add_argument("--workers", "-j", default="auto", metavar="N|auto",
                    help="local worker processes (default auto: from the cores and the estimated work)")
     p.add_argument("--scheduler", metavar="ADDRESS", default=None,

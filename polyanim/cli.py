@@ -31,9 +31,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _suffixes() -> list[str]:
-    from .writers import SUFFIXES
+    from .registry.formats import FORMATS
 
-    return list(SUFFIXES)
+    return list(FORMATS)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -240,7 +240,7 @@ def _check_limits(cfg, source: Path, out: Path) -> None:
 
     cls = writer_for(out)
     try:
-        notes = limits.check_config(cfg, still=cls is None or cls.still)
+        notes = limits.check_config(cfg, still=cls.still)
     except config.ConfigError as exc:
         raise config.ConfigError(f"{source}: {exc}") from None
     for line in notes:

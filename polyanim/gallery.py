@@ -14,10 +14,12 @@ import math
 from pathlib import Path
 
 from .fileio import atomic_path
+from .registry.formats import FORMATS
 
 # what a card shows, best first: something that moves in an <img>, then a still, then a video, then a link
-IMAGES = ("gif", "png")
-VIDEOS = ("webm", "mp4")
+# how the contact sheet shows a unit: its first image format, else its first video (table order)
+IMAGES = tuple(s.lstrip(".") for s, spec in FORMATS.items() if spec.embed == "img")
+VIDEOS = tuple(s.lstrip(".") for s, spec in FORMATS.items() if spec.embed == "video")
 
 _STYLE = """
 body { font: 14px/1.4 system-ui, sans-serif; margin: 16px; background: #fafafa; color: #222; }

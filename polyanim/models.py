@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import torch
 
+from .registry import load
+from .registry.models import MODELS
+
 
 class Polynomial(torch.nn.Module):
     """``y = c0 + c1 x + … + cn x^n`` with one scalar parameter per coefficient.
@@ -29,6 +32,11 @@ class Polynomial(torch.nn.Module):
         # registered in draw order (highest power first), as the post's a, b, c, d
         self.coefs = torch.nn.ParameterList(drawn)
         self.degree = degree
+
+    @classmethod
+    def from_config(cls, m, domain):
+        """Built from a ``model`` section (the monomials ignore the domain, like the post)."""
+        return cls(m.degree)
 
     def coefficients(self) -> list[torch.Tensor]:
         """Coefficients from the constant term up: ``[c0, c1, …, cn]``."""
@@ -75,6 +83,11 @@ class OrthogonalBasis(torch.nn.Module):
         self.degree = degree
         self.domain = (float(domain[0]), float(domain[1]))
         self.coef = torch.nn.Parameter(torch.randn(degree + 1))
+
+    @classmethod
+    def from_config(cls, m, domain):
+        """Built from a ``model`` section and ``data.domain``."""
+        return cls(m.degree, domain)
 
     def _next(self, k: int, t: torch.Tensor, b_k: torch.Tensor, b_prev: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
@@ -153,6 +166,11 @@ class MLP(torch.nn.Module):
         layers.append(torch.nn.Linear(width, 1))
         self.net = torch.nn.Sequential(*layers)
 
+    @classmethod
+    def from_config(cls, m, domain):
+        """Built from a ``model`` section and ``data.domain``."""
+        return cls(m.hidden, m.activation, domain)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(unit_interval(x, self.domain).unsqueeze(-1)).squeeze(-1)
 
@@ -163,14 +181,8 @@ class MLP(torch.nn.Module):
 
 
 def build(model_config, domain: tuple[float, float] = (-1.0, 1.0)) -> torch.nn.Module:
-    """The model a :class:`polyanim.config.Model` section describes; ``domain`` is ``data.domain``."""
-    kind = model_config.kind
-    if kind == "polynomial":
-        return Polynomial(model_config.degree)
-    if kind == "legendre":
-        return Legendre(model_config.degree, domain)
-    if kind == "chebyshev":
-        return Chebyshev(model_config.degree, domain)
-    if kind == "mlp":
-        return MLP(model_config.hidden, model_config.activation, domain)
-    raise ValueError(f"unknown model kind {kind!r}")  # config validation prevents this
+    """The model a :class:`polyanim.config.Model` section describes; ``domain`` is ``data.domain``.
+
+    ``model.kind`` names a class in :data:`polyanim.registry.models.MODELS`, built by its ``from_config``.
+    """
+    return load(MODELS[model_config.kind].path).from_config(model_config, domain)

@@ -18,6 +18,7 @@ from . import limits
 from .config import ConfigError
 from .scene import Scene
 from .fileio import atomic_path
+from .registry.formats import FORMATS, transparent_formats
 from .writers import UnsupportedFormat, WriterError, writer_for
 
 
@@ -91,13 +92,11 @@ def render(history, path, render, *, quiet: bool = False, err=None, writer=None)
     path = Path(path)
     limits.check_title(render)
     cls = writer or writer_for(path)
-    if cls is None:
-        from .html import write_html
-
-        write_html(history, path, title=render.title, fps=render.fps, size=tuple(render.size),
-                   theme=render.theme, loop=render.loop)
-        return path
     _check_alpha(path, cls, render)
+    if not cls.needs_frames:
+        with cls(path, tuple(render.size), render.fps, render) as out:
+            out.write_history(history)
+        return path
     frames, rate, size = _timeline(history, render, cls, quiet, err)
     scene = Scene(history, render, size=size)
     bar = _progress(len(frames), f"rendering {path.name}", err, quiet)
@@ -118,19 +117,18 @@ def render(history, path, render, *, quiet: bool = False, err=None, writer=None)
 
 # Per-frame costs per pixel measured at 1920x1080 (benchmarks/big_bench.py --stages, 2 cores):
 # drawing by blitting 7.1 ms plus copying the RGBA frame into ffmpeg's pipe 3.5 ms, and ffmpeg's CPU
-# time per frame: GIF 16.2 ms on one thread (palette mapping and LZW do not parallelise), H.264
-# 37.0 ms spread over every core by x264. Other encoders are unmeasured: drawn serially.
+# time per frame: GIF 16.2 ms on one thread, H.264 37.0 ms spread over every core (each writer's
+# ``encode_cost``). Other encoders are unmeasured: drawn serially.
 DRAW_SECONDS_PER_PIXEL = 10.6e-3 / (1920 * 1080)
-ENCODE_SECONDS_PER_PIXEL = {".gif": (16.2e-3 / (1920 * 1080), True), ".mp4": (37.0e-3 / (1920 * 1080), False)}
 WORKER_START_SECONDS = 0.2  # a forked drawer: a copy of this process, its own figure included
 PARALLEL_CHUNK = 4  # frames a drawing worker draws ahead of its turn to write: bounds memory
 
 
-def predicted_seconds(n_frames: int, pixels: int, suffix: str, cores: int, workers: int) -> float:
+def predicted_seconds(n_frames: int, pixels: int, encode_cost: tuple[float, bool], cores: int, workers: int) -> float:
     """Wall time the per-frame costs predict: the slowest of the drawers (sharing the frames), the
     encoder's serial part and all the CPU work shared by the cores, plus the drawers' start-up."""
     d = DRAW_SECONDS_PER_PIXEL * pixels
-    per_pixel, serial = ENCODE_SECONDS_PER_PIXEL[suffix]
+    per_pixel, serial = encode_cost
     e = per_pixel * pixels
     start = WORKER_START_SECONDS * workers if workers > 1 else 0.0
     return n_frames * max(d / workers, e if serial else 0.0, (d + e) / cores) + start
@@ -152,12 +150,13 @@ def drawing_workers(render, cls, n_frames: int, size, cores: int | None = None) 
     if render.workers != "auto":
         return render.workers
     cores = cores or os.cpu_count() or 1
-    if cls.suffix not in ENCODE_SECONDS_PER_PIXEL or cores < 2:
+    cost = cls.encode_cost
+    if cost is None or cores < 2:
         return 1
     pixels = size[0] * size[1]
-    serial = predicted_seconds(n_frames, pixels, cls.suffix, cores, 1)
-    best = min(range(1, cores + 1), key=lambda w: predicted_seconds(n_frames, pixels, cls.suffix, cores, w))
-    return best if predicted_seconds(n_frames, pixels, cls.suffix, cores, best) < 0.9 * serial else 1
+    serial = predicted_seconds(n_frames, pixels, cost, cores, 1)
+    best = min(range(1, cores + 1), key=lambda w: predicted_seconds(n_frames, pixels, cost, cores, w))
+    return best if predicted_seconds(n_frames, pixels, cost, cores, best) < 0.9 * serial else 1
 
 
 def draw_parallel(scene, frames, out, workers: int, bar) -> None:
@@ -233,7 +232,7 @@ def render_many(history, paths, render, *, quiet: bool = False, err=None, writer
     palette and size), so every file is byte-identical to writing it alone:
     frame positions of all outputs are walked in order and a position is drawn
     once for every output that shows it (``.png`` stills take their frame on the
-    way; ``.html`` is written from the history). The encoders run side by side.
+    way; a writer without frames, ``.html``, is written from the history). The encoders run side by side.
     All files appear together at the end: any failure leaves every destination
     as it was, and no temporary file behind.
     """
@@ -246,17 +245,14 @@ def render_many(history, paths, render, *, quiet: bool = False, err=None, writer
         seen.add(p.resolve())
     classes = [writer or writer_for(p) for p in paths]
     for p, cls in zip(paths, classes):
-        if cls is not None:
-            _check_alpha(p, cls, render)
+        _check_alpha(p, cls, render)
     timelines = [_timeline(history, render, cls, quiet, err) for cls in classes]
     with ExitStack() as stack:
         staged = [stack.enter_context(atomic_path(p)) for p in paths]  # renamed onto paths only if all succeed
-        for p, stage, cls in zip(paths, staged, classes):
-            if cls is None:
-                from .html import write_html
-
-                write_html(history, stage, title=render.title, fps=render.fps, size=tuple(render.size),
-                           theme=render.theme, loop=render.loop)
+        for stage, cls in zip(staged, classes):
+            if not cls.needs_frames:
+                with cls(stage, tuple(render.size), render.fps, render) as out:
+                    out.write_history(history)
         for size in dict.fromkeys(t[2] for t in timelines if t is not None):
             group = [(p, s, c, t) for p, s, c, t in zip(paths, staged, classes, timelines) if t and t[2] == size]
             _stream(history, render, size, group, quiet, err)
@@ -264,14 +260,15 @@ def render_many(history, paths, render, *, quiet: bool = False, err=None, writer
 
 
 def _check_alpha(path: Path, cls, render) -> None:
-    if render.theme == "transparent" and not cls.alpha:
+    spec = FORMATS.get(path.suffix.lower())
+    if render.theme == "transparent" and spec is not None and not spec.alpha:
         raise UnsupportedFormat(f"{path}: render.theme transparent needs a format with transparency "
-                                f"(.png, .webm, .gif, .webp, .apng, .html); {path.suffix} has none")
+                                f"({', '.join(transparent_formats())}); {path.suffix} has none")
 
 
 def _timeline(history, render, cls, quiet, err):
-    """(frame positions, frame rate, frame size) a writer class gets for ``history``; None for .html."""
-    if cls is None:
+    """(frame positions, frame rate, frame size) a writer class gets for ``history``; None without frames."""
+    if not cls.needs_frames:
         return None
     if cls.still:
         frames, rate = stills(len(history), render), render.fps

@@ -17,11 +17,12 @@ from tqdm import tqdm
 from . import __version__, targets
 from .history import History
 from .models import build
+from .optimizers import make_optimizer, make_scheduler
 from .optimum import converged_below
+from .registry.optimizers import OPTIMIZERS
 from .recording import ONE_THREAD_WORK, Snapshot, for_train, loss_warnings, work
 
 MAX_PARAMS = 64  # above this the History keeps no parameter trajectories
-LBFGS_MAX_ITER = 5  # one lbfgs "step" is one optimizer.step(closure) of at most this many iterations
 
 
 class TrainingError(RuntimeError):
@@ -114,105 +115,6 @@ def drawing_inputs(config) -> dict:
             "param_names": names}
 
 
-class HandSGD:
-    """SGD done by hand under ``torch.no_grad()``, as the original post does it.
-
-    The update is ``torch.optim.SGD``'s own single-tensor CPU path, operation for
-    operation (weight decay, momentum buffer, nesterov), so the float32 results
-    are identical (tested). Constructing any ``torch.optim`` optimizer imports
-    ``torch._dynamo``, which costs about as much as importing torch itself;
-    this class keeps that off the default path. ``param_groups`` and
-    ``defaults`` mirror the optimizer's, for the lr readout and the schedules.
-    """
-
-    def __init__(self, params, lr: float, momentum: float = 0.0, nesterov: bool = False, weight_decay: float = 0.0):
-        self.params = list(params)
-        self.defaults = {"lr": lr, "momentum": momentum, "nesterov": nesterov, "weight_decay": weight_decay,
-                         "dampening": 0}
-        self.param_groups = [{"lr": lr}]
-        self._buffers: list[torch.Tensor | None] = [None] * len(self.params)
-
-    def zero_grad(self) -> None:
-        for p in self.params:
-            p.grad = None
-
-    @torch.no_grad()
-    def step(self) -> None:
-        lr, d = self.param_groups[0]["lr"], self.defaults
-        for i, param in enumerate(self.params):
-            if param.grad is None:
-                continue
-            grad = param.grad
-            if d["weight_decay"] != 0:
-                grad = grad.add(param, alpha=d["weight_decay"])
-            if d["momentum"] != 0:
-                buf = self._buffers[i]
-                if buf is None:
-                    buf = self._buffers[i] = grad.detach().clone()
-                else:
-                    buf.mul_(d["momentum"]).add_(grad, alpha=1)
-                grad = grad.add(buf, alpha=d["momentum"]) if d["nesterov"] else buf
-            param.add_(grad, alpha=-lr)
-
-
-class FormulaSchedule:
-    """``train.schedule`` for :class:`HandSGD`: torch's StepLR, ExponentialLR and CosineAnnealingLR
-    recurrences, float for float (tested equal), without building a ``torch.optim`` optimizer."""
-
-    def __init__(self, train_config, optimizer: HandSGD):
-        self.t, self.group, self.epoch = train_config, optimizer.param_groups[0], 0
-        self.base = self.group["lr"]
-
-    def step(self) -> None:
-        t, lr = self.t, self.group["lr"]
-        self.epoch += 1
-        e = self.epoch
-        if t.schedule == "step":
-            if e % t.step_size == 0:
-                lr = lr * (t.gamma if t.gamma is not None else 0.5)
-        elif t.schedule == "exponential":
-            lr = lr * (t.gamma if t.gamma is not None else 0.01 ** (1 / t.steps))
-        elif (e - 1 - t.steps) % (2 * t.steps) == 0:  # cosine, T_max = steps, eta_min = lr_min
-            lr = lr + (self.base - t.lr_min) * (1 - math.cos(math.pi / t.steps)) / 2
-        else:
-            lr = ((1 + math.cos(math.pi * e / t.steps)) / (1 + math.cos(math.pi * (e - 1) / t.steps))
-                  * (lr - t.lr_min) + t.lr_min)
-        self.group["lr"] = lr
-
-
-def make_optimizer(train_config, params):
-    """The optimizer a ``train`` section describes (options that do not apply to it are ignored)."""
-    t = train_config
-    decay = t.weight_decay if t.weight_decay is not None else (0.01 if t.optimizer == "adamw" else 0.0)
-    if t.optimizer == "sgd":
-        return HandSGD(params, lr=t.lr, momentum=t.momentum, nesterov=t.nesterov, weight_decay=decay)
-    if t.optimizer == "adam":
-        return torch.optim.Adam(params, lr=t.lr, weight_decay=decay)
-    if t.optimizer == "adamw":
-        return torch.optim.AdamW(params, lr=t.lr, weight_decay=decay)
-    if t.optimizer == "rmsprop":
-        return torch.optim.RMSprop(params, lr=t.lr, momentum=t.momentum, weight_decay=decay)
-    if t.optimizer == "lbfgs":
-        return torch.optim.LBFGS(params, lr=t.lr, max_iter=LBFGS_MAX_ITER, line_search_fn="strong_wolfe")
-    raise ValueError(f"unknown optimizer {t.optimizer!r}")  # config validation prevents this
-
-
-def make_scheduler(train_config, optimizer):
-    """The ``torch.optim.lr_scheduler`` for ``train.schedule``, stepped once per step (None for ``none``)."""
-    t = train_config
-    if isinstance(optimizer, HandSGD):
-        return FormulaSchedule(t, optimizer) if t.schedule != "none" else None
-    sched = torch.optim.lr_scheduler
-    if t.schedule == "step":
-        return sched.StepLR(optimizer, step_size=t.step_size, gamma=t.gamma if t.gamma is not None else 0.5)
-    if t.schedule == "exponential":
-        gamma = t.gamma if t.gamma is not None else 0.01 ** (1 / t.steps)
-        return sched.ExponentialLR(optimizer, gamma=gamma)
-    if t.schedule == "cosine":
-        return sched.CosineAnnealingLR(optimizer, T_max=t.steps, eta_min=t.lr_min)
-    return None
-
-
 @contextmanager
 def _torch_threads(n: int | None):
     """Run with at most ``n`` intra-op threads (``None``: leave torch's setting), restoring it afterwards."""
@@ -303,7 +205,7 @@ def train(config, *, quiet: bool = False, out=None, err=None,
                     record(t, value, y_pred)
                 if t_cfg.log_every and t % t_cfg.log_every == 0 and not quiet:
                     bar.write(f"{t} {value}", file=out)
-                if t_cfg.optimizer == "lbfgs":
+                if OPTIMIZERS[t_cfg.optimizer].closure:  # re-evaluates the loss itself
                     optimizer.step(closure)
                 else:
                     optimizer.zero_grad()

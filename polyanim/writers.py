@@ -1,9 +1,10 @@
-"""Output writers, chosen by the file suffix, behind one small streaming protocol.
+"""Output writers, chosen by the file suffix (:data:`polyanim.registry.formats.FORMATS`), behind one protocol.
 
 A writer is a context manager: ``with Writer(path, size, fps, render) as w:``
 then ``w.write(rgba_frame)`` per frame. On a clean exit the file is finished
 and renamed onto ``path``; on any error the temporary file is removed and an
-existing file at ``path`` is untouched. Video writers pipe raw RGBA frames into
+existing file at ``path`` is untouched. A writer with ``needs_frames = False``
+(the HTML page) gets ``w.write_history(history)`` instead of frames. Video writers pipe raw RGBA frames into
 the ffmpeg binary that imageio-ffmpeg ships, so encoding runs in another
 process while the next frame is drawn, and no frame is kept once written.
 """
@@ -20,6 +21,8 @@ from pathlib import Path
 
 from .errors import InputError
 from .fileio import atomic_path, scratch_path
+from .registry import load
+from .registry.formats import FORMATS
 from .style import THEMES
 
 # Measured on the 200-frame benchmark (benchmarks/render_bench.py): colours in the
@@ -56,11 +59,13 @@ def ffmpeg_exe() -> str:
 class Writer:
     """Base of all writers: atomic destination, ``write(frame)`` per frame, ``close`` on exit."""
 
-    suffix = ""
     even_size = False  # H.264/VP9 in yuv420p need even width and height
     still = False  # a picture, not a video: the renderer draws only the poster or filmstrip frames
-    alpha = True  # can show a transparent background (render.theme: transparent)
+    needs_frames = True  # False: written from the History by ``write_history`` (the HTML page), no frames drawn
     palette_samples = 0  # frames wanted in ``prepare`` before streaming starts
+    # the encoder's CPU seconds per frame per pixel and whether it runs on one thread, as measured
+    # (polyanim.renderer.drawing_workers); None: unmeasured, so frames are drawn by one process
+    encode_cost: tuple[float, bool] | None = None
 
     def __init__(self, path: str | os.PathLike, size: tuple[int, int], fps: float, render=None, pins=()):
         self.path = Path(path)
@@ -94,6 +99,10 @@ class Writer:
         return self._stack.__exit__(kind, exc, tb)
 
     def write(self, frame) -> None:
+        raise NotImplementedError
+
+    def write_history(self, history) -> None:
+        """Write the whole file from ``history`` (writers with ``needs_frames = False``)."""
         raise NotImplementedError
 
     def close(self) -> None:
@@ -166,8 +175,8 @@ class GifWriter(FFmpegWriter):
     a GIF are whole centiseconds, so the frame rate is snapped to 100/delay.
     """
 
-    suffix = ".gif"
     palette_samples = PALETTE_SAMPLES
+    encode_cost = (16.2e-3 / (1920 * 1080), True)  # palette mapping and LZW do not parallelise
 
     @staticmethod
     def frame_rate(fps: float) -> tuple[Fraction, str | None]:
@@ -224,9 +233,8 @@ class GifWriter(FFmpegWriter):
 class Mp4Writer(FFmpegWriter):
     """H.264 in MP4, yuv420p and even dimensions so it plays in every browser."""
 
-    suffix = ".mp4"
     even_size = True
-    alpha = False
+    encode_cost = (37.0e-3 / (1920 * 1080), False)  # x264 spreads over every core
 
     def output_args(self) -> list[str]:
         return ["-c:v", "libx264", "-preset", "medium", "-crf", "20", "-tune", "animation",
@@ -236,7 +244,6 @@ class Mp4Writer(FFmpegWriter):
 class WebmWriter(FFmpegWriter):
     """VP9 in WebM (yuv420p), for browsers and pages that prefer open codecs."""
 
-    suffix = ".webm"
     even_size = True
 
     def output_args(self) -> list[str]:
@@ -248,7 +255,6 @@ class WebmWriter(FFmpegWriter):
 class PngWriter(Writer):
     """A poster (one chosen snapshot) or a filmstrip (a grid of frames, for print) as PNG."""
 
-    suffix = ".png"
     still = True
     gap = 8  # pixels between filmstrip cells
 
@@ -281,87 +287,30 @@ class PngWriter(Writer):
         Image.fromarray(image[..., :3] if opaque else image, "RGB" if opaque else "RGBA").save(self.tmp, format="PNG")
 
 
-def centisecond_rate(fps: float, name: str) -> tuple[Fraction, str | None]:
-    """GIF's timing rule for an animated image format: whole-centisecond delays of at least 2 cs."""
-    rate, warning = GifWriter.frame_rate(fps)
-    return rate, warning and warning.replace("GIF frame delays", f"{name} frame delays (as GIF)")
+class HtmlWriter(Writer):
+    """A self-contained player page: the browser draws the History, so no frames are drawn here."""
+
+    needs_frames = False
+    still = True  # nothing to count against the frame limits
+
+    def write_history(self, history) -> None:
+        from .html import html_page
+
+        r = self.render
+        self.tmp.write_text(html_page(history, title=r.title, fps=r.fps, size=tuple(r.size), theme=r.theme,
+                                      loop=r.loop), encoding="utf-8")
 
 
-class PalettedOption(GifWriter):
-    """An animated image format in full colour, or with ``render.quality: small`` in GIF's palette.
-
-    Timing and looping follow GIF (whole centiseconds of at least 2; loop
-    forever or play once), so the file plays exactly like the .gif of the same
-    run. Full colour is lossless; ``small`` first maps every frame to the GIF
-    palette (16 colours, the theme's pinned), which a lossless encoder then
-    stores in a fraction of the bytes.
-    """
-
-    name = ""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.paletted = getattr(self.render, "quality", "medium") == "small"
-        self.palette_samples = PALETTE_SAMPLES if self.paletted else 0
-
-    @classmethod
-    def frame_rate(cls, fps: float) -> tuple[Fraction, str | None]:
-        rate, warning = GifWriter.frame_rate(fps)
-        return rate, warning and warning.replace("GIF frame delays", f"{cls.name} frame delays (as in GIF)")
-
-    def input_args(self) -> list[str]:
-        return super().input_args() if self.paletted else FFmpegWriter.input_args(self)
-
-    def encode_args(self, pix_fmt: str) -> list[str]:
-        """Filter graph and pixel format: the GIF palette first when paletted."""
-        if self.paletted:
-            return ["-lavfi", f"[0:v][1:v]paletteuse=dither=none,format={pix_fmt}"]
-        return ["-pix_fmt", pix_fmt]
-
-
-class WebpWriter(PalettedOption):
-    """Animated WebP through libwebp_anim, lossless, with alpha (the transparent theme)."""
-
-    suffix = ".webp"
-    name = "WebP"
-
-    def output_args(self) -> list[str]:
-        # the webp muxer's loop count: 0 plays forever, 1 once
-        # compression_level 2: the same bytes as the default 4 within 1% on plot frames, at a
-        # third (full colour) to an eighth (paletted) of the encoder's CPU time
-        return [*self.encode_args("bgra"), "-c:v", "libwebp_anim", "-lossless", "1", "-compression_level", "2",
-                "-loop", "0" if getattr(self.render, "loop", True) else "1", "-f", "webp"]
-
-
-class ApngWriter(PalettedOption):
-    """Animated PNG: lossless, RGB (RGBA for the transparent theme)."""
-
-    suffix = ".apng"
-    name = "APNG"
-
-    def output_args(self) -> list[str]:
-        pix_fmt = "pal8" if self.paletted else "rgba" if getattr(self.render, "theme", "") == "transparent" else "rgb24"
-        return [*self.encode_args(pix_fmt), "-c:v", "apng",
-                "-plays", "0" if getattr(self.render, "loop", True) else "1", "-f", "apng"]
-
-
-WRITERS: dict[str, type[Writer]] = {w.suffix: w for w in (GifWriter, Mp4Writer, WebmWriter, PngWriter)}
-WRITERS.update({w.suffix: w for w in (WebpWriter, ApngWriter)})
-SUFFIXES = (*WRITERS, ".html")
-
-
-def writer_for(path: str | os.PathLike) -> type[Writer] | None:
-    """The writer class for ``path``'s suffix; ``None`` for ``.html`` (not frame based).
+def writer_for(path: str | os.PathLike) -> type[Writer]:
+    """The writer class for ``path``'s suffix, from :data:`polyanim.registry.formats.FORMATS`.
 
     Raises :class:`UnsupportedFormat` listing the supported suffixes otherwise.
     """
     suffix = Path(path).suffix.lower()
-    if suffix == ".html":
-        return None
-    if suffix not in WRITERS:
+    if suffix not in FORMATS:
         raise UnsupportedFormat(f"{path}: unsupported output format {suffix or '(no suffix)'!r}; "
-                                f"supported: {', '.join(SUFFIXES)}")
-    return WRITERS[suffix]
+                                f"supported: {', '.join(FORMATS)}")
+    return load(FORMATS[suffix].path)
 
 
 def ffmpeg_failure(path, what: str, code: int, log) -> str:

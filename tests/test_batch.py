@@ -17,7 +17,7 @@ from polyanim import batching as batch_mod
 from polyanim.batching import BatchError, Result, parse_formats, parse_grid, plan
 from polyanim.cli import main
 from polyanim.gallery import write_index
-from polyanim.writers import SUFFIXES
+from polyanim.registry.formats import FORMATS
 
 from conftest import ROOT, make_history, run_python
 from test_html import browser, open_page  # noqa: F401  (the module's Chromium fixture)
@@ -101,7 +101,7 @@ def test_folders_histories_and_bad_configs_become_units(tmp_path):
     (lambda p: plan([p], grid=["train.lr=1", "train.lr=2"]), "train.lr is given twice"),
     (lambda p: plan([p], sets=["render.fsp=3"]), "--set: render.fsp: not a config value; did you mean 'render.fps'?"),
     (lambda p: parse_formats("gif,avi"),
-     "--format avi: unknown format; allowed: " + ", ".join(s.lstrip(".") for s in SUFFIXES)),
+     "--format avi: unknown format; allowed: " + ", ".join(s.lstrip(".") for s in FORMATS)),
 ])
 def test_bad_usage_is_one_line(tmp_path, call, fragment):
     tiny(tmp_path, "a")

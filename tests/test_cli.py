@@ -6,6 +6,7 @@ import pytest
 from PIL import Image
 
 from polyanim.cli import main
+from polyanim.registry.formats import FORMATS
 
 from conftest import ROOT, run_python
 FAST = ["--set", "train.steps=40", "--set", "train.record_every=10", "--set", "data.points=100",
@@ -52,7 +53,7 @@ def run_without_torch(args, cwd):
 def test_replay_without_torch_in_every_format(tmp_path):
     hist = tmp_path / "sin.history.npz"
     assert main([str(ROOT / "configs/sin.yaml"), "--out", str(tmp_path / "sin.gif"), *FAST]) == 0
-    for suffix in (".mp4", ".png", ".gif", ".webm", ".html"):
+    for suffix in (".mp4", ".png", ".gif", ".webm", ".html"):  # one of each kind: video, still, GIF, page
         out = tmp_path / f"again{suffix}"
         proc = run_without_torch([str(hist), "--out", str(out), "-q", "--set", "render.fps=20"], tmp_path)
         assert proc.returncode == 0, proc.stderr
@@ -84,7 +85,7 @@ def test_usage_errors_exit_2(tmp_path, capsys):
     one_line_error(capsys, [str(tmp_path / "missing.yaml")], "no such config file")
     one_line_error(capsys, [str(tmp_path / "missing.npz")], "no such history file")
     one_line_error(capsys, [str(ROOT / "configs/sin.yaml"), "--out", str(tmp_path / "x.avi")],
-                   "supported: .gif, .mp4, .webm, .png, .webp, .apng, .html")
+                   "supported: " + ", ".join(FORMATS))
     assert not list(tmp_path.iterdir())  # nothing trained, nothing written
     one_line_error(capsys, [str(ROOT / "configs/sin.yaml"), "--set", "train.lr"], "expected KEY=VALUE")
     blocker = tmp_path / "file"

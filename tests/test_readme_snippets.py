@@ -5,6 +5,7 @@ import re
 import pytest
 
 from conftest import ROOT, make_history, make_runset, run_python
+from polyanim.registry.formats import FORMATS
 
 # the README's, and those in the guide and the History format page (meant to be copied)
 SNIPPETS = [code for page in ("README.md", "docs/guide.md", "docs/history-format.md")
@@ -22,5 +23,5 @@ def test_readme_snippet_runs(tmp_path, code):
     make_runset().save(tmp_path / "outputs" / "lr_sweep.history.npz")
     proc = run_python(code, tmp_path)
     assert proc.returncode == 0, proc.stderr
-    for name in re.findall(r'"(outputs/[\w.]+\.(?:gif|mp4|png|webm|html))"', code):
+    for name in re.findall(r'"(outputs/[\w.]+(?:' + "|".join(map(re.escape, FORMATS)) + '))"', code):
         assert (tmp_path / name).stat().st_size > 0

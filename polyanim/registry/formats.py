@@ -1,0 +1,39 @@
+"""The output formats: file suffix -> writer class and what the file is. No imports of the writers here.
+
+A suffix is listed here once; :func:`polyanim.writers.writer_for`, the config
+docs, the command-line help and ``polyanim-batch --format`` all read it from
+:data:`FORMATS`. Adding a format is one :class:`~polyanim.writers.Writer`
+subclass and one line here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import Entry
+
+
+@dataclass(frozen=True)
+class FormatSpec(Entry):
+    """A format: its writer class, its doc, whether it can show a transparent background, and how a web
+    page shows the file (``img``, ``video``, or None: linked only), for the batch gallery."""
+
+    alpha: bool = True
+    embed: str | None = "img"
+
+
+FORMATS: dict[str, FormatSpec] = {
+    ".gif": FormatSpec("polyanim.writers:GifWriter", "animated GIF: a 16 to 64 colour palette, plays everywhere"),
+    ".mp4": FormatSpec("polyanim.writers:Mp4Writer", "H.264 video, the smallest file for long runs", alpha=False,
+                       embed="video"),
+    ".webm": FormatSpec("polyanim.writers:WebmWriter", "VP9 video, for pages that prefer open codecs", embed="video"),
+    ".png": FormatSpec("polyanim.writers:PngWriter", "one poster frame, or a filmstrip of `render.filmstrip` frames"),
+    ".webp": FormatSpec("polyanim.lossless:WebpWriter", "animated WebP, lossless"),
+    ".apng": FormatSpec("polyanim.lossless:ApngWriter", "animated PNG, lossless"),
+    ".html": FormatSpec("polyanim.writers:HtmlWriter", "a self-contained player page (play, pause, scrub)", embed=None),
+}
+
+
+def transparent_formats() -> list[str]:
+    """The suffixes whose files can show ``render.theme: transparent``."""
+    return [suffix for suffix, spec in FORMATS.items() if spec.alpha]
