@@ -142,6 +142,37 @@ def is_wide(size) -> bool:
     return size[0] / size[1] >= WIDE
 
 
+def panel_grid(panels, wide: bool) -> tuple:
+    """The figure's grid of panels: (rows, cols, width_ratios, height_ratios, {name: (row0, row1, col0, col1)}).
+
+    The fit panel large and the others sharing the remaining column (wide) or
+    row (stacked); without a fit panel, or with one panel, equal cells side by
+    side (wide) or one above the other. The scene builds its gridspec from it
+    and the HTML player its panel cells (:func:`panel_cells`).
+    """
+    panels = list(panels)
+    if "fit" not in panels or len(panels) == 1:
+        n = len(panels)
+        cells = {p: ((0, 1, k, k + 1) if wide else (k, k + 1, 0, 1)) for k, p in enumerate(panels)}
+        return (1, n, None, None, cells) if wide else (n, 1, None, None, cells)
+    others = [p for p in panels if p != "fit"]
+    n = len(others)
+    if wide:
+        cells = {"fit": (0, n, 0, 1), **{p: (k, k + 1, 1, 2) for k, p in enumerate(others)}}
+        return n, 2, [FIT_SHARE, 1 - FIT_SHARE], None, {p: cells[p] for p in panels}
+    cells = {"fit": (0, 1, 0, n), **{p: (1, 2, k, k + 1) for k, p in enumerate(others)}}
+    return 2, n, None, [2 if n == 1 else 1.6, 1], {p: cells[p] for p in panels}
+
+
+def panel_cells(panels, wide: bool) -> dict:
+    """Each panel's cell of :func:`panel_grid` as (left, top, width, height) fractions of the figure."""
+    rows, cols, widths, heights, cells = panel_grid(panels, wide)
+    xs = np.concatenate([[0], np.cumsum(widths or [1] * cols)]) / sum(widths or [1] * cols)
+    ys = np.concatenate([[0], np.cumsum(heights or [1] * rows)]) / sum(heights or [1] * rows)
+    return {p: (float(xs[c0]), float(ys[r0]), float(xs[c1] - xs[c0]), float(ys[r1] - ys[r0]))
+            for p, (r0, r1, c0, c1) in cells.items()}
+
+
 def grid_shape(n: int, aspect: float) -> tuple[int, int]:
     """(rows, cols) of ``n`` small multiples in an area ``aspect`` = width / height: cells near 4:3, few empty."""
     best = None
