@@ -95,7 +95,7 @@ def render(history, path, render, *, quiet: bool = False, err=None, writer=None)
         from .html import write_html
 
         write_html(history, path, title=render.title, fps=render.fps, size=tuple(render.size),
-                   theme=render.theme, loop=render.loop)
+                   theme=render.theme, loop=render.loop, panels=render.panels, layout=render.layout)
         return path
     _check_alpha(path, cls, render)
     frames, rate, size = _timeline(history, render, cls, quiet, err)
@@ -256,7 +256,7 @@ def render_many(history, paths, render, *, quiet: bool = False, err=None, writer
                 from .html import write_html
 
                 write_html(history, stage, title=render.title, fps=render.fps, size=tuple(render.size),
-                           theme=render.theme, loop=render.loop)
+                           theme=render.theme, loop=render.loop, panels=render.panels, layout=render.layout)
         for size in dict.fromkeys(t[2] for t in timelines if t is not None):
             group = [(p, s, c, t) for p, s, c, t in zip(paths, staged, classes, timelines) if t and t[2] == size]
             _stream(history, render, size, group, quiet, err)

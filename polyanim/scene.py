@@ -22,7 +22,7 @@ from matplotlib.layout_engine import PlaceHolderLayoutEngine
 from .history import RunSet
 from .panels import PANELS, panel_class
 from .panels.base import View
-from .style import THEMES, grid_shape, panel_grid
+from .style import THEMES, cell_aspect, grid_shape, panel_grid
 from .timeline import Timeline
 
 BASE_SIZE = (640, 480)  # the size at which render.dpi is taken literally
@@ -105,7 +105,7 @@ class Scene:
         specs = _layout(self.fig, list(render.panels), wide=view.wide)
         for name in sorted(specs, key=lambda p: p != "fit"):  # fit first: others may write into it
             cls = panel_class(name)
-            axes = self._axes(specs[name], view, per_run=view.grid and getattr(cls, "cell_per_run", False))
+            axes = self._axes(specs[name], view, per_run=view.grid and getattr(cls, "cell_per_run", False), name=name)
             view.axes[name] = axes[0]
             self.panels[name] = cls()
             self._animated += self.panels[name].setup(axes, self.timeline.runs, view)
@@ -116,12 +116,12 @@ class Scene:
             # move the axes (a marker at the edge would otherwise shift a whole panel)
             artist.set_in_layout(False)
 
-    def _axes(self, spec, view: View, per_run: bool) -> list:
+    def _axes(self, spec, view: View, per_run: bool, name: str) -> list:
         """The styled Axes of one panel: one, or a grid of one per run (small multiples, cells near 4:3)."""
         if per_run:
-            bbox = spec.get_position(self.fig)
             n = len(self.timeline.runs)
-            rows, cols = grid_shape(n, bbox.width * self.size[0] / (bbox.height * self.size[1]))
+            # the cell's aspect as matplotlib places it before the layout; the HTML player uses the same rule
+            rows, cols = grid_shape(n, cell_aspect(self.render.panels, name, self.size))
             sub = spec.subgridspec(rows, cols)
             specs = [sub[divmod(k, cols)] for k in range(n)]
         else:

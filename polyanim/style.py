@@ -173,6 +173,30 @@ def panel_cells(panels, wide: bool) -> dict:
             for p, (r0, r1, c0, c1) in cells.items()}
 
 
+SUBPLOT_BOX = (0.125, 0.9, 0.11, 0.88, 0.2)  # matplotlib's figure.subplot left, right, bottom, top, w/hspace
+
+
+def cell_aspect(panels, name: str, size) -> float:
+    """Width / height of panel ``name``'s cell of :func:`panel_grid` in a frame of ``size``, placed as
+    matplotlib places a gridspec before the constrained layout runs (its default subplot box and spacing).
+
+    The grid of small multiples is chosen for this aspect (:func:`grid_shape`), by the scene and the player.
+    """
+    rows, cols, widths, heights, cells = panel_grid(panels, is_wide(size))
+    left, right, bottom, top, space = SUBPLOT_BOX
+
+    def spans(n, ratios, extent):  # each cell's start and length, as matplotlib's GridSpec computes them
+        cell = extent / (n + space * (n - 1))
+        ratios = ratios or [1] * n
+        lengths = [r * cell * n / sum(ratios) for r in ratios]
+        return np.concatenate([[0], np.cumsum([v + space * cell for v in lengths])]), lengths
+
+    xs, ws = spans(cols, widths, right - left)
+    ys, hs = spans(rows, heights, top - bottom)
+    r0, r1, c0, c1 = cells[name]
+    return (xs[c1 - 1] + ws[c1 - 1] - xs[c0]) * size[0] / ((ys[r1 - 1] + hs[r1 - 1] - ys[r0]) * size[1])
+
+
 def grid_shape(n: int, aspect: float) -> tuple[int, int]:
     """(rows, cols) of ``n`` small multiples in an area ``aspect`` = width / height: cells near 4:3, few empty."""
     best = None
