@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from polyanim.history import History
-from polyanim.html import MAX_POINTS, _pack, _SCRIPT, write_html
+from polyanim.html import player_script, write_html
+from polyanim.player_data import MAX_POINTS, MISSING, pack
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -39,6 +40,11 @@ def embedded_data(text: str) -> dict:
     return json.loads(blob)
 
 
+def panel(data: dict, name: str) -> dict:
+    """The payload of panel ``name``."""
+    return next(p for p in data["panels"] if p["name"] == name)
+
+
 def test_self_contained_and_escaped(tmp_path):
     out = tmp_path / "run.html"
     write_html(cubic_history(target=EVIL), out, title=EVIL, fps=10, size=(320, 240))
@@ -51,7 +57,8 @@ def test_self_contained_and_escaped(tmp_path):
     escaped = "&lt;/script&gt;&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;"
     assert f"<title>{escaped}</title>" in text and f"<h1>{escaped}</h1>" in text
     assert len(re.findall(r"<script\b", text, re.I)) == 2
-    assert embedded_data(text)["target"] == EVIL  # survives the JSON escaping intact
+    legend = [item["text"] for item in panel(embedded_data(text), "fit")["legend"]]
+    assert legend == [f"target: {EVIL}", "prediction"]  # survives the JSON escaping intact
     assert [p.name for p in tmp_path.iterdir()] == ["run.html"]  # no temporary file left behind
 
 
@@ -60,8 +67,10 @@ def test_downsampled_and_quantised_faithfully(tmp_path):
     out = tmp_path / "run.html"
     write_html(h, out, title="t", fps=10, size=(640, 480))
     data = embedded_data(out.read_text(encoding="utf-8"))
-    assert data["n"] == MAX_POINTS and data["steps"] == [0, 100, 200]
-    pred = _unpack(data["pred"], *data["band"])[: 3 * data["n"]].reshape(3, -1)
+    assert data["steps"] == [0, 100, 200]
+    data = panel(data, "fit")
+    assert data["n"] == MAX_POINTS
+    pred = _unpack(data["preds"][0], *data["band"])[: 3 * data["n"]].reshape(3, -1)
     x = _unpack(data["x"], *data["xlim"])[: data["n"]]
     cols = np.rint(np.linspace(0, 2000, MAX_POINTS)).astype(int)
     np.testing.assert_allclose(x, h.x[cols], atol=(2 * np.pi) / 4094)
@@ -78,10 +87,13 @@ def test_nan_inf_and_bad_arguments(tmp_path):
     out = tmp_path / "run.html"
     write_html(h, out, title="diverged", fps=10, size=(320, 240), theme="dark")
     data = embedded_data(out.read_text(encoding="utf-8"))
-    assert data["loss"][4] == "inf" and np.isfinite(data["ylim"]).all()
-    assert np.isnan(_unpack(data["pred"], *data["band"])[3 * 50 + 10 : 3 * 50 + 20]).all()
+    fit = panel(data, "fit")
+    assert data["runs"][0]["loss"][4] == "inf" and np.isfinite(fit["ylim"]).all()
+    assert fit["labels"][4] == "t=400, Loss=inf" == data["aria"][4]  # the label is Python's
+    assert np.isnan(_unpack(fit["preds"][0], *fit["band"])[3 * 50 + 10 : 3 * 50 + 20]).all()
     before = out.read_bytes()
-    for bad in ({"theme": "blue"}, {"fps": 0}, {"size": (10, 10)}):
+    for bad in ({"theme": "blue"}, {"fps": 0}, {"size": (10, 10)}, {"panels": ["fit", "nope"]}, {"panels": []},
+                {"layout": "stack"}):
         kwargs = dict(title="t", fps=10, size=(320, 240)) | bad
         with pytest.raises(ValueError):
             write_html(h, out, **kwargs)
@@ -205,13 +217,13 @@ def test_dark_theme_and_divergence_in_browser(browser, tmp_path):
 def test_js_decoder_matches_python(browser, tmp_path):
     values = np.array([-3.0, -1.0, 0.0, 0.5, np.nan, 1.0, 2.5, np.inf, -np.inf])
     lo, hi = -2.0, 2.0
-    source = re.search(r"function unpack\(.*?\n}\n", _SCRIPT, re.S).group(0)
+    source = re.search(r"function unpack\(.*?\n}\n", player_script(), re.S).group(0)
     out = tmp_path / "blank.html"
     out.write_text("<!DOCTYPE html><title>blank</title>", encoding="utf-8")
     page, _ = open_page(browser, out)
-    call = f"Array.from(unpack({json.dumps(_pack(values, lo, hi))}, {lo}, {hi}))"
+    call = f"Array.from(unpack({json.dumps(pack(values, lo, hi))}, {lo}, {hi}))"
     decoded = page.evaluate(f"(() => {{ {source}; return {call}.map(v => Number.isNaN(v) ? null : v); }})()")
-    expected = _unpack(_pack(values, lo, hi), lo, hi)
+    expected = _unpack(pack(values, lo, hi), lo, hi)
     assert decoded[: len(values)] == [None if np.isnan(v) else pytest.approx(v) for v in expected[: len(values)]]
     np.testing.assert_allclose(expected[[1, 2, 3, 5]], [-1, 0, 0.5, 1], atol=4 / 4094)
     assert np.isnan(expected[[0, 4, 6, 7, 8]]).all()  # outside the band or not finite: a gap
@@ -232,10 +244,7 @@ def test_transparent_theme_clears_between_frames(browser, tmp_path):
 
 
 def test_values_far_outside_the_view_are_gaps_not_spikes():
-    from polyanim.html import _MISSING, _pack
-    import base64
-
-    raw = base64.b64decode(_pack(np.array([0.5, 1e17, -1e17, np.nan]), 0.0, 1.0))
+    raw = base64.b64decode(pack(np.array([0.5, 1e17, -1e17, np.nan]), 0.0, 1.0))
     a = np.frombuffer(raw, np.uint8).reshape(-1, 3).astype(np.uint16)
     codes = np.stack([a[:, 0] | ((a[:, 1] & 0xF) << 8), (a[:, 1] >> 4) | (a[:, 2] << 4)], axis=1).ravel()
-    assert codes[0] != _MISSING and list(codes[1:]) == [_MISSING] * 3
+    assert codes[0] != MISSING and list(codes[1:]) == [MISSING] * 3
