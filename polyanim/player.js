@@ -148,19 +148,20 @@ function legendRow(items, x, y, scale, dashed) {  // one row of entries: a line 
       ctx.beginPath(); ctx.moveTo(x, y); ctx.lineTo(x + FS * 1.5 * scale, y); ctx.stroke(); ctx.setLineDash([]);
     }
     ctx.fillStyle = C.fg; ctx.fillText(it.text, x + FS * 2 * scale, y);
-    x += FS * 2 * scale + ctx.measureText(it.text).width + FS * scale;
+    x += FS * 2 * scale + ctx.measureText(it.text).width + FS * scale * 0.8;
   });
 }
 function boxedLegend(b, items, cols) {  // inside the panel's upper right, on a box in the theme's colours
-  var s = XSMALL, lh = FS * s * 1.35, rows = [];
+  // matplotlib's legend box: rows 1.25 font sizes apart, a border of 0.3 and 0.5 to the axes (font: x-small)
+  var s = XSMALL, fs = FS * s, lh = fs * 1.25, rows = [];
   for (var k = 0; k < items.length; k += cols) rows.push(items.slice(k, k + cols));
   var w = Math.max.apply(null, rows.map(function (r) {
-    return r.reduce(function (a, it) { return a + FS * s * 3 + textWidth(it.text, s); }, 0);
+    return r.reduce(function (a, it) { return a + fs * 2.8 + textWidth(it.text, s); }, fs * 0.4);
   }));
-  var x = b.x + b.w - w - FS * 0.4, y = b.y + FS * 0.4;
-  ctx.globalAlpha = 0.8; ctx.fillStyle = C.bg; ctx.fillRect(x, y, w, rows.length * lh + FS * 0.3);
-  ctx.globalAlpha = 1; ctx.strokeStyle = C.grid; ctx.lineWidth = 1; ctx.strokeRect(x, y, w, rows.length * lh + FS * 0.3);
-  rows.forEach(function (r, k) { legendRow(r, x + FS * 0.3, y + FS * 0.15 + (k + 0.5) * lh, s); });
+  var h = rows.length * lh + fs * 0.6, x = b.x + b.w - w - fs * 0.5, y = b.y + fs * 0.5;
+  ctx.globalAlpha = 0.8; ctx.fillStyle = C.bg; ctx.fillRect(x, y, w, h);
+  ctx.globalAlpha = 1; ctx.strokeStyle = C.grid; ctx.lineWidth = 1; ctx.strokeRect(x, y, w, h);
+  rows.forEach(function (r, k) { legendRow(r, x + fs * 0.4, y + fs * 0.3 + (k + 0.5) * lh, s); });
 }
 function textLines(text, x, y, scale, color, box) {  // the frames' label: top-left anchored, line by line
   ctx.font = font(scale); ctx.textAlign = "left"; ctx.textBaseline = "top";

@@ -25,14 +25,14 @@ MAX_POINTS = 400  # per curve; a smooth curve gains nothing from more points tha
 MISSING = 4095  # 12-bit code for "no value" (NaN): the curve gets a gap there
 LEVELS = 4094  # codes 0..LEVELS span the quantisation range
 FONT_PX = 10 / 72 * 100  # matplotlib's 10 pt at the frames' 100 dpi for 640x480 (render.dpi is taken as 100)
-MIN_FONT_PX = 9.0  # below this a browser's text is unreadable; the frames go smaller at tiny sizes
 
 
 def payload(history, *, fps: float, size: tuple[int, int], theme: str, panels, layout: str) -> dict:
     """The player's data for ``history`` (a History or RunSet) drawn with ``panels`` in ``layout``."""
     timeline = Timeline(history)
     single = timeline.single
-    font = max(MIN_FONT_PX, round(FONT_PX * min(size[0] / 640, size[1] / 480), 1))
+    # the frames' text size at this size (they scale dpi with the frame), so text takes the same room
+    font = round(FONT_PX * min(size[0] / 640, size[1] / 480), 2)
     grid = not single and layout == "grid" and "fit" in panels
     cells = style.panel_cells(panels, style.is_wide(size))
     colors = [style.THEMES[theme]["pred"]] if single else [
@@ -48,9 +48,9 @@ def payload(history, *, fps: float, size: tuple[int, int], theme: str, panels, l
         px = (cells[name][2] * size[0], cells[name][3] * size[1])
         panel = {"name": name, "cell": list(cells[name])}
         if name == "fit":
-            panel.update(_fit(history, timeline, size, px, grid, theme, style.cell_aspect(panels, name, size)))
+            panel.update(_fit(history, timeline, size, px, grid, theme, style.cell_aspect(panels, name, size), font))
         elif name == "params":
-            panel.update(_params(history, timeline, px, "fit" in panels))
+            panel.update(_params(history, timeline, px, "fit" in panels, font))
         else:
             log, limits = style.loss_scale(timeline.runs) if name == "loss" else lr_scale(timeline.runs)
             panel.update(_steps(timeline, name, log, limits, px, font))
@@ -90,7 +90,7 @@ def _aria(timeline: Timeline) -> list[str]:
     return out
 
 
-def _fit(history, timeline: Timeline, size, px, grid: bool, theme: str, aspect: float) -> dict:
+def _fit(history, timeline: Timeline, size, px, grid: bool, theme: str, aspect: float, font: float) -> dict:
     """The fit panel: the x grid, target, samples, held-out shading, every run's predictions, the labels."""
     x, y = history.x, history.y
     cols = np.flatnonzero(np.isfinite(x))
@@ -115,7 +115,7 @@ def _fit(history, timeline: Timeline, size, px, grid: bool, theme: str, aspect: 
            "x": pack(x[cols], *xlim), "y": pack(y[cols], *band) if has_target else None,
            "grid": [rows, ncols] if grid else None, "heldOut": _held_out(history),
            "preds": [pack(run.pred[:, cols], *band) for run in timeline.runs],
-           "xticks": ticks(*xlim, _bins(px[0] / ncols, 3)), "yticks": ticks(*ylim, _bins(px[1] / rows, 2)),
+           "xticks": ticks(*xlim, _bins(px[0] / ncols, 3, font)), "yticks": ticks(*ylim, _bins(px[1] / rows, 2, font)),
            "legend": _fit_legend(history, timeline, has_target, grid, theme)}
     if history.data_x is not None:
         out["points"] = {"n": int(len(history.data_x)), "x": pack(history.data_x, *xlim),
@@ -158,18 +158,19 @@ def _steps(timeline: Timeline, key: str, log: bool, limits, px, font: float) -> 
     """A panel over steps (loss, lr): its scale, limits, ticks and y label."""
     xmax = style.step_limit(timeline.runs, single=timeline.single)
     out = {"key": key, "log": log, "ylim": None if limits is None else [float(v) for v in limits],
-           "xlim": [0, xmax], "xticks": ticks(0, xmax, _bins(px[0], 3), integer=True),
+           "xlim": [0, xmax], "xticks": ticks(0, xmax, _bins(px[0], 3, font), integer=True),
            "ylabel": "loss" if key == "loss" else "learning rate", "xlabel": "step"}
     if limits is None and key == "lr":
         out["empty"] = "no learning rate recorded\n(History.lr is empty)"
         return out
     limits = limits or (0.0, 1.0)  # no finite loss at all: an empty linear panel
     out["ylim"] = [float(v) for v in limits]
-    out["yticks"] = log_ticks(*limits, _bins(px[1], 2)) if log else ticks(*limits, _bins(px[1], 2))
+    bins = _bins(px[1], 2, font)
+    out["yticks"] = log_ticks(*limits, bins) if log else ticks(*limits, bins)
     return out
 
 
-def _params(history, timeline: Timeline, px, with_fit: bool) -> dict:
+def _params(history, timeline: Timeline, px, with_fit: bool, font: float) -> dict:
     """The params panel: coefficients' trajectories, the Taylor reference, the legend, the equation per position."""
     h = timeline.runs[0]
     if h.params is None:
@@ -181,8 +182,8 @@ def _params(history, timeline: Timeline, px, with_fit: bool) -> dict:
     values = h.params[:, :shown]
     lo, hi = ParamsPanel._limits(values, reference)
     xmax = style.step_limit(timeline.runs, single=True)
-    out = {"xlim": [0, xmax], "ylim": [lo, hi], "xticks": ticks(0, xmax, _bins(px[0], 3), integer=True),
-           "yticks": ticks(lo, hi, _bins(px[1], 2)), "xlabel": "step",
+    out = {"xlim": [0, xmax], "ylim": [lo, hi], "xticks": ticks(0, xmax, _bins(px[0], 3, font), integer=True),
+           "yticks": ticks(lo, hi, _bins(px[1], 2, font)), "xlabel": "step",
            "ylabel": "coefficient" if kind in BASES else "parameter",
            "names": [style.pretty_name(n) for n in names[:shown]], "colors": list(style.PARAM_COLORS[:shown]),
            "values": pack(values.T, lo, hi),  # coefficient-major: one row of len(h) per coefficient
@@ -194,10 +195,10 @@ def _params(history, timeline: Timeline, px, with_fit: bool) -> dict:
     return out
 
 
-def _bins(length_px: float, per_label: float) -> int:
-    """How many intervals an axis of ``length_px`` gets: matplotlib's rule of thumb (room for a tick label
-    every ``per_label`` font heights, at most 9), on the panel's cell less the room its labels take."""
-    return int(min(9, max(1, 0.8 * length_px / (FONT_PX * per_label))))
+def _bins(length_px: float, per_label: float, font: float) -> int:
+    """How many intervals an axis of ``length_px`` gets: matplotlib's rule (room for a tick label every
+    ``per_label`` font sizes of ``font`` px, at most 9), on the panel's cell less the room its labels take."""
+    return int(min(9, max(1, 0.8 * length_px / (font * per_label))))
 
 
 def ticks(lo: float, hi: float, bins: int, integer: bool = False) -> list:

@@ -248,3 +248,149 @@ def test_values_far_outside_the_view_are_gaps_not_spikes():
     a = np.frombuffer(raw, np.uint8).reshape(-1, 3).astype(np.uint16)
     codes = np.stack([a[:, 0] | ((a[:, 1] & 0xF) << 8), (a[:, 1] >> 4) | (a[:, 2] << 4)], axis=1).ravel()
     assert codes[0] != MISSING and list(codes[1:]) == [MISSING] * 3
+
+
+# --- the panels the frames draw, in the browser ----------------------------------------------------
+
+def render_cfg(**options):
+    from polyanim import config
+
+    return config.from_dict({"render": {"size": [320, 240], **options}}).render
+
+
+def with_lr(h: History) -> History:
+    """``h`` with a decaying learning rate recorded at each snapshot (two decades: a log lr panel)."""
+    import dataclasses
+
+    return dataclasses.replace(h, lr=0.1 * 0.01 ** np.linspace(0, 1, len(h)))
+
+
+def pixels(page) -> np.ndarray:
+    """The canvas as an (H, W, 4) array (the page's device pixel ratio is 1)."""
+    size = page.evaluate("[document.getElementById('plot').width, document.getElementById('plot').height]")
+    data = page.evaluate("(() => { const c = document.getElementById('plot');"
+                         " return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data); })()")
+    return np.array(data, dtype=np.uint8).reshape(size[1], size[0], 4)
+
+
+def real(errors: list) -> list:
+    """The page's errors and warnings, without Chromium's advice about our own repeated pixel reads."""
+    return [e for e in errors if "willReadFrequently" not in e]
+
+
+def count(image: np.ndarray, color: str, cell=None, tol: int = 12) -> int:
+    """Pixels of ``color`` (#rrggbb) in ``image``, within ``cell`` (left, top, width, height fractions) if given."""
+    h, w = image.shape[:2]
+    if cell is not None:
+        image = image[int(cell[1] * h): int((cell[1] + cell[3]) * h), int(cell[0] * w): int((cell[0] + cell[2]) * w)]
+    rgb = np.array([int(color[k:k + 2], 16) for k in (1, 3, 5)])
+    return int(np.count_nonzero((np.abs(image[..., :3].astype(int) - rgb) <= tol).all(axis=-1)))
+
+
+def rendered(tmp_path, history, name="p.html", **options):
+    """Render ``history`` to HTML through the renderer (as a user does) and return (path, payload)."""
+    from polyanim.renderer import render
+
+    out = tmp_path / name
+    render(history, out, render_cfg(**options), quiet=True)
+    return out, embedded_data(out.read_text(encoding="utf-8"))
+
+
+def test_the_panels_follow_render_panels(tmp_path):
+    from polyanim.style import panel_cells
+
+    h = with_lr(cubic_history(frames=8))
+    for panels in (["fit"], ["loss", "fit"], ["fit", "loss", "params", "lr"], ["lr"], ["params", "loss"]):
+        _, data = rendered(tmp_path, h, panels=panels)
+        assert [p["name"] for p in data["panels"]] == panels
+        assert [p["cell"] for p in data["panels"]] == [list(panel_cells(panels, False)[p]) for p in panels]
+    _, wide = rendered(tmp_path, h, panels=["fit", "loss"], size=[640, 320])
+    assert [p["cell"][2] for p in wide["panels"]] == [0.6, pytest.approx(0.4)]  # side by side, the fit at 60%
+
+
+def test_params_panel_and_equation_in_browser(browser, tmp_path):
+    from polyanim.style import PARAM_COLORS, equation
+
+    h = cubic_history(frames=8)
+    h.meta["config"]["model"] = {"kind": "polynomial", "degree": 3}
+    out, data = rendered(tmp_path, h, panels=["fit", "loss", "params"], size=[480, 360])
+    params = panel(data, "params")
+    assert params["names"] == ["c₀", "c₁", "c₂", "c₃"] and params["ylabel"] == "coefficient"
+    assert params["equation"][5] == equation(h.params[5]) and params["equationIn"] == "fit"
+    assert params["reference"] is not None  # sin's Taylor coefficients, dashed
+    page, errors = open_page(browser, out)
+    page.locator("#slider").fill("5")
+    image = pixels(page)
+    for color in PARAM_COLORS[:4]:  # every coefficient's path in its colour, in the params cell
+        assert count(image, color, params["cell"], tol=30) > 20
+    assert count(image, PARAM_COLORS[0], panel(data, "fit")["cell"]) == 0
+    no_params, _ = rendered(tmp_path, h, "q.html", panels=["fit", "loss"])
+    page, _ = open_page(browser, no_params)
+    assert count(pixels(page), PARAM_COLORS[0]) == 0  # not asked for: not drawn
+    assert real(errors) == []
+
+
+def test_lr_panel_in_browser(browser, tmp_path):
+    from polyanim.panels.lr import lr_scale
+    from polyanim.style import THEMES
+
+    h = with_lr(cubic_history(frames=8))
+    out, data = rendered(tmp_path, h, panels=["fit", "lr"])
+    lr = panel(data, "lr")
+    log, limits = lr_scale([h])
+    assert lr["log"] is log is True and lr["ylim"] == pytest.approx(limits) and lr["ylabel"] == "learning rate"
+    assert [t["s"] for t in lr["yticks"]] == ["10", "10", "10"] and [t["e"] for t in lr["yticks"]] == ["−3", "−2", "−1"]
+    page, errors = open_page(browser, out)
+    first = count(pixels(page), THEMES["light"]["pred"], lr["cell"])
+    page.locator("#slider").fill("7")
+    last = count(pixels(page), THEMES["light"]["pred"], lr["cell"])
+    assert 0 <= first < 30 < last  # the rate so far, drawn bold in the prediction's colour
+    assert count(pixels(page), THEMES["light"]["label"], lr["cell"]) > 5  # the current step's dot
+    none, data = rendered(tmp_path, cubic_history(frames=8), "none.html", panels=["fit", "lr"])
+    assert panel(data, "lr")["empty"].startswith("no learning rate recorded")
+    page, more = open_page(browser, none)
+    assert count(pixels(page), THEMES["light"]["pred"], panel(data, "lr")["cell"]) == 0
+    assert real(errors) == real(more) == []
+
+
+def test_grid_layout_in_browser(browser, tmp_path):
+    from conftest import make_runset
+    from polyanim.scene import Scene
+    from polyanim.style import RUN_COLORS
+
+    runs = make_runset()
+    out, data = rendered(tmp_path, runs, layout="grid", panels=["fit", "loss"], size=[480, 360])
+    fit = panel(data, "fit")
+    scene = Scene(runs, render_cfg(layout="grid", panels=["fit", "loss"], size=[480, 360]))
+    assert fit["grid"] == list(scene.axes["fit"].get_subplotspec().get_gridspec().get_geometry()) == [1, 3]
+    j = data["runs"][0]["idx"][3]  # run 0's latest snapshot at the union's 4th step (15)
+    assert fit["labels"][0][3] == f"t=15, Loss={runs.histories[0].loss[j]:.4f}"  # style.cell_label's
+    assert panel(data, "loss")["legend"]  # the loss panel names the runs (each cell is titled)
+    page, errors = open_page(browser, out)
+    page.locator("#slider").fill("4")
+    image = pixels(page)
+    left, top, width, height = fit["cell"]
+    for k, color in enumerate(RUN_COLORS["light"][:3]):  # run k in column k of the grid, and only there
+        cols = [count(image, color, (left + c * width / 3, top, width / 3, height)) for c in range(3)]
+        assert cols[k] > 50 and sum(cols) - cols[k] == 0, (k, cols)
+    assert real(errors) == []
+
+
+def test_sample_points_with_a_target_in_browser(browser, tmp_path):
+    from polyanim.style import THEMES
+
+    h = cubic_history(frames=5, n=200)
+    dx = np.linspace(-3, 3, 25)
+    samples = History(h.steps, h.loss, h.x, h.y, h.pred, h.params, h.meta, data_x=dx, data_y=np.sin(dx) + 0.3)
+    seen = {}
+    for name, history in (("with", samples), ("without", h)):
+        out, data = rendered(tmp_path, history, f"{name}.html", panels=["fit"])
+        page, errors = open_page(browser, out)
+        seen[name] = count(pixels(page), THEMES["light"]["faint"], tol=40)
+        assert real(errors) == []
+    fit = panel(data, "fit")  # the last, without samples
+    assert "points" not in fit
+    fit = panel(rendered(tmp_path, samples, "again.html", panels=["fit"])[1], "fit")
+    assert fit["points"]["n"] == 25 and fit["points"]["color"] == "faint"  # grey under a target, as the frames
+    assert fit["legend"][0] == {"color": THEMES["light"]["faint"], "dot": True, "text": "samples"}
+    assert seen["with"] > seen["without"] + 25  # a dot per sample, at least a pixel each
