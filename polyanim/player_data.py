@@ -198,7 +198,8 @@ def _params(history, timeline: Timeline, px, with_fit: bool, font: float) -> dic
 def _bins(length_px: float, per_label: float, font: float) -> int:
     """How many intervals an axis of ``length_px`` gets: matplotlib's rule (room for a tick label every
     ``per_label`` font sizes of ``font`` px, at most 9), on the panel's cell less the room its labels take."""
-    return int(min(9, max(1, 0.8 * length_px / (font * per_label))))
+    # the axes take about 80% of a cell's width and 70% of its height (tick labels, axis labels, legend)
+    return int(min(9, max(1, (0.8 if per_label == 3 else 0.7) * length_px / (font * per_label))))
 
 
 def ticks(lo: float, hi: float, bins: int, integer: bool = False) -> list:
