@@ -151,14 +151,16 @@ function legendRow(items, x, y, scale, dashed) {  // one row of entries: a line 
     x += FS * 2 * scale + ctx.measureText(it.text).width + FS * scale * 0.8;
   });
 }
-function boxedLegend(b, items, cols) {  // inside the panel's upper right, on a box in the theme's colours
+function boxedLegend(b, items, cols, corner) {  // in a corner of the panel Python chose, on a box in the theme's colours
   // matplotlib's legend box: rows 1.25 font sizes apart, a border of 0.3 and 0.5 to the axes (font: x-small)
   var s = XSMALL, fs = FS * s, lh = fs * 1.25, rows = [];
   for (var k = 0; k < items.length; k += cols) rows.push(items.slice(k, k + cols));
   var w = Math.max.apply(null, rows.map(function (r) {
     return r.reduce(function (a, it) { return a + fs * 2.8 + textWidth(it.text, s); }, fs * 0.4);
   }));
-  var h = rows.length * lh + fs * 0.6, x = b.x + b.w - w - fs * 0.5, y = b.y + fs * 0.5;
+  var h = rows.length * lh + fs * 0.6, where = (corner || "upper right").split(" ");
+  var x = where[1] === "left" ? b.x + fs * 0.5 : b.x + b.w - w - fs * 0.5;
+  var y = where[0] === "upper" ? b.y + fs * 0.5 : where[0] === "lower" ? b.y + b.h - h - fs * 0.5 : b.y + (b.h - h) / 2;
   ctx.globalAlpha = 0.8; ctx.fillStyle = C.bg; ctx.fillRect(x, y, w, h);
   ctx.globalAlpha = 1; ctx.strokeStyle = C.grid; ctx.lineWidth = 1; ctx.strokeRect(x, y, w, h);
   rows.forEach(function (r, k) { legendRow(r, x + fs * 0.4, y + fs * 0.3 + (k + 0.5) * lh, s); });
@@ -233,7 +235,7 @@ function drawSteps(p, i) {  // a panel over steps (loss, lr): each run's curve s
   });
   if (p.legend) boxedLegend(b, RUNS.filter(function (r) { return r[p.key]; }).map(function (r) {
     return {color: r.color, text: r.label};
-  }), 1);
+  }), 1, p.legend);
 }
 function drawParams(p, i) {  // one run's coefficients: whole paths faint, so far bold, the Taylor reference
   var b = p.box;

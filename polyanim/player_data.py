@@ -54,7 +54,7 @@ def payload(history, *, fps: float, size: tuple[int, int], theme: str, panels, l
         else:
             log, limits = style.loss_scale(timeline.runs) if name == "loss" else lr_scale(timeline.runs)
             panel.update(_steps(timeline, name, log, limits, px, font))
-            panel["legend"] = name == legend_owner
+            panel["legend"] = _corner(timeline, panel, px, font) if name == legend_owner else None
         out["panels"].append(panel)
     return out
 
@@ -64,6 +64,20 @@ def _legend_owner(panels, single: bool, grid: bool) -> str | None:
     if single or ("fit" in panels and not grid):
         return None
     return next((p for p in panels if p in ("loss", "lr")), None)
+
+
+def _corner(timeline: Timeline, panel: dict, px, font: float) -> str | None:
+    """Where the runs' legend goes in a panel over steps: :func:`~polyanim.style.quiet_corner`, for a legend
+    of the size the player draws (its x-small text estimated at 0.55 font sizes a character)."""
+    if panel.get("empty"):
+        return None
+    curves = [(run.steps, getattr(run, panel["key"])) for run in timeline.runs
+              if getattr(run, panel["key"]) is not None]
+    small = font * 0.694  # matplotlib's x-small
+    longest = max(len(style.plain_text(label)) for label in timeline.labels)
+    box = ((3.2 + 0.55 * longest) * small / (0.8 * px[0]), (1.25 * len(curves) + 0.6) * small / (0.7 * px[1]))
+    return style.quiet_corner((min(box[0], 1.0), min(box[1], 1.0)), panel["xlim"], panel["ylim"], panel["log"],
+                              curves)
 
 
 def _run(run, label: str, color: str, fade, timeline: Timeline) -> dict:

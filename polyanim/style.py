@@ -209,6 +209,32 @@ def grid_shape(n: int, aspect: float) -> tuple[int, int]:
     return best[1], best[2]
 
 
+def quiet_corner(box, xlim, ylim, log: bool, curves) -> str:
+    """The corner of a panel where a legend of ``box`` = (width, height), as fractions of the panel, covers
+    the least of ``curves`` (pairs of steps, values) drawn on ``xlim`` and ``ylim`` (``log``: a log y axis).
+
+    One of ``upper right`` (ties), ``lower left``, ``upper left``, ``lower right``, ``center right``.
+    """
+    w, h = box
+    (x0, x1), (y0, y1) = xlim, ylim
+    lo, hi = (np.log10(y0), np.log10(y1)) if log else (y0, y1)
+    points = []
+    for steps, values in curves:
+        ok = np.isfinite(values) & ((values > 0) if log else True)
+        if ok.sum() < 1:
+            continue
+        xs = np.linspace(steps[ok][0], steps[ok][-1], 200)
+        ys = np.interp(xs, steps[ok], np.log10(values[ok]) if log else values[ok])
+        points.append(np.stack([(xs - x0) / (x1 - x0), (ys - lo) / (hi - lo)], axis=1))
+    points = np.concatenate(points) if points else np.empty((0, 2))
+    corners = {"upper right": (1 - w, 1 - h), "lower left": (0, 0), "upper left": (0, 1 - h),
+               "lower right": (1 - w, 0), "center right": (1 - w, 0.5 - h / 2)}
+    covered = {loc: int(np.count_nonzero((points[:, 0] >= a) & (points[:, 0] <= a + w) &
+                                         (points[:, 1] >= b) & (points[:, 1] <= b + h)))
+               for loc, (a, b) in corners.items()}
+    return min(corners, key=lambda loc: covered[loc])  # ties: the first, upper right
+
+
 def loss_label(step: int, loss: float) -> str:
     """The original post's red label, ``t=100, Loss=1234.5678``.
 
