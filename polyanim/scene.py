@@ -22,7 +22,7 @@ from matplotlib.layout_engine import PlaceHolderLayoutEngine
 from .history import RunSet
 from .panels import PANELS, panel_class
 from .panels.base import View
-from .style import THEMES, grid_shape
+from .style import THEMES, cell_aspect, grid_shape, panel_grid
 from .timeline import Timeline
 
 BASE_SIZE = (640, 480)  # the size at which render.dpi is taken literally
@@ -33,23 +33,14 @@ HINTING = "none"
 
 
 def _layout(fig, panels: list[str], wide: bool) -> dict:
-    """Subplot specs: the fit panel large, the other panels sharing the remaining row (or column)."""
-    if "fit" not in panels or len(panels) == 1:
-        grid = fig.add_gridspec(1, len(panels)) if wide else fig.add_gridspec(len(panels), 1)
-        return {p: (grid[0, k] if wide else grid[k, 0]) for k, p in enumerate(panels)}
-    others = [p for p in panels if p != "fit"]
-    # One gridspec, the fit panel spanning the others' row (or column): the constrained layout then
-    # gives the fit panel and the first other panel the same left edge (a nested gridspec did not).
-    n = len(others)
-    if wide:
-        grid = fig.add_gridspec(n, 2, width_ratios=[3, 2])
-        specs = {p: grid[k, 1] for k, p in enumerate(others)}
-        specs["fit"] = grid[:, 0]
-    else:
-        grid = fig.add_gridspec(2, n, height_ratios=[2 if n == 1 else 1.6, 1])
-        specs = {p: grid[1, k] for k, p in enumerate(others)}
-        specs["fit"] = grid[0, :]
-    return {p: specs[p] for p in panels}
+    """Subplot specs from :func:`polyanim.style.panel_grid` (the HTML player lays its panels out by the same rule).
+
+    One gridspec, the fit panel spanning the others' row (or column): the constrained layout then
+    gives the fit panel and the first other panel the same left edge (a nested gridspec did not).
+    """
+    rows, cols, widths, heights, cells = panel_grid(panels, wide)
+    grid = fig.add_gridspec(rows, cols, width_ratios=widths, height_ratios=heights)
+    return {p: grid[r0:r1, c0:c1] for p, (r0, r1, c0, c1) in cells.items()}
 
 
 @contextmanager
@@ -114,7 +105,7 @@ class Scene:
         specs = _layout(self.fig, list(render.panels), wide=view.wide)
         for name in sorted(specs, key=lambda p: p != "fit"):  # fit first: others may write into it
             cls = panel_class(name)
-            axes = self._axes(specs[name], view, per_run=view.grid and getattr(cls, "cell_per_run", False))
+            axes = self._axes(specs[name], view, per_run=view.grid and getattr(cls, "cell_per_run", False), name=name)
             view.axes[name] = axes[0]
             self.panels[name] = cls()
             self._animated += self.panels[name].setup(axes, self.timeline.runs, view)
@@ -125,12 +116,12 @@ class Scene:
             # move the axes (a marker at the edge would otherwise shift a whole panel)
             artist.set_in_layout(False)
 
-    def _axes(self, spec, view: View, per_run: bool) -> list:
+    def _axes(self, spec, view: View, per_run: bool, name: str) -> list:
         """The styled Axes of one panel: one, or a grid of one per run (small multiples, cells near 4:3)."""
         if per_run:
-            bbox = spec.get_position(self.fig)
             n = len(self.timeline.runs)
-            rows, cols = grid_shape(n, bbox.width * self.size[0] / (bbox.height * self.size[1]))
+            # the cell's aspect as matplotlib places it before the layout; the HTML player uses the same rule
+            rows, cols = grid_shape(n, cell_aspect(self.render.panels, name, self.size))
             sub = spec.subgridspec(rows, cols)
             specs = [sub[divmod(k, cols)] for k in range(n)]
         else:

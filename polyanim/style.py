@@ -142,6 +142,61 @@ def is_wide(size) -> bool:
     return size[0] / size[1] >= WIDE
 
 
+def panel_grid(panels, wide: bool) -> tuple:
+    """The figure's grid of panels: (rows, cols, width_ratios, height_ratios, {name: (row0, row1, col0, col1)}).
+
+    The fit panel large and the others sharing the remaining column (wide) or
+    row (stacked); without a fit panel, or with one panel, equal cells side by
+    side (wide) or one above the other. The scene builds its gridspec from it
+    and the HTML player its panel cells (:func:`panel_cells`).
+    """
+    panels = list(panels)
+    if "fit" not in panels or len(panels) == 1:
+        n = len(panels)
+        cells = {p: ((0, 1, k, k + 1) if wide else (k, k + 1, 0, 1)) for k, p in enumerate(panels)}
+        return (1, n, None, None, cells) if wide else (n, 1, None, None, cells)
+    others = [p for p in panels if p != "fit"]
+    n = len(others)
+    if wide:
+        cells = {"fit": (0, n, 0, 1), **{p: (k, k + 1, 1, 2) for k, p in enumerate(others)}}
+        return n, 2, [FIT_SHARE, 1 - FIT_SHARE], None, {p: cells[p] for p in panels}
+    cells = {"fit": (0, 1, 0, n), **{p: (1, 2, k, k + 1) for k, p in enumerate(others)}}
+    return 2, n, None, [2 if n == 1 else 1.6, 1], {p: cells[p] for p in panels}
+
+
+def panel_cells(panels, wide: bool) -> dict:
+    """Each panel's cell of :func:`panel_grid` as (left, top, width, height) fractions of the figure."""
+    rows, cols, widths, heights, cells = panel_grid(panels, wide)
+    xs = np.concatenate([[0], np.cumsum(widths or [1] * cols)]) / sum(widths or [1] * cols)
+    ys = np.concatenate([[0], np.cumsum(heights or [1] * rows)]) / sum(heights or [1] * rows)
+    return {p: (float(xs[c0]), float(ys[r0]), float(xs[c1] - xs[c0]), float(ys[r1] - ys[r0]))
+            for p, (r0, r1, c0, c1) in cells.items()}
+
+
+SUBPLOT_BOX = (0.125, 0.9, 0.11, 0.88, 0.2)  # matplotlib's figure.subplot left, right, bottom, top, w/hspace
+
+
+def cell_aspect(panels, name: str, size) -> float:
+    """Width / height of panel ``name``'s cell of :func:`panel_grid` in a frame of ``size``, placed as
+    matplotlib places a gridspec before the constrained layout runs (its default subplot box and spacing).
+
+    The grid of small multiples is chosen for this aspect (:func:`grid_shape`), by the scene and the player.
+    """
+    rows, cols, widths, heights, cells = panel_grid(panels, is_wide(size))
+    left, right, bottom, top, space = SUBPLOT_BOX
+
+    def spans(n, ratios, extent):  # each cell's start and length, as matplotlib's GridSpec computes them
+        cell = extent / (n + space * (n - 1))
+        ratios = ratios or [1] * n
+        lengths = [r * cell * n / sum(ratios) for r in ratios]
+        return np.concatenate([[0], np.cumsum([v + space * cell for v in lengths])]), lengths
+
+    xs, ws = spans(cols, widths, right - left)
+    ys, hs = spans(rows, heights, top - bottom)
+    r0, r1, c0, c1 = cells[name]
+    return (xs[c1 - 1] + ws[c1 - 1] - xs[c0]) * size[0] / ((ys[r1 - 1] + hs[r1 - 1] - ys[r0]) * size[1])
+
+
 def grid_shape(n: int, aspect: float) -> tuple[int, int]:
     """(rows, cols) of ``n`` small multiples in an area ``aspect`` = width / height: cells near 4:3, few empty."""
     best = None
@@ -152,6 +207,32 @@ def grid_shape(n: int, aspect: float) -> tuple[int, int]:
         if best is None or score < best[0]:
             best = (score, rows, cols)
     return best[1], best[2]
+
+
+def quiet_corner(box, xlim, ylim, log: bool, curves) -> str:
+    """The corner of a panel where a legend of ``box`` = (width, height), as fractions of the panel, covers
+    the least of ``curves`` (pairs of steps, values) drawn on ``xlim`` and ``ylim`` (``log``: a log y axis).
+
+    One of ``upper right`` (ties), ``lower left``, ``upper left``, ``lower right``, ``center right``.
+    """
+    w, h = box
+    (x0, x1), (y0, y1) = xlim, ylim
+    lo, hi = (np.log10(y0), np.log10(y1)) if log else (y0, y1)
+    points = []
+    for steps, values in curves:
+        ok = np.isfinite(values) & ((values > 0) if log else True)
+        if ok.sum() < 1:
+            continue
+        xs = np.linspace(steps[ok][0], steps[ok][-1], 200)
+        ys = np.interp(xs, steps[ok], np.log10(values[ok]) if log else values[ok])
+        points.append(np.stack([(xs - x0) / (x1 - x0), (ys - lo) / (hi - lo)], axis=1))
+    points = np.concatenate(points) if points else np.empty((0, 2))
+    corners = {"upper right": (1 - w, 1 - h), "lower left": (0, 0), "upper left": (0, 1 - h),
+               "lower right": (1 - w, 0), "center right": (1 - w, 0.5 - h / 2)}
+    covered = {loc: int(np.count_nonzero((points[:, 0] >= a) & (points[:, 0] <= a + w) &
+                                         (points[:, 1] >= b) & (points[:, 1] <= b + h)))
+               for loc, (a, b) in corners.items()}
+    return min(corners, key=lambda loc: covered[loc])  # ties: the first, upper right
 
 
 def loss_label(step: int, loss: float) -> str:

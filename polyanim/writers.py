@@ -298,7 +298,7 @@ class HtmlWriter(Writer):
 
         r = self.render
         self.tmp.write_text(html_page(history, title=r.title, fps=r.fps, size=tuple(r.size), theme=r.theme,
-                                      loop=r.loop), encoding="utf-8")
+                                      loop=r.loop, panels=r.panels, layout=r.layout), encoding="utf-8")
 
 
 def writer_for(path: str | os.PathLike) -> type[Writer]:

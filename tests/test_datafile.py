@@ -263,8 +263,10 @@ def test_html_player_draws_the_points_and_no_target(tmp_path):
     write_html(h, tmp_path / "p.html", title="", fps=10, size=(320, 240))
     blob = re.search(r'id="polyanim-data">(.*?)</script>', (tmp_path / "p.html").read_text(), re.S).group(1)
     data = json.loads(blob)
-    assert data["target"] is None and data["points"]["n"] == 20
-    assert data["ylim"][0] < h.data_y.min() and data["ylim"][1] > h.data_y.max()
+    fit = next(p for p in data["panels"] if p["name"] == "fit")
+    assert fit["y"] is None and fit["points"]["n"] == 20 and fit["points"]["color"] == "target"
+    assert fit["legend"][0] == {"color": "#1f77b4", "dot": True, "text": "data (20 points)"}
+    assert fit["ylim"][0] < h.data_y.min() and fit["ylim"][1] > h.data_y.max()
 
 
 def test_adaptive_recording_scales_by_the_points_without_a_target(tmp_path):

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from polyanim.history import History
-from polyanim.html import MAX_POINTS, _pack, _SCRIPT, write_html
+from polyanim.html import player_script, write_html
+from polyanim.player_data import MAX_POINTS, MISSING, pack
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -39,6 +40,11 @@ def embedded_data(text: str) -> dict:
     return json.loads(blob)
 
 
+def panel(data: dict, name: str) -> dict:
+    """The payload of panel ``name``."""
+    return next(p for p in data["panels"] if p["name"] == name)
+
+
 def test_self_contained_and_escaped(tmp_path):
     out = tmp_path / "run.html"
     write_html(cubic_history(target=EVIL), out, title=EVIL, fps=10, size=(320, 240))
@@ -51,7 +57,8 @@ def test_self_contained_and_escaped(tmp_path):
     escaped = "&lt;/script&gt;&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;"
     assert f"<title>{escaped}</title>" in text and f"<h1>{escaped}</h1>" in text
     assert len(re.findall(r"<script\b", text, re.I)) == 2
-    assert embedded_data(text)["target"] == EVIL  # survives the JSON escaping intact
+    legend = [item["text"] for item in panel(embedded_data(text), "fit")["legend"]]
+    assert legend == [f"target: {EVIL}", "prediction"]  # survives the JSON escaping intact
     assert [p.name for p in tmp_path.iterdir()] == ["run.html"]  # no temporary file left behind
 
 
@@ -60,8 +67,10 @@ def test_downsampled_and_quantised_faithfully(tmp_path):
     out = tmp_path / "run.html"
     write_html(h, out, title="t", fps=10, size=(640, 480))
     data = embedded_data(out.read_text(encoding="utf-8"))
-    assert data["n"] == MAX_POINTS and data["steps"] == [0, 100, 200]
-    pred = _unpack(data["pred"], *data["band"])[: 3 * data["n"]].reshape(3, -1)
+    assert data["steps"] == [0, 100, 200]
+    data = panel(data, "fit")
+    assert data["n"] == MAX_POINTS
+    pred = _unpack(data["preds"][0], *data["band"])[: 3 * data["n"]].reshape(3, -1)
     x = _unpack(data["x"], *data["xlim"])[: data["n"]]
     cols = np.rint(np.linspace(0, 2000, MAX_POINTS)).astype(int)
     np.testing.assert_allclose(x, h.x[cols], atol=(2 * np.pi) / 4094)
@@ -78,10 +87,13 @@ def test_nan_inf_and_bad_arguments(tmp_path):
     out = tmp_path / "run.html"
     write_html(h, out, title="diverged", fps=10, size=(320, 240), theme="dark")
     data = embedded_data(out.read_text(encoding="utf-8"))
-    assert data["loss"][4] == "inf" and np.isfinite(data["ylim"]).all()
-    assert np.isnan(_unpack(data["pred"], *data["band"])[3 * 50 + 10 : 3 * 50 + 20]).all()
+    fit = panel(data, "fit")
+    assert data["runs"][0]["loss"][4] == "inf" and np.isfinite(fit["ylim"]).all()
+    assert fit["labels"][4] == "t=400, Loss=inf" == data["aria"][4]  # the label is Python's
+    assert np.isnan(_unpack(fit["preds"][0], *fit["band"])[3 * 50 + 10 : 3 * 50 + 20]).all()
     before = out.read_bytes()
-    for bad in ({"theme": "blue"}, {"fps": 0}, {"size": (10, 10)}):
+    for bad in ({"theme": "blue"}, {"fps": 0}, {"size": (10, 10)}, {"panels": ["fit", "nope"]}, {"panels": []},
+                {"layout": "stack"}):
         kwargs = dict(title="t", fps=10, size=(320, 240)) | bad
         with pytest.raises(ValueError):
             write_html(h, out, **kwargs)
@@ -205,13 +217,13 @@ def test_dark_theme_and_divergence_in_browser(browser, tmp_path):
 def test_js_decoder_matches_python(browser, tmp_path):
     values = np.array([-3.0, -1.0, 0.0, 0.5, np.nan, 1.0, 2.5, np.inf, -np.inf])
     lo, hi = -2.0, 2.0
-    source = re.search(r"function unpack\(.*?\n}\n", _SCRIPT, re.S).group(0)
+    source = re.search(r"function unpack\(.*?\n}\n", player_script(), re.S).group(0)
     out = tmp_path / "blank.html"
     out.write_text("<!DOCTYPE html><title>blank</title>", encoding="utf-8")
     page, _ = open_page(browser, out)
-    call = f"Array.from(unpack({json.dumps(_pack(values, lo, hi))}, {lo}, {hi}))"
+    call = f"Array.from(unpack({json.dumps(pack(values, lo, hi))}, {lo}, {hi}))"
     decoded = page.evaluate(f"(() => {{ {source}; return {call}.map(v => Number.isNaN(v) ? null : v); }})()")
-    expected = _unpack(_pack(values, lo, hi), lo, hi)
+    expected = _unpack(pack(values, lo, hi), lo, hi)
     assert decoded[: len(values)] == [None if np.isnan(v) else pytest.approx(v) for v in expected[: len(values)]]
     np.testing.assert_allclose(expected[[1, 2, 3, 5]], [-1, 0, 0.5, 1], atol=4 / 4094)
     assert np.isnan(expected[[0, 4, 6, 7, 8]]).all()  # outside the band or not finite: a gap
@@ -232,10 +244,153 @@ def test_transparent_theme_clears_between_frames(browser, tmp_path):
 
 
 def test_values_far_outside_the_view_are_gaps_not_spikes():
-    from polyanim.html import _MISSING, _pack
-    import base64
-
-    raw = base64.b64decode(_pack(np.array([0.5, 1e17, -1e17, np.nan]), 0.0, 1.0))
+    raw = base64.b64decode(pack(np.array([0.5, 1e17, -1e17, np.nan]), 0.0, 1.0))
     a = np.frombuffer(raw, np.uint8).reshape(-1, 3).astype(np.uint16)
     codes = np.stack([a[:, 0] | ((a[:, 1] & 0xF) << 8), (a[:, 1] >> 4) | (a[:, 2] << 4)], axis=1).ravel()
-    assert codes[0] != _MISSING and list(codes[1:]) == [_MISSING] * 3
+    assert codes[0] != MISSING and list(codes[1:]) == [MISSING] * 3
+
+
+# --- the panels the frames draw, in the browser ----------------------------------------------------
+
+def render_cfg(**options):
+    from polyanim import config
+
+    return config.from_dict({"render": {"size": [320, 240], **options}}).render
+
+
+def with_lr(h: History) -> History:
+    """``h`` with a decaying learning rate recorded at each snapshot (two decades: a log lr panel)."""
+    import dataclasses
+
+    return dataclasses.replace(h, lr=0.1 * 0.01 ** np.linspace(0, 1, len(h)))
+
+
+def pixels(page) -> np.ndarray:
+    """The canvas as an (H, W, 4) array (the page's device pixel ratio is 1)."""
+    size = page.evaluate("[document.getElementById('plot').width, document.getElementById('plot').height]")
+    data = page.evaluate("(() => { const c = document.getElementById('plot');"
+                         " return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data); })()")
+    return np.array(data, dtype=np.uint8).reshape(size[1], size[0], 4)
+
+
+def real(errors: list) -> list:
+    """The page's errors and warnings, without Chromium's advice about our own repeated pixel reads."""
+    return [e for e in errors if "willReadFrequently" not in e]
+
+
+def count(image: np.ndarray, color: str, cell=None, tol: int = 12) -> int:
+    """Pixels of ``color`` (#rrggbb) in ``image``, within ``cell`` (left, top, width, height fractions) if given."""
+    h, w = image.shape[:2]
+    if cell is not None:
+        image = image[int(cell[1] * h): int((cell[1] + cell[3]) * h), int(cell[0] * w): int((cell[0] + cell[2]) * w)]
+    rgb = np.array([int(color[k:k + 2], 16) for k in (1, 3, 5)])
+    return int(np.count_nonzero((np.abs(image[..., :3].astype(int) - rgb) <= tol).all(axis=-1)))
+
+
+def rendered(tmp_path, history, name="p.html", **options):
+    """Render ``history`` to HTML through the renderer (as a user does) and return (path, payload)."""
+    from polyanim.renderer import render
+
+    out = tmp_path / name
+    render(history, out, render_cfg(**options), quiet=True)
+    return out, embedded_data(out.read_text(encoding="utf-8"))
+
+
+def test_the_panels_follow_render_panels(tmp_path):
+    from polyanim.style import panel_cells
+
+    h = with_lr(cubic_history(frames=8))
+    for panels in (["fit"], ["loss", "fit"], ["fit", "loss", "params", "lr"], ["lr"], ["params", "loss"]):
+        _, data = rendered(tmp_path, h, panels=panels)
+        assert [p["name"] for p in data["panels"]] == panels
+        assert [p["cell"] for p in data["panels"]] == [list(panel_cells(panels, False)[p]) for p in panels]
+    _, wide = rendered(tmp_path, h, panels=["fit", "loss"], size=[640, 320])
+    assert [p["cell"][2] for p in wide["panels"]] == [0.6, pytest.approx(0.4)]  # side by side, the fit at 60%
+
+
+def test_params_panel_and_equation_in_browser(browser, tmp_path):
+    from polyanim.style import PARAM_COLORS, equation
+
+    h = cubic_history(frames=8)
+    h.meta["config"]["model"] = {"kind": "polynomial", "degree": 3}
+    out, data = rendered(tmp_path, h, panels=["fit", "loss", "params"], size=[480, 360])
+    params = panel(data, "params")
+    assert params["names"] == ["c₀", "c₁", "c₂", "c₃"] and params["ylabel"] == "coefficient"
+    assert params["equation"][5] == equation(h.params[5]) and params["equationIn"] == "fit"
+    assert params["reference"] is not None  # sin's Taylor coefficients, dashed
+    page, errors = open_page(browser, out)
+    page.locator("#slider").fill("5")
+    image = pixels(page)
+    for color in PARAM_COLORS[:4]:  # every coefficient's path in its colour, in the params cell
+        assert count(image, color, params["cell"], tol=30) > 20
+    assert count(image, PARAM_COLORS[0], panel(data, "fit")["cell"]) == 0
+    no_params, _ = rendered(tmp_path, h, "q.html", panels=["fit", "loss"])
+    page, _ = open_page(browser, no_params)
+    assert count(pixels(page), PARAM_COLORS[0]) == 0  # not asked for: not drawn
+    assert real(errors) == []
+
+
+def test_lr_panel_in_browser(browser, tmp_path):
+    from polyanim.panels.lr import lr_scale
+    from polyanim.style import THEMES
+
+    h = with_lr(cubic_history(frames=8))
+    out, data = rendered(tmp_path, h, panels=["fit", "lr"])
+    lr = panel(data, "lr")
+    log, limits = lr_scale([h])
+    assert lr["log"] is log is True and lr["ylim"] == pytest.approx(limits) and lr["ylabel"] == "learning rate"
+    assert [t["s"] for t in lr["yticks"]] == ["10", "10", "10"] and [t["e"] for t in lr["yticks"]] == ["−3", "−2", "−1"]
+    page, errors = open_page(browser, out)
+    first = count(pixels(page), THEMES["light"]["pred"], lr["cell"])
+    page.locator("#slider").fill("7")
+    last = count(pixels(page), THEMES["light"]["pred"], lr["cell"])
+    assert 0 <= first < 30 < last  # the rate so far, drawn bold in the prediction's colour
+    assert count(pixels(page), THEMES["light"]["label"], lr["cell"]) > 5  # the current step's dot
+    none, data = rendered(tmp_path, cubic_history(frames=8), "none.html", panels=["fit", "lr"])
+    assert panel(data, "lr")["empty"].startswith("no learning rate recorded")
+    page, more = open_page(browser, none)
+    assert count(pixels(page), THEMES["light"]["pred"], panel(data, "lr")["cell"]) == 0
+    assert real(errors) == real(more) == []
+
+
+def test_grid_layout_in_browser(browser, tmp_path):
+    from conftest import make_runset
+    from polyanim.scene import Scene
+    from polyanim.style import RUN_COLORS
+
+    runs = make_runset()
+    out, data = rendered(tmp_path, runs, layout="grid", panels=["fit", "loss"], size=[480, 360])
+    fit = panel(data, "fit")
+    scene = Scene(runs, render_cfg(layout="grid", panels=["fit", "loss"], size=[480, 360]))
+    assert fit["grid"] == list(scene.axes["fit"].get_subplotspec().get_gridspec().get_geometry()) == [1, 3]
+    j = data["runs"][0]["idx"][3]  # run 0's latest snapshot at the union's 4th step (15)
+    assert fit["labels"][0][3] == f"t=15, Loss={runs.histories[0].loss[j]:.4f}"  # style.cell_label's
+    assert panel(data, "loss")["legend"]  # the loss panel names the runs (each cell is titled)
+    page, errors = open_page(browser, out)
+    page.locator("#slider").fill("4")
+    image = pixels(page)
+    left, top, width, height = fit["cell"]
+    for k, color in enumerate(RUN_COLORS["light"][:3]):  # run k in column k of the grid, and only there
+        cols = [count(image, color, (left + c * width / 3, top, width / 3, height)) for c in range(3)]
+        assert cols[k] > 50 and sum(cols) - cols[k] == 0, (k, cols)
+    assert real(errors) == []
+
+
+def test_sample_points_with_a_target_in_browser(browser, tmp_path):
+    from polyanim.style import THEMES
+
+    h = cubic_history(frames=5, n=200)
+    dx = np.linspace(-3, 3, 25)
+    samples = History(h.steps, h.loss, h.x, h.y, h.pred, h.params, h.meta, data_x=dx, data_y=np.sin(dx) + 0.3)
+    seen = {}
+    for name, history in (("with", samples), ("without", h)):
+        out, data = rendered(tmp_path, history, f"{name}.html", panels=["fit"])
+        page, errors = open_page(browser, out)
+        seen[name] = count(pixels(page), THEMES["light"]["faint"], tol=40)
+        assert real(errors) == []
+    fit = panel(data, "fit")  # the last, without samples
+    assert "points" not in fit
+    fit = panel(rendered(tmp_path, samples, "again.html", panels=["fit"])[1], "fit")
+    assert fit["points"]["n"] == 25 and fit["points"]["color"] == "faint"  # grey under a target, as the frames
+    assert fit["legend"][0] == {"color": THEMES["light"]["faint"], "dot": True, "text": "samples"}
+    assert seen["with"] > seen["without"] + 25  # a dot per sample, at least a pixel each

@@ -23,5 +23,6 @@ def test_the_rules_import_no_matplotlib(tmp_path):
     # the HTML player's payload uses the same rules as the frames, without a plotting library
     done = run_python("import sys; sys.modules['matplotlib'] = None\n"
                       "import polyanim.timeline, polyanim.style, polyanim.panels, polyanim.config\n"
+                      "import polyanim.html, polyanim.player_data\n"
                       "print('ok')", tmp_path)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr

@@ -75,8 +75,8 @@ def test_the_player_gets_the_fade_positions_from_python():
     assert [r["fade"] for r in data["runs"]] == fade_positions(runs) == [None, None, len(runs) - 1]
     assert data["faded"] == 0.45
     single = make_history(stopped={"step": 53, "reason": "loss became inf"})
-    assert embedded_data(html_page(single))["fade"] == len(single) - 1
-    assert embedded_data(html_page(make_history()))["fade"] is None
+    assert embedded_data(html_page(single))["runs"][0]["fade"] == len(single) - 1
+    assert embedded_data(html_page(make_history()))["runs"][0]["fade"] is None
 
 
 def test_the_player_fades_the_stopped_run_at_the_same_position(browser, tmp_path):  # noqa: F811

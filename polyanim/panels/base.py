@@ -94,29 +94,13 @@ def quiet_corner(ax, legend, canvas, curves) -> str:
 
     Chosen once, from the complete curves, and fixed: matplotlib's ``best``
     would be chosen again at every full redraw from the curves drawn so far,
-    and the cached background would then disagree with a full redraw.
+    and the cached background would then disagree with a full redraw. The
+    rule is :func:`polyanim.style.quiet_corner` (the HTML player's too).
     """
     box = legend.get_window_extent(canvas.get_renderer())
     panel = ax.get_window_extent()
     w, h = min(box.width / panel.width, 1.0), min(box.height / panel.height, 1.0)
-    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
-    log = ax.get_yscale() == "log"
-    lo, hi = (np.log10(y0), np.log10(y1)) if log else (y0, y1)
-    points = []
-    for steps, values in curves:
-        ok = np.isfinite(values) & ((values > 0) if log else True)
-        if ok.sum() < 1:
-            continue
-        xs = np.linspace(steps[ok][0], steps[ok][-1], 200)
-        ys = np.interp(xs, steps[ok], np.log10(values[ok]) if log else values[ok])
-        points.append(np.stack([(xs - x0) / (x1 - x0), (ys - lo) / (hi - lo)], axis=1))
-    points = np.concatenate(points) if points else np.empty((0, 2))
-    corners = {"upper right": (1 - w, 1 - h), "lower left": (0, 0), "upper left": (0, 1 - h),
-               "lower right": (1 - w, 0), "center right": (1 - w, 0.5 - h / 2)}
-    covered = {loc: int(np.count_nonzero((points[:, 0] >= a) & (points[:, 0] <= a + w) &
-                                         (points[:, 1] >= b) & (points[:, 1] <= b + h)))
-               for loc, (a, b) in corners.items()}
-    return min(corners, key=lambda loc: covered[loc])  # ties: the first, upper right
+    return style.quiet_corner((w, h), ax.get_xlim(), ax.get_ylim(), ax.get_yscale() == "log", curves)
 
 
 def no_data(ax, text: str, color: str) -> None:

@@ -1,0 +1,336 @@
+// The polyanim HTML player: draws the data that polyanim/player_data.py computed.
+//
+// Every rule (which panels, their cells, limits, log or linear, ticks and their labels, colours,
+// fades, every label string) is decided in Python, with the functions the frames use. This script
+// maps values to pixels, measures text to leave room for it, and draws. Plain ES5 and
+// dependency-free, so the page runs in any browser and stays small; it is inlined into the page.
+(function () {
+"use strict";
+var D = JSON.parse(document.getElementById("polyanim-data").textContent);
+var C = D.colors, W = D.size[0], H = D.size[1], F = D.steps.length, FS = D.font;
+var PT = D.pt;  // pixels per typographic point in the frames of this size (line widths, markers)
+var FAMILY = "px system-ui, -apple-system, 'Segoe UI', Roboto, 'DejaVu Sans', Arial, sans-serif";
+function font(scale) { return (FS * (scale || 1)).toFixed(1) + FAMILY; }
+var SMALL = 0.833, XSMALL = 0.694;  // matplotlib's "small" and "x-small"
+
+function unpack(b64, lo, hi) {  // inverse of player_data.pack: 3 bytes hold two 12-bit codes
+  var s = atob(b64), n = 2 * s.length / 3, out = new Float64Array(n), k = (hi - lo) / 4094;
+  for (var i = 0, j = 0; i < n; i += 2, j += 3) {
+    var b0 = s.charCodeAt(j), b1 = s.charCodeAt(j + 1), b2 = s.charCodeAt(j + 2);
+    var c = b0 | ((b1 & 15) << 8), d = (b1 >> 4) | (b2 << 4);
+    out[i] = c === 4095 ? NaN : lo + c * k;
+    out[i + 1] = d === 4095 ? NaN : lo + d * k;
+  }
+  return out;
+}
+function numbers(a) {  // JSON has no inf/nan: they arrive as strings
+  return a.map(function (v) { return typeof v === "number" ? v : v === "inf" ? Infinity : v === "-inf" ? -Infinity : NaN; });
+}
+var STEPS = D.steps;
+var RUNS = D.runs.map(function (r) {
+  return {label: r.label, color: r.color, fade: r.fade, steps: r.steps, idx: r.idx, end: r.end,
+          loss: numbers(r.loss), lr: r.lr ? numbers(r.lr) : null};
+});
+
+var canvas = document.getElementById("plot"), ctx = canvas.getContext("2d");
+var dpr = Math.max(1, Math.min(3, window.devicePixelRatio || 1));
+canvas.width = Math.round(W * dpr); canvas.height = Math.round(H * dpr);
+ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+
+// --- layout: each panel's axes box inside the cell Python gave it --------------------------------
+var PAD = FS * 0.45, ROW = FS * 1.6;
+function textWidth(s, scale) { ctx.font = font(scale); return ctx.measureText(s).width; }
+function tickWidth(t, scale) { return textWidth(t.s, scale) + (t.e !== undefined ? textWidth(t.e, (scale || 1) * 0.7) + 1 : 0); }
+function widest(ts, scale) { return Math.max.apply(null, ts.map(function (t) { return tickWidth(t, scale); }).concat([0])); }
+function legendRows(items, room, scale) {  // legend entries wrapped onto as many rows as ``room`` needs
+  var rows = [[]], used = 0;
+  items.forEach(function (it) {
+    var w = FS * 2 + textWidth(it.text, scale) + FS;
+    if (used + w > room && rows[rows.length - 1].length) { rows.push([]); used = 0; }
+    rows[rows.length - 1].push(it); used += w;
+  });
+  return rows;
+}
+function inset(cell, p, opts) {  // the axes box in ``cell``: room for the tick labels, axis labels, legend
+  var scale = opts.scale || 1;
+  var left = PAD + (opts.yticks ? widest(p.yticks || [], scale) + FS * 0.4 : 0) + (p.ylabel ? FS * 1.3 : 0);
+  var xt = p.xticks || [], last = xt.length ? tickWidth(xt[xt.length - 1], scale) / 2 : 0;
+  var bottom = PAD + (opts.xticks ? FS * scale * 1.35 : 0) + (opts.xlabel ? FS * 1.3 : 0);
+  var top = PAD + (opts.top || 0);
+  return {x: cell.x + left, y: cell.y + top, w: cell.w - left - Math.max(PAD, last + 2), h: cell.h - top - bottom};
+}
+var FIT = null, figLegend = null, top = 0;
+D.panels.forEach(function (p) { if (p.name === "fit") FIT = p; });
+if (FIT && FIT.grid) {  // one legend over the whole grid (the frames' figure legend)
+  figLegend = FIT.legend.map(function (it) { return item(it); });
+  top = ROW;
+}
+function item(it) { return it.run !== undefined ? {color: RUNS[it.run].color, text: RUNS[it.run].label} : it; }
+D.panels.forEach(function (p) {
+  var c = p.cell, cell = {x: c[0] * W, y: top + c[1] * (H - top), w: c[2] * W, h: c[3] * (H - top)};
+  if (p.name === "fit" && p.grid) {
+    var rows = p.grid[0], cols = p.grid[1], n = RUNS.length;
+    p.boxes = RUNS.map(function (r, k) {
+      var row = Math.floor(k / cols), col = k % cols, below = k + cols >= n;
+      var sub = {x: cell.x + col * cell.w / cols, y: cell.y + row * cell.h / rows, w: cell.w / cols, h: cell.h / rows};
+      return {box: inset(sub, {yticks: p.yticks, xticks: p.xticks},
+                         {scale: SMALL, yticks: col === 0, xticks: below, xlabel: below, top: FS * 1.3}),
+              left: col === 0, below: below};
+    });
+    return;
+  }
+  var opts = {yticks: true, xticks: true, xlabel: true};
+  if (p.name === "fit") {
+    var room = cell.w - 2 * PAD - widest(p.yticks) - FS;
+    p.rows = legendRows(p.legend.map(item), D.single ? Infinity : room);
+    opts.top = ROW * p.rows.length;
+  }
+  p.box = inset(cell, p, opts);
+  if (p.values) p.P = unpack(p.values, p.ylim[0], p.ylim[1]);
+});
+if (FIT) {
+  var XS = unpack(FIT.x, FIT.xlim[0], FIT.xlim[1]), M = FIT.n;
+  var TY = FIT.y ? unpack(FIT.y, FIT.band[0], FIT.band[1]) : null;
+  var PRED = FIT.preds.map(function (s) { return unpack(s, FIT.band[0], FIT.band[1]); });
+  var PTS = FIT.points ? {x: unpack(FIT.points.x, FIT.xlim[0], FIT.xlim[1]),
+                          y: unpack(FIT.points.y, FIT.band[0], FIT.band[1])} : null;
+}
+
+// --- drawing primitives ----------------------------------------------------------------------------
+function tf(log) { return log ? function (v) { return v > 0 ? Math.log10(v) : NaN; } : function (v) { return v; }; }
+function mapper(b, xl, yl, log) {
+  var f = tf(log), y0 = f(yl[0]), y1 = f(yl[1]);
+  return {x: function (v) { return b.x + (v - xl[0]) / (xl[1] - xl[0]) * b.w; },
+          y: function (v) { return b.y + b.h - (f(v) - y0) / (y1 - y0) * b.h; }};
+}
+function axes(b, m, p, o) {  // gridlines, frame, tick labels and axis labels of one Axes
+  var scale = o.scale || 1;
+  ctx.lineWidth = 0.8 * PT; ctx.strokeStyle = C.grid; ctx.beginPath();
+  (p.xticks || []).forEach(function (t) { var q = m.x(t.v); ctx.moveTo(q, b.y); ctx.lineTo(q, b.y + b.h); });
+  (p.yticks || []).forEach(function (t) { var q = m.y(t.v); ctx.moveTo(b.x, q); ctx.lineTo(b.x + b.w, q); });
+  ctx.stroke();
+  ctx.strokeStyle = C.frame; ctx.strokeRect(b.x, b.y, b.w, b.h);
+  ctx.fillStyle = C.fg; ctx.font = font(scale); ctx.textAlign = "center"; ctx.textBaseline = "top";
+  if (o.xticks !== false) (p.xticks || []).forEach(function (t) { ctx.fillText(t.s, m.x(t.v), b.y + b.h + FS * 0.3); });
+  if (o.yticks !== false) (p.yticks || []).forEach(function (t) { yTick(t, b.x - FS * 0.35, m.y(t.v), scale); });
+  ctx.font = font(); ctx.textAlign = "center"; ctx.textBaseline = "bottom"; ctx.fillStyle = C.fg;
+  if (o.xlabel !== false && p.xlabel) ctx.fillText(p.xlabel, b.x + b.w / 2, b.y + b.h + FS * scale * 1.35 + FS * 1.2);
+  if (p.ylabel) {
+    ctx.save(); ctx.translate(b.x - widest(p.yticks || [], scale) - FS * 0.45, b.y + b.h / 2);
+    ctx.rotate(-Math.PI / 2); ctx.font = font(); ctx.fillText(p.ylabel, 0, 0); ctx.restore();
+  }
+}
+function yTick(t, right, y, scale) {  // "10" with a raised exponent, like matplotlib's log axis
+  ctx.textBaseline = "middle"; ctx.textAlign = "right";
+  if (t.e === undefined) { ctx.font = font(scale); ctx.fillText(t.s, right, y); return; }
+  ctx.font = font(scale * 0.7); var ew = ctx.measureText(t.e).width; ctx.fillText(t.e, right, y - FS * 0.35);
+  ctx.font = font(scale); ctx.fillText(t.s, right - ew - 1, y);
+}
+function polyline(xs, ys, n, m, off) {
+  ctx.beginPath();
+  var pen = false;
+  for (var i = 0; i < n; i++) {
+    var px = m.x(xs[i]), py = m.y(ys[(off || 0) + i]);
+    if (!(isFinite(px) && isFinite(py))) { pen = false; continue; }
+    if (pen) ctx.lineTo(px, py); else { ctx.moveTo(px, py); pen = true; }
+  }
+  ctx.stroke();
+}
+function dot(x, y, r, color) { ctx.fillStyle = color; ctx.beginPath(); ctx.arc(x, y, r, 0, 2 * Math.PI); ctx.fill(); }
+function clip(b) { ctx.save(); ctx.beginPath(); ctx.rect(b.x, b.y, b.w, b.h); ctx.clip(); }
+function legendRow(items, x, y, scale, dashed) {  // one row of entries: a line (or a dot) and its text
+  ctx.font = font(scale); ctx.textBaseline = "middle"; ctx.textAlign = "left";
+  items.forEach(function (it) {
+    ctx.strokeStyle = it.color; ctx.lineWidth = 2 * PT;
+    if (it.dot) dot(x + FS * 0.75, y, 2.2 * PT, it.color);
+    else {
+      ctx.setLineDash(it.dash ? [3 * PT, 3 * PT] : []); ctx.lineWidth = it.dash ? PT : 2 * PT;
+      ctx.beginPath(); ctx.moveTo(x, y); ctx.lineTo(x + FS * 1.5 * scale, y); ctx.stroke(); ctx.setLineDash([]);
+    }
+    ctx.fillStyle = C.fg; ctx.fillText(it.text, x + FS * 2 * scale, y);
+    x += FS * 2 * scale + ctx.measureText(it.text).width + FS * scale * 0.8;
+  });
+}
+function boxedLegend(b, items, cols, corner) {  // in a corner of the panel Python chose, on a box in the theme's colours
+  // matplotlib's legend box: rows 1.25 font sizes apart, a border of 0.3 and 0.5 to the axes (font: x-small)
+  var s = XSMALL, fs = FS * s, lh = fs * 1.25, rows = [];
+  for (var k = 0; k < items.length; k += cols) rows.push(items.slice(k, k + cols));
+  var w = Math.max.apply(null, rows.map(function (r) {
+    return r.reduce(function (a, it) { return a + fs * 2.8 + textWidth(it.text, s); }, fs * 0.4);
+  }));
+  var h = rows.length * lh + fs * 0.6, where = (corner || "upper right").split(" ");
+  var x = where[1] === "left" ? b.x + fs * 0.5 : b.x + b.w - w - fs * 0.5;
+  var y = where[0] === "upper" ? b.y + fs * 0.5 : where[0] === "lower" ? b.y + b.h - h - fs * 0.5 : b.y + (b.h - h) / 2;
+  ctx.globalAlpha = 0.8; ctx.fillStyle = C.bg; ctx.fillRect(x, y, w, h);
+  ctx.globalAlpha = 1; ctx.strokeStyle = C.grid; ctx.lineWidth = 1; ctx.strokeRect(x, y, w, h);
+  rows.forEach(function (r, k) { legendRow(r, x + fs * 0.4, y + fs * 0.3 + (k + 0.5) * lh, s); });
+}
+function textLines(text, x, y, scale, color, box) {  // the frames' label: top-left anchored, line by line
+  ctx.font = font(scale); ctx.textAlign = "left"; ctx.textBaseline = "top";
+  text.split("\n").forEach(function (s, k) {
+    var ty = y + k * FS * scale * 1.2;
+    if (box) { ctx.fillStyle = box; ctx.fillRect(x - 2, ty - 2, ctx.measureText(s).width + 4, FS * scale * 1.2 + 1); }
+    ctx.fillStyle = color; ctx.fillText(s, x, ty);
+  });
+}
+function faded(r, i) { return r.fade !== null && i >= r.fade; }
+
+// --- the panels --------------------------------------------------------------------------------------
+function fitAxes(p, b, k, i, o) {  // one fit Axes: shading, samples, target, the runs' predictions
+  var m = mapper(b, p.xlim, p.ylim, false);
+  axes(b, m, p, o);
+  clip(b);
+  ctx.globalAlpha = 0.18; ctx.fillStyle = C.faint;
+  p.heldOut.forEach(function (s) { ctx.fillRect(m.x(s[0]), b.y, m.x(s[1]) - m.x(s[0]), b.h); });
+  ctx.globalAlpha = 0.8;
+  if (PTS) for (var q = 0; q < PTS.x.length; q++) if (isFinite(PTS.x[q] + PTS.y[q])) dot(m.x(PTS.x[q]), m.y(PTS.y[q]), 1.3 * PT, C[p.points.color]);
+  ctx.globalAlpha = 1; ctx.lineJoin = "round"; ctx.lineWidth = 2 * PT;
+  if (TY) { ctx.strokeStyle = C.target; polyline(XS, TY, M, m); }
+  RUNS.forEach(function (r, j) {
+    if (k !== null && j !== k) return;
+    ctx.globalAlpha = faded(r, i) ? D.faded : 1; ctx.strokeStyle = r.color;
+    polyline(XS, PRED[j], M, m, r.idx[i] * M);
+  });
+  ctx.globalAlpha = 1;
+  ctx.restore();
+}
+function drawFit(p, i) {
+  if (p.grid) {
+    p.boxes.forEach(function (c, k) {
+      var b = c.box;
+      fitAxes(p, b, k, i, {scale: SMALL, yticks: c.left, xticks: c.below, xlabel: c.below});
+      ctx.font = font(); ctx.fillStyle = C.fg; ctx.textAlign = "center"; ctx.textBaseline = "bottom";
+      ctx.fillText(RUNS[k].label, b.x + b.w / 2, b.y - FS * 0.25);
+      textLines(p.labels[k][i], b.x + b.w * 0.03, b.y + b.h * 0.05, SMALL, C.label, D.labelBox);
+    });
+    return;
+  }
+  var b = p.box;
+  fitAxes(p, b, null, i, {});
+  p.rows.forEach(function (row, k) { legendRow(row, b.x, b.y - ROW * (p.rows.length - k - 0.5), 1); });
+  textLines(p.labels[i], b.x + b.w * 0.02, b.y + b.h * 0.03, 1, C.label, D.labelBox);
+}
+function drawSteps(p, i) {  // a panel over steps (loss, lr): each run's curve so far and its dot
+  var b = p.box;
+  if (p.empty) { return emptyPanel(p, b); }
+  var m = mapper(b, p.xlim, p.ylim, p.log), one = D.single;
+  axes(b, m, p, {});
+  clip(b);
+  RUNS.forEach(function (r) {
+    var v = r[p.key];
+    if (!v) return;
+    ctx.lineWidth = PT; ctx.strokeStyle = one ? C.faint : r.color; ctx.globalAlpha = one ? 1 : 0.3;
+    polyline(r.steps, v, r.steps.length, m);
+    ctx.globalAlpha = 1; ctx.lineWidth = (one ? 2 : 1.8) * PT; ctx.strokeStyle = r.color;
+    var j = r.idx[i], ended = i >= r.end;
+    polyline(r.steps.slice(0, j + 1).concat(ended ? [] : [STEPS[i]]), v.slice(0, j + 1).concat(ended ? [] : [v[j]]),
+             j + (ended ? 1 : 2), m);
+  });
+  ctx.restore();
+  RUNS.forEach(function (r) {  // unclipped, so the dot stays whole on the edge; a diverged run left the panel
+    var v = r[p.key];
+    if (!v) return;
+    var j = r.idx[i], y = v[j], x = i >= r.end ? r.steps[r.steps.length - 1] : STEPS[i];
+    if (isFinite(y) && y >= p.ylim[0] && y <= p.ylim[1]) dot(m.x(x), m.y(y), (one ? 2.5 : 2.25) * PT, one ? C.label : r.color);
+  });
+  if (p.legend) boxedLegend(b, RUNS.filter(function (r) { return r[p.key]; }).map(function (r) {
+    return {color: r.color, text: r.label};
+  }), 1, p.legend);
+}
+function drawParams(p, i) {  // one run's coefficients: whole paths faint, so far bold, the Taylor reference
+  var b = p.box;
+  if (p.empty) { return emptyPanel(p, b); }
+  var m = mapper(b, p.xlim, p.ylim, false), steps = RUNS[0].steps, n = steps.length, j = RUNS[0].idx[i];
+  axes(b, m, p, {});
+  clip(b);
+  p.names.forEach(function (name, k) {
+    ctx.strokeStyle = p.colors[k];
+    if (p.reference) {
+      ctx.globalAlpha = 0.8; ctx.lineWidth = PT; ctx.setLineDash([3 * PT, 3 * PT]); ctx.beginPath();
+      ctx.moveTo(b.x, m.y(p.reference[k])); ctx.lineTo(b.x + b.w, m.y(p.reference[k])); ctx.stroke(); ctx.setLineDash([]);
+    }
+    ctx.globalAlpha = 0.25; ctx.lineWidth = PT; polyline(steps, p.P, n, m, k * n);
+    ctx.globalAlpha = 1; ctx.lineWidth = 2 * PT; polyline(steps, p.P, j + 1, m, k * n);
+  });
+  ctx.restore();
+  p.names.forEach(function (name, k) { dot(m.x(steps[j]), m.y(p.P[k * n + j]), 2 * PT, p.colors[k]); });
+  var items = p.names.map(function (s, k) { return {color: p.colors[k], text: s}; });
+  if (p.reference) items.push({color: C.faint, text: "Taylor", dash: true});
+  boxedLegend(b, items, p.legendCols);
+}
+function equation(p, i) {  // a polynomial's equation, under the fit panel's label (or in its own panel)
+  if (!p.equation) return;
+  var host = p.equationIn === "fit" ? FIT.box : p.box;
+  textLines(p.equation[i], host.x + host.w * 0.02, host.y + host.h * (p.equationIn === "fit" ? 0.11 : 0.03), SMALL, C.fg, null);
+}
+function emptyPanel(p, b) {
+  ctx.strokeStyle = C.frame; ctx.lineWidth = 0.8 * PT; ctx.strokeRect(b.x, b.y, b.w, b.h);
+  ctx.fillStyle = C.faint; ctx.font = font(); ctx.textAlign = "center"; ctx.textBaseline = "middle";
+  p.empty.split("\n").forEach(function (s, k, all) { ctx.fillText(s, b.x + b.w / 2, b.y + b.h / 2 + (k - (all.length - 1) / 2) * FS * 1.2); });
+}
+var DRAW = {fit: drawFit, loss: drawSteps, lr: drawSteps, params: drawParams};
+
+function draw(i) {
+  ctx.clearRect(0, 0, W, H);  // a transparent background paints nothing over the last frame
+  ctx.fillStyle = C.bg; ctx.fillRect(0, 0, W, H);
+  if (figLegend) {
+    var w = figLegend.reduce(function (a, it) { return a + FS * 3 + textWidth(it.text); }, 0);
+    legendRow(figLegend, (W - w) / 2, ROW / 2 + 2, 1);
+  }
+  D.panels.forEach(function (p) { DRAW[p.name](p, i); });
+  D.panels.forEach(function (p) { if (p.name === "params" && !p.empty) equation(p, i); });
+}
+
+// --- controls ----------------------------------------------------------------------------------------
+var play = document.getElementById("play"), slider = document.getElementById("slider");
+var speedSel = document.getElementById("speed"), loop = document.getElementById("loop");
+var readout = document.getElementById("readout");
+var cur = 0, playing = false, last = 0, acc = 0, raf = 0;
+
+function show(i) {
+  cur = Math.max(0, Math.min(F - 1, i));
+  slider.value = String(cur);
+  readout.textContent = (cur + 1) + " / " + F;
+  canvas.setAttribute("aria-label", D.aria[cur]);  // the label as text, for screen readers (and tests)
+  slider.setAttribute("aria-valuetext", "step " + STEPS[cur]);
+  draw(cur);
+}
+function setPlaying(p) {
+  if (p && F < 2) p = false;
+  if (p && cur >= F - 1) show(0);
+  playing = p;
+  play.textContent = p ? "Pause" : "Play";
+  play.setAttribute("aria-pressed", String(p));
+  cancelAnimationFrame(raf);
+  if (p) { last = 0; acc = 0; raf = requestAnimationFrame(tick); }
+}
+function tick(ts) {
+  if (!playing) return;
+  if (last) acc += Math.min(ts - last, 1000);  // a background tab must not leap to the end
+  last = ts;
+  var per = 1000 / (D.fps * parseFloat(speedSel.value));
+  if (acc >= per) {
+    var n = Math.floor(acc / per); acc -= n * per;
+    var next = cur + n;
+    if (next > F - 1) {
+      if (loop.checked) next = next % F;
+      else { show(F - 1); setPlaying(false); return; }
+    }
+    show(next);
+  }
+  raf = requestAnimationFrame(tick);
+}
+play.addEventListener("click", function () { setPlaying(!playing); });
+slider.addEventListener("input", function () { setPlaying(false); show(parseInt(slider.value, 10)); });
+document.addEventListener("keydown", function (e) {
+  if (e.ctrlKey || e.metaKey || e.altKey) return;
+  var tag = e.target && e.target.tagName, type = e.target && e.target.type;
+  if (e.key === " " || e.key === "Spacebar") {
+    if (tag === "BUTTON" || type === "checkbox") return;  // buttons and checkboxes turn a space into their own click
+    e.preventDefault(); setPlaying(!playing);
+  } else if (e.key === "ArrowLeft" || e.key === "ArrowRight") {
+    e.preventDefault(); setPlaying(false); show(cur + (e.key === "ArrowLeft" ? -1 : 1));
+  }
+});
+show(0);
+})();
