@@ -3,7 +3,6 @@
 import base64
 import dataclasses
 import io
-import math
 import re
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from polyanim.style import target_name
 from polyanim.train import train
 
 from conftest import ROOT, make_history, make_runset, run_python
+from post import post_problem
 
 SMALL = dict(size=(160, 120), hold=0)
 
@@ -282,24 +282,7 @@ def test_recorder_without_a_label_says_target_and_without_a_target_draws_none():
 
 def post_loop_recorded(steps: int, every: int):
     """The original post's loop, as a user would write it, recorded with the public Recorder."""
-    torch.manual_seed(0)
-
-    class Polynomial3(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.a = torch.nn.Parameter(torch.randn(()))
-            self.b = torch.nn.Parameter(torch.randn(()))
-            self.c = torch.nn.Parameter(torch.randn(()))
-            self.d = torch.nn.Parameter(torch.randn(()))
-
-        def forward(self, x):
-            return self.d + self.c * x + self.b * x ** 2 + self.a * x ** 3
-
-    x = torch.linspace(-math.pi, math.pi, 2000)
-    y = torch.sin(x)
-    model = Polynomial3()
-    criterion = torch.nn.MSELoss(reduction="sum")
-    optimizer = torch.optim.SGD(model.parameters(), lr=1e-6)
+    x, y, model, criterion, optimizer = post_problem()
     rec = polyanim.Recorder(x, target="sin(x)", every=every, steps=steps)
     for t in range(steps):
         y_pred = model(x)

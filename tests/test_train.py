@@ -1,5 +1,4 @@
 import io
-import math
 
 import numpy as np
 import pytest
@@ -8,27 +7,12 @@ import torch
 from polyanim import config
 from polyanim.train import TrainingError, train
 
+from post import post_problem
+
 
 def post_script_losses(seed=0):
     """The original post's training loop, re-typed (no plotting): the losses it prints."""
-    torch.manual_seed(seed)
-
-    class Polynomial3(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.a = torch.nn.Parameter(torch.randn(()))
-            self.b = torch.nn.Parameter(torch.randn(()))
-            self.c = torch.nn.Parameter(torch.randn(()))
-            self.d = torch.nn.Parameter(torch.randn(()))
-
-        def forward(self, x):
-            return self.d + self.c * x + self.b * x ** 2 + self.a * x ** 3
-
-    x = torch.linspace(-math.pi, math.pi, 2000)
-    y = torch.sin(x)
-    model = Polynomial3()
-    criterion = torch.nn.MSELoss(reduction='sum')
-    optimizer = torch.optim.SGD(model.parameters(), lr=1e-6)
+    x, y, model, criterion, optimizer = post_problem(seed)
     printed = []
     for t in range(2000):
         y_pred = model(x)
