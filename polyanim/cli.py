@@ -116,77 +116,33 @@ def _terminate_as_interrupt():
 
 
 def _run(args, written: list) -> int:
+    """One command: resolve the input and outputs, train or load, render, and hold the live window."""
     source = Path(args.input)
     replay = source.suffix.lower() == ".npz"
     if replay:
-        bad = [s for s in args.sets if not s.partition("=")[0].strip().startswith("render.")]
-        if bad:
-            raise UsageError(f"--set {bad[0]}: only render.* keys apply when replaying a saved history "
-                             "(retrain from the config to change the others)")
-        options = {}
-        for item in args.sets:
-            key, value = config.parse_override(item)
-            if config._is_text(key) and not isinstance(value, str):  # "Fit: sin(x)" is a title, not a mapping
-                value = item.partition("=")[2]
-            options[key.removeprefix("render.")] = value
-        hist, settings = api.resolve(source, options, caller="--set", prefix="render.")
-        name = hist.config.get("name") if isinstance(hist.config.get("name"), str) else "run"
-        out = Path(args.out[0]) if args.out else source.with_name(f"{name}.gif")
+        hist, settings, name, out = _resolve_replay(source, args)
         cfg = None
     else:
         cfg = config.load(source, args.sets)
         settings = cfg.render
         out = Path(args.out[0]) if args.out else Path("outputs") / f"{cfg.name}.gif"
         name = cfg.name
-    outs = [Path(o) for o in args.out] if args.out else [out]
-    for each in outs:
-        api.check_output(each)  # before any training
-        if not replay:
-            _check_limits(cfg, source, each)
-    resolved = [o.resolve() for o in outs]
-    for k, each in enumerate(resolved):
-        if each in resolved[:k]:
-            raise UsageError(f"--out {outs[k]}: the same file as --out {outs[resolved.index(each)]}")
+    outs = _check_outputs(args, out, cfg, source)
 
     window = _open_window(name, out) if args.live else None
     try:
-        if not replay and cfg.multi:
-            from .multirun import train_runs  # torch: imported there, or only in its worker processes
-
-            hist = train_runs(cfg, quiet=args.quiet)
-            if window is not None:  # runs train back to back or in other processes: shown once trained
-                from .live import replay as replay_live
-
-                replay_live(window, hist, cfg.render)
-            shown = time.monotonic()
-            written.append(hist.save(out.with_name(f"{_stem(out)}.history.npz")))
-            print(written[-1])
-        elif not replay:
-            _preload_drawing()
-            from .train import drawing_inputs, train  # torch is imported here and only here
-
-            view = None
-            if window is not None:
-                from .live import TrainingView
-
-                view = TrainingView(window, cfg, **drawing_inputs(cfg))
-            hist = train(cfg, quiet=args.quiet, on_snapshot=view)
-            if view is not None:
-                view.finish(hist)
-            shown = time.monotonic()
-            written.append(hist.save(out.with_name(f"{_stem(out)}.history.npz")))
-            print(written[-1])
-        else:
+        if replay:
             if window is not None:
                 from .live import replay as replay_live
 
                 replay_live(window, hist, settings)
             shown = time.monotonic()
-        from .renderer import render
-
-        render(hist, outs if len(outs) > 1 else out, settings, quiet=args.quiet)
-        written.extend(outs)
-        print("\n".join(map(str, outs)), flush=True)
+        else:
+            hist = _train(cfg, args, window)
+            shown = time.monotonic()
+            written.append(hist.save(out.with_name(f"{_stem(out)}.history.npz")))
+            print(written[-1])
+        _render(hist, outs, out, settings, args, written)
         if window is not None:  # the final frame stays up render.hold seconds after it was shown
             try:
                 window.wait(settings.hold - (time.monotonic() - shown))
@@ -196,6 +152,72 @@ def _run(args, written: list) -> int:
         if window is not None:
             window.close()
     return 0
+
+
+def _resolve_replay(source: Path, args):
+    """A saved history, its render settings with ``--set render.*`` applied, its name and the first output."""
+    bad = [s for s in args.sets if not s.partition("=")[0].strip().startswith("render.")]
+    if bad:
+        raise UsageError(f"--set {bad[0]}: only render.* keys apply when replaying a saved history "
+                         "(retrain from the config to change the others)")
+    options = {}
+    for item in args.sets:
+        key, value = config.parse_override(item)
+        if config._is_text(key) and not isinstance(value, str):  # "Fit: sin(x)" is a title, not a mapping
+            value = item.partition("=")[2]
+        options[key.removeprefix("render.")] = value
+    hist, settings = api.resolve(source, options, caller="--set", prefix="render.")
+    name = hist.config.get("name") if isinstance(hist.config.get("name"), str) else "run"
+    out = Path(args.out[0]) if args.out else source.with_name(f"{name}.gif")
+    return hist, settings, name, out
+
+
+def _check_outputs(args, out: Path, cfg, source: Path) -> list[Path]:
+    """Every output path, checked before any training (a config's limits too); no two the same file."""
+    outs = [Path(o) for o in args.out] if args.out else [out]
+    for each in outs:
+        api.check_output(each)  # before any training
+        if cfg is not None:
+            _check_limits(cfg, source, each)
+    resolved = [o.resolve() for o in outs]
+    for k, each in enumerate(resolved):
+        if each in resolved[:k]:
+            raise UsageError(f"--out {outs[k]}: the same file as --out {outs[resolved.index(each)]}")
+    return outs
+
+
+def _train(cfg, args, window):
+    """Train ``cfg`` (one run, or several for a multi-run config), drawing live in ``window`` if there is one."""
+    if cfg.multi:
+        from .multirun import train_runs  # torch: imported there, or only in its worker processes
+
+        hist = train_runs(cfg, quiet=args.quiet)
+        if window is not None:  # runs train back to back or in other processes: shown once trained
+            from .live import replay as replay_live
+
+            replay_live(window, hist, cfg.render)
+        return hist
+    _preload_drawing()
+    from .train import drawing_inputs, train  # torch is imported here and only here
+
+    view = None
+    if window is not None:
+        from .live import TrainingView
+
+        view = TrainingView(window, cfg, **drawing_inputs(cfg))
+    hist = train(cfg, quiet=args.quiet, on_snapshot=view)
+    if view is not None:
+        view.finish(hist)
+    return hist
+
+
+def _render(hist, outs: list[Path], out: Path, settings, args, written: list) -> None:
+    """Draw the frames once into every output file and print their paths."""
+    from .renderer import render
+
+    render(hist, outs if len(outs) > 1 else out, settings, quiet=args.quiet)
+    written.extend(outs)
+    print("\n".join(map(str, outs)), flush=True)
 
 
 def _preload_drawing() -> None:

@@ -155,97 +155,135 @@ def train(config, *, quiet: bool = False, out=None, err=None,
         err = err or sys.stderr
         if config.seed is not None:
             torch.manual_seed(config.seed)
+        run = _Run.build(config, on_snapshot)
+        started = time.perf_counter()
+        stopped = _loop(run, quiet=quiet, out=out, err=err)
+        warnings = _finish(run, stopped, quiet=quiet, out=out, err=err)
+        return run.recorder.history(_meta(run, stopped, warnings, started))
+
+
+@dataclass
+class _Run:
+    """One training run's pieces, built in the post's order, and what the loop does with them."""
+
+    config: object
+    data: Samples
+    model: torch.nn.Module
+    criterion: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: object               # an lr scheduler or None
+    recorder: object                # a polyanim.recording.Recorder
+    keep_params: bool               # the History keeps the parameter trajectories
+    on_snapshot: Callable[[Snapshot], None] | None
+
+    @classmethod
+    def build(cls, config, on_snapshot) -> _Run:
+        """Samples, model, loss, optimizer, schedule and recorder for ``config`` (after seeding)."""
         data = make_samples(config)  # first: a bad data file is reported before anything else happens
         model = build(config.model, config.data.span())
-        x, y = data.x, data.y
         criterion = torch.nn.MSELoss(reduction="sum" if config.train.loss == "mse_sum" else "mean")
         optimizer = make_optimizer(config.train, model.parameters())
         scheduler = make_scheduler(config.train, optimizer)
         n_params = sum(p.numel() for p in model.parameters())
         keep_params = hasattr(model, "coefficients") and n_params <= MAX_PARAMS
-        t_cfg = config.train
-        recorder = for_train(t_cfg, data.grid, data.y_clean, samples=(x, y) if data.stored else None,
+        recorder = for_train(config.train, data.grid, data.y_clean,
+                             samples=(data.x, data.y) if data.stored else None,
                              param_names=model.param_names() if keep_params else None)
-        stopped = None
+        return cls(config, data, model, criterion, optimizer, scheduler, recorder, keep_params, on_snapshot)
 
-        def on_grid(y_pred):
-            if data.on_grid:
-                return y_pred.detach()
-            with torch.no_grad():
-                return model(data.grid)
+    def _on_grid(self, y_pred):
+        if self.data.on_grid:
+            return y_pred.detach()
+        with torch.no_grad():
+            return self.model(self.data.grid)
 
-        def coefficients():
-            return [c.item() for c in model.coefficients()]
+    def _coefficients(self):
+        return [c.item() for c in self.model.coefficients()]
 
-        def record(step, value, y_pred, final=False) -> None:
-            kept = recorder.add(step, loss=value, pred=lambda: on_grid(y_pred), final=final,
-                                params=coefficients if keep_params else None,
-                                lr=float(optimizer.param_groups[0]["lr"]))
-            if kept and on_snapshot is not None:
-                on_snapshot(recorder.snapshots[-1])
+    def record(self, step, value, y_pred, final=False) -> None:
+        """Offer the recorder a snapshot; pass one it keeps to ``on_snapshot``."""
+        kept = self.recorder.add(step, loss=value, pred=lambda: self._on_grid(y_pred), final=final,
+                                 params=self._coefficients if self.keep_params else None,
+                                 lr=float(self.optimizer.param_groups[0]["lr"]))
+        if kept and self.on_snapshot is not None:
+            self.on_snapshot(self.recorder.snapshots[-1])
 
-        def closure():
-            optimizer.zero_grad()
-            value = criterion(model(x), y)
-            value.backward()
-            return value
+    def closure(self):
+        """One zero_grad, forward, loss and backward, for optimizers that re-evaluate the loss (L-BFGS)."""
+        self.optimizer.zero_grad()
+        value = self.criterion(self.model(self.data.x), self.data.y)
+        value.backward()
+        return value
 
-        bar = tqdm(total=t_cfg.steps, desc="training", unit="step", file=err, leave=False,
-                   disable=True if quiet else None, mininterval=0.2)
-        started = time.perf_counter()
-        with bar, _torch_threads(1 if work(config) < ONE_THREAD_WORK else None):
-            for t in range(t_cfg.steps):
-                y_pred = model(x)
-                loss = criterion(y_pred, y)
-                value = loss.item()
-                if not math.isfinite(value):
-                    stopped = {"step": t, "reason": f"loss became {value}"}
-                    break
-                if recorder.wants(t):
-                    record(t, value, y_pred)
-                if t_cfg.log_every and t % t_cfg.log_every == 0 and not quiet:
-                    bar.write(f"{t} {value}", file=out)
-                if OPTIMIZERS[t_cfg.optimizer].closure:  # re-evaluates the loss itself
-                    optimizer.step(closure)
-                else:
-                    optimizer.zero_grad()
-                    loss.backward()
-                    optimizer.step()
-                if scheduler is not None:
-                    scheduler.step()
-                bar.update(1)
+
+def _loop(run: _Run, *, quiet: bool, out, err) -> dict | None:
+    """The post's loop, step for step, then the final snapshot; ``meta["stopped"]`` (None: ran to the end)."""
+    t_cfg = run.config.train
+    model, criterion, optimizer, x, y = run.model, run.criterion, run.optimizer, run.data.x, run.data.y
+    bar = tqdm(total=t_cfg.steps, desc="training", unit="step", file=err, leave=False,
+               disable=True if quiet else None, mininterval=0.2)
+    with bar, _torch_threads(1 if work(run.config) < ONE_THREAD_WORK else None):
+        for t in range(t_cfg.steps):
+            y_pred = model(x)
+            loss = criterion(y_pred, y)
+            value = loss.item()
+            if not math.isfinite(value):
+                return {"step": t, "reason": f"loss became {value}"}
+            if run.recorder.wants(t):
+                run.record(t, value, y_pred)
+            if t_cfg.log_every and t % t_cfg.log_every == 0 and not quiet:
+                bar.write(f"{t} {value}", file=out)
+            if OPTIMIZERS[t_cfg.optimizer].closure:  # re-evaluates the loss itself
+                optimizer.step(run.closure)
             else:
-                with torch.no_grad():
-                    y_pred = model(x)
-                    value = criterion(y_pred, y).item()
-                if math.isfinite(value):
-                    record(t_cfg.steps, value, y_pred, final=True)
-                else:
-                    stopped = {"step": t_cfg.steps, "reason": f"loss became {value}"}
-        snaps = recorder.snapshots
-        warnings = []
-        if stopped:
-            print(f"warning: {stopped['reason']} at step {stopped['step']}; training stopped there, "
-                  f"keeping {len(snaps)} snapshot(s) (try a smaller train.lr)", file=err)
-        elif snaps:
-            # a flat loss at the best fit the model allows is a converged run, not a stall
-            bar, how = converged_below(config, x.double().numpy(), y.double().numpy())
-            warnings = loss_warnings([s.step for s in snaps], [s.loss for s in snaps], bar, how)
-            for warning in warnings:
-                print(f"warning: {warning['message']}", file=err)
-        if not snaps:
-            raise TrainingError(f"training produced no finite snapshot ({stopped['reason']} at step {stopped['step']})")
-        if not quiet and hasattr(model, "string") and not stopped:
-            print(f"Result: {model.string()}", file=out)
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+            if run.scheduler is not None:
+                run.scheduler.step()
+            bar.update(1)
+        with torch.no_grad():
+            y_pred = model(x)
+            value = criterion(y_pred, y).item()
+        if not math.isfinite(value):
+            return {"step": t_cfg.steps, "reason": f"loss became {value}"}
+        run.record(t_cfg.steps, value, y_pred, final=True)
+        return None
 
-        meta = {
-            "config": config.to_dict(),
-            "seed": config.seed,
-            "stopped": stopped,
-            "warnings": warnings,
-            "param_names": model.param_names() if keep_params else [],
-            "train_seconds": round(time.perf_counter() - started, 3),
-            "versions": {"polyanim": __version__, "torch": torch.__version__, "numpy": np.__version__,
-                         "python": platform.python_version()},
-        }
-        return recorder.history(meta)
+
+def _finish(run: _Run, stopped: dict | None, *, quiet: bool, out, err) -> list:
+    """Print the stop or loss warnings and the post's ``Result:`` line; return ``meta["warnings"]``.
+
+    Raises :class:`TrainingError` when no finite snapshot was kept.
+    """
+    snaps = run.recorder.snapshots
+    warnings = []
+    if stopped:
+        print(f"warning: {stopped['reason']} at step {stopped['step']}; training stopped there, "
+              f"keeping {len(snaps)} snapshot(s) (try a smaller train.lr)", file=err)
+    elif snaps:
+        # a flat loss at the best fit the model allows is a converged run, not a stall
+        floor, how = converged_below(run.config, run.data.x.double().numpy(), run.data.y.double().numpy())
+        warnings = loss_warnings([s.step for s in snaps], [s.loss for s in snaps], floor, how)
+        for warning in warnings:
+            print(f"warning: {warning['message']}", file=err)
+    if not snaps:
+        raise TrainingError(f"training produced no finite snapshot ({stopped['reason']} at step {stopped['step']})")
+    if not quiet and hasattr(run.model, "string") and not stopped:
+        print(f"Result: {run.model.string()}", file=out)
+    return warnings
+
+
+def _meta(run: _Run, stopped: dict | None, warnings: list, started: float) -> dict:
+    """The History's ``meta``: the config, seed, how training ended, the parameter names, time and versions."""
+    config = run.config
+    return {
+        "config": config.to_dict(),
+        "seed": config.seed,
+        "stopped": stopped,
+        "warnings": warnings,
+        "param_names": run.model.param_names() if run.keep_params else [],
+        "train_seconds": round(time.perf_counter() - started, 3),
+        "versions": {"polyanim": __version__, "torch": torch.__version__, "numpy": np.__version__,
+                     "python": platform.python_version()},
+    }
