@@ -15,11 +15,15 @@ import re
 import struct
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .errors import InputError
 from .limits import MAX_HISTORY_BYTES
+
+if TYPE_CHECKING:  # only for an annotation: history imports this module
+    from .history import History
 
 REQUIRED = ("steps", "loss", "x", "y", "pred", "meta")
 OPTIONAL = ("params", "lr", "data_x", "data_y")
