@@ -11,7 +11,6 @@ one-line messages as ``--set``; a bad option raises
 
 from __future__ import annotations
 
-import io
 import os
 import tempfile
 import warnings
@@ -72,10 +71,10 @@ def render(source, out, *, progress: bool = False, **options):
 def _render(history, out, settings: Render, *, progress: bool):
     from .renderer import render as draw  # matplotlib: imported on first use
 
-    log = io.StringIO()
-    path = draw(history, out, settings, quiet=not progress, err=log if not progress else None)
-    for line in log.getvalue().splitlines():
-        warnings.warn(line.removeprefix("warning: "), RenderWarning, stacklevel=3)
+    lines: list[str] = []
+    path = draw(history, out, settings, quiet=not progress, warn=lines.append)
+    for line in lines:
+        warnings.warn(line, RenderWarning, stacklevel=3)
     return path
 
 

@@ -76,19 +76,19 @@ def stills(n_snapshots: int, render) -> list[float]:
     return [float(render.poster % n_snapshots)]
 
 
-def render(history, path, render, *, quiet: bool = False, err=None, writer=None) -> Path:
+def render(history, path, render, *, quiet: bool = False, err=None, writer=None, warn=None) -> Path:
     """Render ``history`` to ``path`` with the options of a ``render`` config section.
 
     The format follows ``path``'s suffix (``writer`` overrides the choice, e.g.
     a counting writer in tests). Frames are drawn by blitting and streamed to
     the writer one at a time; the output appears atomically when the encoder
-    has finished. Warning lines go to ``err`` when the format cannot play the
-    requested timing exactly, ``quiet`` or not (it hides only the progress
-    bar). Returns the path written.
+    has finished. When the format cannot play the requested timing exactly,
+    each warning line goes to ``warn`` if given, else to ``err``, ``quiet`` or
+    not (it hides only the progress bar). Returns the path written.
     """
     err = err or sys.stderr
     if isinstance(path, (list, tuple)):
-        return render_many(history, path, render, quiet=quiet, err=err, writer=writer)
+        return render_many(history, path, render, quiet=quiet, err=err, writer=writer, warn=warn)
     path = Path(path)
     limits.check_title(render)
     cls = writer or writer_for(path)
@@ -97,7 +97,7 @@ def render(history, path, render, *, quiet: bool = False, err=None, writer=None)
         with cls(path, tuple(render.size), render.fps, render) as out:
             out.write_history(history)
         return path
-    frames, rate, size = _timeline(history, render, cls, quiet, err)
+    frames, rate, size = _timeline(history, render, cls, err, warn)
     scene = Scene(history, render, size=size)
     bar = _progress(len(frames), f"rendering {path.name}", err, quiet)
     with bar, cls(path, size, rate, render, pins=scene.run_colors) as out:
@@ -225,7 +225,8 @@ def _draw_chunks(scene, chunks, first: int, step: int, out, turn, cond, errors) 
         raise SystemExit(1) from None
 
 
-def render_many(history, paths, render, *, quiet: bool = False, err=None, writer=None) -> list[Path]:
+def render_many(history, paths, render, *, quiet: bool = False, err=None, writer=None,
+                warn=None) -> list[Path]:
     """Render ``history`` to every path in ``paths`` at once: frames drawn once, fed to every encoder.
 
     Each output gets exactly the frames it would get alone (its own timeline,
@@ -246,7 +247,7 @@ def render_many(history, paths, render, *, quiet: bool = False, err=None, writer
     classes = [writer or writer_for(p) for p in paths]
     for p, cls in zip(paths, classes):
         _check_alpha(p, cls, render)
-    timelines = [_timeline(history, render, cls, quiet, err) for cls in classes]
+    timelines = [_timeline(history, render, cls, err, warn) for cls in classes]
     with ExitStack() as stack:
         staged = [stack.enter_context(atomic_path(p)) for p in paths]  # renamed onto paths only if all succeed
         for stage, cls in zip(staged, classes):
@@ -266,7 +267,7 @@ def _check_alpha(path: Path, cls, render) -> None:
                                 f"({', '.join(transparent_formats())}); {path.suffix} has none")
 
 
-def _timeline(history, render, cls, quiet, err):
+def _timeline(history, render, cls, err, warn):
     """(frame positions, frame rate, frame size) a writer class gets for ``history``; None without frames."""
     if not cls.needs_frames:
         return None
@@ -275,7 +276,10 @@ def _timeline(history, render, cls, quiet, err):
     else:
         frames, rate, warnings = plan(len(history), render, cls.frame_rate)
         for line in warnings:  # warnings always show; quiet hides only progress bars and logs
-            print(f"warning: {line}", file=err)
+            if warn is not None:
+                warn(line)
+            else:
+                print(f"warning: {line}", file=err)
     w, h = render.size
     return frames, rate, (w + w % 2, h + h % 2) if cls.even_size else (w, h)
 

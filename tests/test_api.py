@@ -122,9 +122,11 @@ def test_a_failed_render_keeps_the_old_file(tmp_path, monkeypatch):
     assert out.read_bytes() == b"old" and [p.name for p in tmp_path.iterdir()] == ["a.mp4"]
 
 
-def test_timing_compromises_are_warnings(tmp_path):
+@pytest.mark.parametrize("progress", [False, True])
+def test_timing_compromises_are_warnings(tmp_path, capsys, progress):
     with pytest.warns(polyanim.api.RenderWarning, match="fps"):
-        polyanim.render(make_history(frames=3), tmp_path / "t.gif", fps=30, **SMALL)
+        polyanim.render(make_history(frames=3), tmp_path / "t.gif", fps=30, progress=progress, **SMALL)
+    assert "warning" not in capsys.readouterr().err  # a Python warning, not a printed line
 
 
 def test_replay_through_the_library_imports_neither_torch_nor_pyplot(tmp_path):
