@@ -142,16 +142,35 @@ def animation(source, **options):
     The figure is a bare :class:`~matplotlib.figure.Figure` (pyplot is not
     imported): in Jupyter, show it with ``HTML(anim.to_jshtml())`` or
     ``anim.to_html5_video()``. It draws the frames :func:`render` writes,
-    on the same timeline (``interval`` is ``1000 / fps``).
+    on the same timeline (``interval`` is ``1000 / fps``). When matplotlib
+    finds no ffmpeg of its own, it is pointed at the one imageio-ffmpeg ships,
+    so ``to_html5_video()`` and ``anim.save("x.mp4")`` work too.
     """
     from matplotlib.animation import FuncAnimation
 
     from .scene import Scene
 
     history, settings = resolve(source, options, caller="polyanim.animation")
+    _bundled_ffmpeg_for_matplotlib()
     timeline = Frames(history, settings)
     scene = Scene(history, settings)
     scene.freeze_layout()
     return FuncAnimation(scene.fig, scene.update, frames=timeline.positions, init_func=scene.init,
                          interval=1000.0 / timeline.fps, blit=True, repeat=settings.loop,
                          cache_frame_data=False)
+
+
+def _bundled_ffmpeg_for_matplotlib() -> None:
+    """Let matplotlib's FFMpegWriter use imageio-ffmpeg's binary when its own setting finds none.
+
+    Only the default setting (``"ffmpeg"``, not on PATH) is changed: a user's
+    own ``animation.ffmpeg_path`` or a system ffmpeg is left alone.
+    """
+    import shutil
+
+    import matplotlib
+
+    if matplotlib.rcParams["animation.ffmpeg_path"] == "ffmpeg" and shutil.which("ffmpeg") is None:
+        from .writers import ffmpeg_exe
+
+        matplotlib.rcParams["animation.ffmpeg_path"] = ffmpeg_exe()

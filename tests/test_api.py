@@ -348,3 +348,11 @@ def test_render_takes_a_list_and_writes_each_as_alone(tmp_path):
     assert alone.read_bytes() == outs[0].read_bytes()
     with pytest.raises(polyanim.InputError, match="given twice"):
         polyanim.render(h, [tmp_path / "c.gif", tmp_path / "c.gif"])
+
+
+def test_animation_plays_as_html5_video_with_the_bundled_ffmpeg():
+    import matplotlib
+
+    with matplotlib.rc_context():
+        video = polyanim.animation(make_history(frames=3), **SMALL).to_html5_video()
+    assert video.startswith("<video") and "base64" in video
