@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from . import __version__, api, config
-from .errors import InputError
+from .errors import InputError, one_line
 
 
 class UsageError(InputError):
@@ -85,23 +85,11 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # anything else is exit 1, still one line unless debugging
         if os.environ.get("POLYANIM_DEBUG"):
             raise
-        print(f"polyanim: error: {_failure_line(exc)}", file=sys.stderr)
+        print(f"polyanim: error: {one_line(exc)}", file=sys.stderr)
         return 1
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
-
-
-def _failure_line(exc: Exception) -> str:
-    """What went wrong, in words, naming the file when the error knows it (``PATH: no space left on device``)."""
-    if isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
-        return f"{exc.filename}: {exc.strerror[0].lower()}{exc.strerror[1:]}"
-    from .writers import WriterError
-
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    if isinstance(exc, WriterError):  # its message names the file and says what happened
-        return first
-    return f"{type(exc).__name__}: {first}"
 
 
 def _terminate_as_interrupt():
@@ -163,8 +151,6 @@ def _resolve_replay(source: Path, args):
     options = {}
     for item in args.sets:
         key, value = config.parse_override(item)
-        if config._is_text(key) and not isinstance(value, str):  # "Fit: sin(x)" is a title, not a mapping
-            value = item.partition("=")[2]
         options[key.removeprefix("render.")] = value
     hist, settings = api.resolve(source, options, caller="--set", prefix="render.")
     name = hist.config.get("name") if isinstance(hist.config.get("name"), str) else "run"

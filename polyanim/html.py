@@ -26,7 +26,7 @@ from importlib import resources
 from .fileio import atomic_path
 from .history import RunSet
 from .panels.registry import PANELS
-from .player_data import MAX_POINTS, MISSING, pack, payload  # noqa: F401  (MAX_POINTS: the public limit)
+from .player_data import payload
 from .style import THEMES, plain_text
 
 LAYOUTS = ("overlay", "grid")

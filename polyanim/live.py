@@ -27,6 +27,7 @@ import time
 
 import numpy as np
 
+from .errors import one_line
 from .history import History
 from .scene import Scene
 from .style import y_limits
@@ -86,13 +87,13 @@ class Window:
             import tkinter
             from matplotlib.backends.backend_tkagg import FigureCanvasTkAgg
         except ImportError as exc:
-            raise NoDisplay(f"needs tkinter ({_one_line(exc)})") from None
+            raise NoDisplay(f"needs tkinter ({one_line(exc)})") from None
         self._tk = tkinter
         self._canvas_class = FigureCanvasTkAgg
         try:
             self._root = tkinter.Tk(className="polyanim")
         except tkinter.TclError as exc:
-            raise NoDisplay(f"could not open a window ({_one_line(exc)})") from None
+            raise NoDisplay(f"could not open a window ({one_line(exc)})") from None
         self._root.title(title)
         self._root.resizable(False, False)
         self._root.protocol("WM_DELETE_WINDOW", self.close)
@@ -154,11 +155,6 @@ class Window:
                 self._root.destroy()
             except self._tk.TclError:
                 pass
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
 def _grow(lim: tuple[float, float], values: np.ndarray, log: bool) -> tuple[float, float]:
@@ -300,7 +296,7 @@ class TrainingView:
         try:
             draw(*args)
         except Exception as exc:  # a broken window must never stop training
-            print(f"polyanim: --live: the window failed ({_one_line(exc)}); training goes on without it",
+            print(f"polyanim: --live: the window failed ({one_line(exc)}); training goes on without it",
                   file=self.err or sys.stderr)
             try:
                 self.window.close()

@@ -13,7 +13,7 @@ import math
 import os
 
 from .api import resolve
-from .history import History, RunSet
+from .history import History
 from .html import html_page
 
 BODY_PADDING = 16  # the page's body padding (px), on every side

@@ -46,6 +46,8 @@ class UnsupportedFormat(InputError):
 class WriterError(RuntimeError):
     """The encoder failed; the message carries the encoder's own last words."""
 
+    says_where = True  # the message names the file and says what happened (polyanim.errors.one_line)
+
 
 def ffmpeg_exe() -> str:
     """Path of the ffmpeg binary shipped by imageio-ffmpeg (no system ffmpeg needed)."""

@@ -28,9 +28,9 @@ from .cluster import _connect, _run_dask  # noqa: F401
 from .command import _out_dir, _parse_workers, _Parser, _Progress, batch, build_parser, main, run, summary  # noqa: F401
 from .local import _fill, _run_local, _terminate, workers_for  # noqa: F401
 from .plan import (  # noqa: F401
-    CONFIG_SUFFIXES, FORMATS, FRAME_SECONDS, HISTORY_SUFFIX, STATE_DIR, USAGE, WORKER_START_SECONDS, BatchError,
+    CONFIG_SUFFIXES, FORMATS, FRAME_SECONDS, HISTORY_SUFFIX, STATE_DIR, WORKER_START_SECONDS, BatchError,
     Result, Unit, _checked_key, _config_units, _digest, _estimate, _file_hash, _finish, _history_units, _kind,
-    _one_line, _points, _sets, _short, _split_top, _state_path, _text, input_files, label, parse_formats, parse_grid,
+    _points, _sets, _short, _split_top, _state_path, _text, input_files, label, parse_formats, parse_grid,
     plan, unit_name, up_to_date)
 from .worker import (  # noqa: F401
     CRASH_HOOK, _died, _final_loss, _history_for, _init_worker, _one_torch_thread, _warm_up, execute)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .plan import BatchError, _one_line
+from ..errors import one_line
+from .plan import BatchError
 from .worker import _died, execute
 
 
@@ -18,7 +19,7 @@ def _connect(address: str):
     try:
         return Client(address, timeout="20s")
     except (OSError, TimeoutError, ValueError) as exc:
-        raise BatchError(f"--scheduler {address}: cannot connect ({_one_line(exc)})") from None
+        raise BatchError(f"--scheduler {address}: cannot connect ({one_line(exc)})") from None
 
 
 def _run_dask(units, formats, out_dir: Path, client, shared: bool, finish) -> None:
@@ -37,6 +38,6 @@ def _run_dask(units, formats, out_dir: Path, client, shared: bool, finish) -> No
             try:
                 raw = fut.result()
             except Exception as exc:  # KilledWorker after the scheduler's retries, a lost connection, ...
-                raw = _died(unit, _one_line(exc))
+                raw = _died(unit, one_line(exc))
             fut.release()
             finish(unit, raw)

@@ -11,7 +11,8 @@ from pathlib import Path
 from ..registry.formats import FORMATS as FORMAT_TABLE
 from .cluster import _connect, _run_dask
 from .local import _run_local, workers_for
-from .plan import FORMATS, USAGE, BatchError, Result, Unit, _finish, _one_line, parse_formats, plan, up_to_date
+from ..errors import InputError, one_line
+from .plan import FORMATS, BatchError, Result, Unit, _finish, parse_formats, plan, up_to_date
 
 
 class _Progress:
@@ -162,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str]) -> int:
     """``polyanim batch ...``: 0 when every unit succeeded, 1 when some failed, 2 for bad usage."""
-    from ..cli import UsageError, _terminate_as_interrupt
+    from ..cli import _terminate_as_interrupt
 
     previous = _terminate_as_interrupt()
     try:
@@ -171,7 +172,7 @@ def main(argv: list[str]) -> int:
                       args.sets, quiet=args.quiet, force=args.force, shared=args.shared)
     except SystemExit as exc:  # --help
         return exc.code if isinstance(exc.code, int) else 0
-    except USAGE + (BatchError, UsageError) as exc:
+    except InputError as exc:
         print(f"polyanim batch: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -181,7 +182,7 @@ def main(argv: list[str]) -> int:
     except Exception as exc:  # a bug or the system: one line unless debugging
         if os.environ.get("POLYANIM_DEBUG"):
             raise
-        print(f"polyanim batch: error: {_one_line(exc)}", file=sys.stderr)
+        print(f"polyanim batch: error: {one_line(exc)}", file=sys.stderr)
         return 1
     finally:
         if previous is not None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections import deque
 from pathlib import Path
 
-from .plan import WORKER_START_SECONDS, _one_line
+from ..errors import one_line
+from .plan import WORKER_START_SECONDS
 from .worker import _died, _init_worker, execute
 
 
@@ -66,7 +67,7 @@ def _run_local(units, formats, out_dir: Path, workers: int, finish) -> None:
                     else:
                         suspects.append((unit, True))
                 else:
-                    finish(unit, _died(unit, _one_line(exc)) if exc else fut.result())
+                    finish(unit, _died(unit, one_line(exc)) if exc else fut.result())
             if broken:
                 pool.shutdown(wait=True)
                 pool = start()

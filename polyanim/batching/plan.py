@@ -17,8 +17,8 @@ import json
 import re
 from pathlib import Path
 
-from .. import __version__, config, history as history_mod, targets, writers
-from ..errors import InputError
+from .. import __version__, config, limits
+from ..errors import InputError, one_line
 from ..fileio import atomic_path
 from ..registry.formats import FORMATS as FORMAT_TABLE
 
@@ -26,14 +26,14 @@ FORMATS = ("gif",)
 STATE_DIR = ".polyanim-batch"
 CONFIG_SUFFIXES = (".yaml", ".yml")
 HISTORY_SUFFIX = ".npz"
-USAGE = (config.ConfigError, history_mod.HistoryError, writers.UnsupportedFormat, targets.ExpressionError)
 # A spawned worker costs about 2 s on an idle core before its first unit (Python, torch, matplotlib, the
 # warm-up run; benchmarks/runs_bench.py measured the same start for multirun's workers), and a small frame
 # about 6 ms to draw and encode at 640x480. benchmarks/batch_bench.py, on the loaded 2-core box, measured
 # 4.2 s per start and 0.57 s per unit where this model says 0.29 s: both twice as slow, the same ratio,
 # which is what ``--workers auto`` uses: a worker per core only while each has WORKER_START_SECONDS of work.
+# Drawing is costed by polyanim.limits' per-frame model (the one the size limits use).
 WORKER_START_SECONDS = 2.0
-FRAME_SECONDS = 0.006
+FRAME_SECONDS = limits.FRAME_SECONDS + limits.PIXEL_SECONDS * 640 * 480  # a 640x480 frame
 
 
 class BatchError(InputError):
@@ -215,9 +215,9 @@ def _config_units(path: Path, grid, sets, formats) -> list:
         try:
             cfg = config.load(path, overrides)
             base = cfg.name
-        except USAGE as exc:
+        except InputError as exc:
             name = unit_name(base, point)
-            items.append(Result(name, label(base, point), "failed", error=_one_line(exc), source=str(path)))
+            items.append(Result(name, label(base, point), "failed", error=one_line(exc), source=str(path)))
             continue
         resolved = cfg.to_dict()
         items.append(Unit(unit_name(cfg.name, point), label(cfg.name, point), str(path), "config",
@@ -279,20 +279,12 @@ def _file_hash(path: Path) -> str:
 
 
 def _estimate(cfg, formats) -> float:
-    """Seconds one unit takes on one core: training by multirun's cost model, drawing by frames x pixels."""
+    """Seconds one unit takes on one core: training by multirun's cost model, drawing by limits' frame model."""
     from ..multirun import estimated_seconds
-    from ..recording import planned_steps
 
     runs = [run.config for run in cfg.runs] or [cfg]
-    snapshots = len(planned_steps(cfg.train) or range(cfg.train.max_frames))
-    frames = snapshots * (cfg.render.interpolate + 1) + cfg.render.fps * (cfg.render.hold + cfg.render.hold_start)
-    pixels = cfg.render.size[0] * cfg.render.size[1] / (640 * 480)
-    return sum(estimated_seconds(c) for c in runs) + FRAME_SECONDS * frames * pixels * len(formats)
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return text if isinstance(exc, USAGE) else f"{type(exc).__name__}: {text}".rstrip(": ")
+    frames = limits.frames(limits.timeline(cfg), cfg.render)
+    return sum(estimated_seconds(c) for c in runs) + limits.render_seconds(frames, cfg.render) * len(formats)
 
 
 def _state_path(out_dir: Path, name: str) -> Path:

@@ -14,7 +14,8 @@ import time
 from pathlib import Path
 
 from .. import __version__, config, history as history_mod
-from .plan import Unit, _one_line
+from ..errors import one_line
+from .plan import Unit
 
 CRASH_HOOK = "POLYANIM_BATCH_CRASH"  # tests: a worker given the unit of this name dies as if killed
 
@@ -98,7 +99,7 @@ def execute(unit: Unit, formats, out_dir: str | None = None, payload: bytes | No
                 out["files"] = {p.name: p.read_bytes() for p in written}
         out.update(status="diverged" if note else "ok", error=note, final_loss=_final_loss(hist))
     except Exception as exc:  # the unit's failure is its result; the batch goes on
-        out["error"] = _one_line(exc)
+        out["error"] = one_line(exc)
     finally:
         _busy = False
     out["seconds"] = round(time.perf_counter() - started, 3)

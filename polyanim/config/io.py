@@ -80,18 +80,18 @@ def from_dict(data: dict, source: str = "config", overrides: typing.Sequence[str
             if key not in given:
                 merged["data"][key] = None
         for item in overrides:
-            key, value = parse_override(item)
-            # "Fit: sin(x)" is a title, not a mapping; but null unsets an optional text (data.file, data.target)
-            if (_is_text(key) and not isinstance(value, str)
-                    and not (value is None and _type_at(key.split(".")) is not str)):
-                value = item.partition("=")[2]
-            _set_dotted(merged, key, value, "--set")
+            _set_dotted(merged, *parse_override(item), "--set")
         config = _build(merged, "--set")
     return config
 
 
 def parse_override(item: str) -> tuple[str, object]:
-    """Split ``"train.lr=1e-5"`` into the key and a YAML-typed value."""
+    """Split ``"train.lr=1e-5"`` into the key and a YAML-typed value.
+
+    A text setting keeps its text verbatim where YAML would read something
+    else (``render.title=Fit: sin(x)`` is a title, not a mapping), except that
+    ``null`` unsets an optional text (``data.file``, ``data.target``).
+    """
     import yaml
 
     key, sep, raw = item.partition("=")
@@ -101,6 +101,8 @@ def parse_override(item: str) -> tuple[str, object]:
     try:
         value = yaml.safe_load(raw) if raw.strip() else ""
     except yaml.YAMLError:
+        value = raw
+    if _is_text(key) and not isinstance(value, str) and not (value is None and _type_at(key.split(".")) is not str):
         value = raw
     return key, value
 

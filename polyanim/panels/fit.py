@@ -23,7 +23,7 @@ class FitPanel:
         self.view, self.axes = view, axes
         self.ylim = style.fit_limits(view.timeline.source)
         self.lines, self.trails, self.labels = [], [], []
-        t, render = view.theme, view.render
+        render = view.render
         alphas = [0.45 * (1 - k / (render.trail + 1)) for k in range(render.trail)]
         for k, (run, color) in enumerate(zip(runs, view.colors)):
             ax = axes[k if view.grid else 0]
