@@ -61,10 +61,6 @@ def render(source, out, *, progress: bool = False, **options):
         raise InputError("polyanim.render: out: expected a path or a non-empty list of paths")
     for each in outs:
         check_output(each)
-    resolved = [o.resolve() for o in outs]
-    for k, each in enumerate(resolved):
-        if each in resolved[:k]:
-            raise InputError(f"polyanim.render: out: {outs[k]} is given twice")
     return _render(history, outs if many else outs[0], settings, progress=progress)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -92,7 +92,7 @@ def render(history, path, render, *, quiet: bool = False, err=None, writer=None,
     path = Path(path)
     limits.check_title(render)
     cls = writer or writer_for(path)
-    _check_alpha(path, cls, render)
+    _check_alpha(path, render)
     if not cls.needs_frames:
         with cls(path, tuple(render.size), render.fps, render) as out:
             out.write_history(history)
@@ -245,8 +245,8 @@ def render_many(history, paths, render, *, quiet: bool = False, err=None, writer
             raise UnsupportedFormat(f"{p}: given twice as an output")
         seen.add(p.resolve())
     classes = [writer or writer_for(p) for p in paths]
-    for p, cls in zip(paths, classes):
-        _check_alpha(p, cls, render)
+    for p in paths:
+        _check_alpha(p, render)
     timelines = [_timeline(history, render, cls, err, warn) for cls in classes]
     with ExitStack() as stack:
         staged = [stack.enter_context(atomic_path(p)) for p in paths]  # renamed onto paths only if all succeed
@@ -260,7 +260,7 @@ def render_many(history, paths, render, *, quiet: bool = False, err=None, writer
     return paths
 
 
-def _check_alpha(path: Path, cls, render) -> None:
+def _check_alpha(path: Path, render) -> None:
     spec = FORMATS.get(path.suffix.lower())
     if render.theme == "transparent" and spec is not None and not spec.alpha:
         raise UnsupportedFormat(f"{path}: render.theme transparent needs a format with transparency "
@@ -290,49 +290,39 @@ def _stream(history, render, size, group, quiet, err) -> None:
     scene = Scene(history, render, size=size)
     total = len(set().union(*(t[0] for _, _, _, t in group)))
     bar = _progress(total, f"rendering {', '.join(p.name for p, _, _, _ in group)}", err, quiet)
-    with ExitStack() as stack:
+    with _user_paths(group), ExitStack() as stack:  # closing it finishes every encoder, in order
         stack.enter_context(bar)
-        outs = []
-        for dest, stage, cls, (frames, rate, _) in group:
-            try:
-                out = stack.enter_context(cls(stage, size, rate, render, pins=scene.run_colors))
-            except WriterError as exc:  # messages name the user's file, not the staging one
-                raise WriterError(str(exc).replace(str(stage), str(dest))) from None
-            outs.append((dest, stage, out, frames))
-        for dest, stage, out, frames in outs:
+        outs = [(stack.enter_context(cls(stage, size, rate, render, pins=scene.run_colors)), frames)
+                for _, stage, cls, (frames, rate, _) in group]
+        for out, _ in outs:
             if out.palette_samples:
                 picks = np.unique(np.linspace(0, len(history) - 1, out.palette_samples).round())
-                _named(dest, stage, out.prepare, (scene.frame(float(i)) for i in picks))
-        todo = [[dest, stage, out, frames, 0] for dest, stage, out, frames in outs]
+                out.prepare(scene.frame(float(i)) for i in picks)
+        todo = [[out, frames, 0] for out, frames in outs]
         while todo:
-            position = min(item[3][item[4]] for item in todo)
+            position = min(frames[k] for _, frames, k in todo)
             frame = scene.frame(position)
             for item in todo:
-                dest, stage, out, frames, k = item
+                out, frames, k = item
                 while k < len(frames) and frames[k] == position:
-                    _named(dest, stage, out.write, frame)
+                    out.write(frame)
                     k += 1
-                item[4] = k
-            todo = [item for item in todo if item[4] < len(item[3])]
+                item[2] = k
+            todo = [item for item in todo if item[2] < len(item[1])]
             bar.update(1)
         bar.set_postfix_str("encoding")
-        try:
-            stack.close()  # every encoder finishes here, in order; the first failure aborts the rest
-        except WriterError as exc:
-            raise WriterError(_rename_paths(str(exc), group)) from None
 
 
-def _named(dest, stage, call, arg) -> None:
+@contextmanager
+def _user_paths(group):
+    """Encoder failures name the user's files, not the staging files they are written to first."""
     try:
-        call(arg)
+        yield
     except WriterError as exc:
-        raise WriterError(str(exc).replace(str(stage), str(dest))) from None
-
-
-def _rename_paths(message: str, group) -> str:
-    for dest, stage, _, _ in group:
-        message = message.replace(str(stage), str(dest))
-    return message
+        message = str(exc)
+        for dest, stage, _, _ in group:
+            message = message.replace(str(stage), str(dest))
+        raise WriterError(message) from None
 
 
 class _NoProgress:
