@@ -131,12 +131,10 @@ class Recorder:
         self.adaptive = schedule == "adaptive"
         self.cap = frames if frames is not None else DEFAULT_CAP
         self.every = max(1, math.ceil(steps / frames)) if frames is not None and schedule == "every" else every
-        self.planned: set[int] | None = None  # None: every ``self.every``-th step, open-ended
+        self.planned: set[int] | None = None  # log's steps; every's are arithmetic (0, every, 2 every, ...)
         if schedule == "log":
             n = frames if frames is not None else len(range(0, steps, every)) + 1
             self.planned = set(log_steps(steps, n))
-        elif schedule == "every" and steps is not None:
-            self.planned = set(range(0, steps, self.every)) | {steps}
 
     def wants(self, step: int) -> bool:
         """Whether :meth:`add` would keep ``step`` (adaptive: whether it needs the prediction to decide)."""
@@ -144,9 +142,19 @@ class Recorder:
             return False
         if self.adaptive:
             return True
-        if self.planned is None:
-            return step % self.every == 0
-        return step in self.planned
+        if self.planned is not None:
+            return step in self.planned
+        if self.steps is not None:  # every ``every``-th step before the last, and the last one
+            return step == self.steps or (0 <= step < self.steps and step % self.every == 0)
+        return step % self.every == 0
+
+    def plan(self) -> list[int] | None:
+        """The steps the schedule keeps, in order; ``None`` when that is not known in advance."""
+        if self.planned is not None:
+            return sorted(self.planned)
+        if self.adaptive or self.steps is None:
+            return None
+        return [*range(0, self.steps, self.every), self.steps]
 
     def add(self, step: int, *, loss, pred, params=None, lr=None, final: bool = False) -> bool:
         """Offer the state at ``step``; return whether it was kept.
@@ -253,8 +261,7 @@ class Recorder:
 
 def planned_steps(train) -> list[int] | None:
     """The steps a ``train`` config section records, final step included; ``None`` for adaptive."""
-    plan = for_train(train, np.linspace(0.0, 1.0, 2)).planned
-    return sorted(plan) if plan is not None else None
+    return for_train(train, np.linspace(0.0, 1.0, 2)).plan()
 
 
 def for_train(train, x, target=None, **kwargs) -> Recorder:
@@ -370,26 +377,3 @@ def loss_warnings(steps, losses, converged_below: float | None = None, bar: str 
                                    "little (fewer train.steps, or a larger train.lr)",
                         "note": f"loss flat after step {steps[last]}"})
     return out
-
-
-# Below this many parameters x samples a training step is a few hundred microseconds of tiny tensor
-# ops: one thread is as fast as several on an idle machine, and intra-op threads that wait for a busy
-# core make it 10-20x slower on a loaded one (a 1153-parameter MLP on 2000 points: 2 s vs 35 s on two
-# busy cores). Above it a run already uses every core, so runs side by side would only compete.
-ONE_THREAD_WORK = 10_000_000
-
-
-def work(config) -> int:
-    """Parameters x max(samples, grid points) of one run, from its config alone (no torch needed).
-
-    Training sizes its torch threads by it, and ``train.workers: auto`` decides from it whether runs
-    may train side by side.
-    """
-    m, d = config.model, config.data
-    if m.kind == "mlp":
-        widths = [1, *m.hidden, 1]
-        params = sum((a + 1) * b for a, b in zip(widths, widths[1:]))
-    else:
-        params = m.degree + 1
-    samples = d.samples if d.samples is not None else d.points
-    return params * max(samples, d.points)

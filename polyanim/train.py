@@ -17,10 +17,11 @@ from tqdm import tqdm
 from . import __version__, targets
 from .history import History
 from .models import build
+from .multirun import ONE_THREAD_WORK, work
 from .optimizers import make_optimizer, make_scheduler
 from .optimum import converged_below
 from .registry.optimizers import OPTIMIZERS
-from .recording import ONE_THREAD_WORK, Snapshot, for_train, loss_warnings, work
+from .recording import Snapshot, for_train, loss_warnings
 
 MAX_PARAMS = 64  # above this the History keeps no parameter trajectories
 
@@ -159,7 +160,7 @@ def train(config, *, quiet: bool = False, out=None, err=None,
         started = time.perf_counter()
         stopped = _loop(run, quiet=quiet, out=out, err=err)
         warnings = _finish(run, stopped, quiet=quiet, out=out, err=err)
-        return run.recorder.history(_meta(run, stopped, warnings, started))
+        return run.recorder.history(_meta(run, warnings, started))
 
 
 @dataclass
@@ -217,7 +218,9 @@ class _Run:
 
 
 def _loop(run: _Run, *, quiet: bool, out, err) -> dict | None:
-    """The post's loop, step for step, then the final snapshot; ``meta["stopped"]`` (None: ran to the end)."""
+    """The post's loop, step for step, then the final snapshot; where and why it stopped (None: ran to the end).
+
+    A loss that stops being finite ends the run there, recorded by the recorder (``meta["stopped"]``)."""
     t_cfg = run.config.train
     model, criterion, optimizer, x, y = run.model, run.criterion, run.optimizer, run.data.x, run.data.y
     bar = tqdm(total=t_cfg.steps, desc="training", unit="step", file=err, leave=False,
@@ -228,7 +231,8 @@ def _loop(run: _Run, *, quiet: bool, out, err) -> dict | None:
             loss = criterion(y_pred, y)
             value = loss.item()
             if not math.isfinite(value):
-                return {"step": t, "reason": f"loss became {value}"}
+                run.recorder.stop(t, f"loss became {value}")
+                return run.recorder.stopped
             if run.recorder.wants(t):
                 run.record(t, value, y_pred)
             if t_cfg.log_every and t % t_cfg.log_every == 0 and not quiet:
@@ -246,9 +250,10 @@ def _loop(run: _Run, *, quiet: bool, out, err) -> dict | None:
             y_pred = model(x)
             value = criterion(y_pred, y).item()
         if not math.isfinite(value):
-            return {"step": t_cfg.steps, "reason": f"loss became {value}"}
-        run.record(t_cfg.steps, value, y_pred, final=True)
-        return None
+            run.recorder.stop(t_cfg.steps, f"loss became {value}")
+        else:
+            run.record(t_cfg.steps, value, y_pred, final=True)
+        return run.recorder.stopped
 
 
 def _finish(run: _Run, stopped: dict | None, *, quiet: bool, out, err) -> list:
@@ -274,13 +279,12 @@ def _finish(run: _Run, stopped: dict | None, *, quiet: bool, out, err) -> list:
     return warnings
 
 
-def _meta(run: _Run, stopped: dict | None, warnings: list, started: float) -> dict:
-    """The History's ``meta``: the config, seed, how training ended, the parameter names, time and versions."""
+def _meta(run: _Run, warnings: list, started: float) -> dict:
+    """The History's ``meta`` beyond the recorder's own: the config, seed, warnings, parameter names, time, versions."""
     config = run.config
     return {
         "config": config.to_dict(),
         "seed": config.seed,
-        "stopped": stopped,
         "warnings": warnings,
         "param_names": run.model.param_names() if run.keep_params else [],
         "train_seconds": round(time.perf_counter() - started, 3),
