@@ -14,6 +14,7 @@ import signal
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 from . import __version__, api, config
 from .errors import InputError, one_line
@@ -69,23 +70,36 @@ def main(argv: list[str] | None = None) -> int:
 
         return batch_main(argv[1:])
     written: list[Path] = []
+
+    def interrupted() -> str:
+        return f"kept {', '.join(map(str, written))}" if written else "no output was written"
+
+    return run_command("polyanim", lambda: _run(build_parser().parse_args(argv), written), interrupted)
+
+
+def run_command(prog: str, body: Callable[[], int], interrupted: Callable[[], str]) -> int:
+    """Run a command's ``body`` under the exit-code contract; return its exit code.
+
+    0 or what ``body`` returns; 2 for bad input (one line: ``PROG: error: …``);
+    130 on Ctrl-C or SIGTERM (``PROG: interrupted; `` and what ``interrupted()``
+    says was kept); 1 for anything else, still one line unless ``POLYANIM_DEBUG``
+    is set. ``--help`` and ``--version`` exit 0 through it.
+    """
     previous = _terminate_as_interrupt()
     try:
-        args = build_parser().parse_args(argv)
-        return _run(args, written)
+        return body()
     except SystemExit as exc:  # --help and --version
         return exc.code if isinstance(exc.code, int) else 0
     except InputError as exc:
-        print(f"polyanim: error: {exc}", file=sys.stderr)
+        print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        kept = f"kept {', '.join(map(str, written))}" if written else "no output was written"
-        print(f"polyanim: interrupted; {kept}", file=sys.stderr)
+        print(f"{prog}: interrupted; {interrupted()}", file=sys.stderr)
         return 130
     except Exception as exc:  # anything else is exit 1, still one line unless debugging
         if os.environ.get("POLYANIM_DEBUG"):
             raise
-        print(f"polyanim: error: {one_line(exc)}", file=sys.stderr)
+        print(f"{prog}: error: {one_line(exc)}", file=sys.stderr)
         return 1
     finally:
         if previous is not None:

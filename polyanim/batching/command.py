@@ -11,7 +11,6 @@ from pathlib import Path
 from ..registry.formats import FORMATS as FORMAT_TABLE
 from .cluster import _connect, _run_dask
 from .local import _run_local, workers_for
-from ..errors import InputError, one_line
 from .plan import FORMATS, BatchError, Result, Unit, _finish, parse_formats, plan, up_to_date
 
 
@@ -163,34 +162,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str]) -> int:
     """``polyanim batch ...``: 0 when every unit succeeded, 1 when some failed, 2 for bad usage."""
-    from ..cli import _terminate_as_interrupt
+    from ..cli import run_command
 
-    previous = _terminate_as_interrupt()
-    try:
+    def body() -> int:
         args = build_parser().parse_args(argv)
         results = run(args.inputs, args.out_dir, args.format, args.workers, args.scheduler, args.grid,
                       args.sets, quiet=args.quiet, force=args.force, shared=args.shared)
-    except SystemExit as exc:  # --help
-        return exc.code if isinstance(exc.code, int) else 0
-    except InputError as exc:
-        print(f"polyanim batch: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("polyanim batch: interrupted; finished units are kept: run the same command again to resume",
-              file=sys.stderr)
-        return 130
-    except Exception as exc:  # a bug or the system: one line unless debugging
-        if os.environ.get("POLYANIM_DEBUG"):
-            raise
-        print(f"polyanim batch: error: {one_line(exc)}", file=sys.stderr)
-        return 1
-    finally:
-        if previous is not None:
-            import signal
+        print(summary(results, args.out_dir), flush=True)
+        return 0 if all(r.succeeded for r in results) else 1
 
-            signal.signal(signal.SIGTERM, previous)
-    print(summary(results, args.out_dir), flush=True)
-    return 0 if all(r.succeeded for r in results) else 1
+    return run_command("polyanim batch", body,
+                       lambda: "finished units are kept: run the same command again to resume")
 
 
 def batch(inputs, out_dir, formats=FORMATS, workers="auto", scheduler: str | None = None, grid=None, sets=None,
