@@ -20,10 +20,10 @@ from .models import build
 from .multirun import ONE_THREAD_WORK, work
 from .optimizers import make_optimizer, make_scheduler
 from .optimum import converged_below
+from .registry.models import MAX_PARAMS, MODELS
 from .registry.optimizers import OPTIMIZERS
 from .recording import Snapshot, for_train, loss_warnings
 
-MAX_PARAMS = 64  # above this the History keeps no parameter trajectories
 
 
 class TrainingError(RuntimeError):
@@ -185,11 +185,12 @@ class _Run:
         criterion = torch.nn.MSELoss(reduction="sum" if config.train.loss == "mse_sum" else "mean")
         optimizer = make_optimizer(config.train, model.parameters())
         scheduler = make_scheduler(config.train, optimizer)
-        n_params = sum(p.numel() for p in model.parameters())
-        keep_params = hasattr(model, "coefficients") and n_params <= MAX_PARAMS
+        spec = MODELS[config.model.kind]
+        keep_params = spec.names is not None and spec.params(config.model) <= MAX_PARAMS
+        names = spec.names(config.model) if keep_params else None
         recorder = for_train(config.train, data.grid, data.y_clean,
                              samples=(data.x, data.y) if data.stored else None,
-                             param_names=model.param_names() if keep_params else None)
+                             param_names=names if keep_params else None)
         return cls(config, data, model, criterion, optimizer, scheduler, recorder, keep_params, on_snapshot)
 
     def _on_grid(self, y_pred):
@@ -199,7 +200,9 @@ class _Run:
             return self.model(self.data.grid)
 
     def _coefficients(self):
-        return [c.item() for c in self.model.coefficients()]
+        if hasattr(self.model, "coefficients"):  # in the order of the entry's names
+            return [c.item() for c in self.model.coefficients()]
+        return torch.cat([p.detach().flatten() for p in self.model.parameters()]).tolist()
 
     def record(self, step, value, y_pred, final=False) -> None:
         """Offer the recorder a snapshot; pass one it keeps to ``on_snapshot``."""
@@ -286,7 +289,7 @@ def _meta(run: _Run, warnings: list, started: float) -> dict:
         "config": config.to_dict(),
         "seed": config.seed,
         "warnings": warnings,
-        "param_names": run.model.param_names() if run.keep_params else [],
+        "param_names": run.recorder.param_names if run.keep_params else [],
         "train_seconds": round(time.perf_counter() - started, 3),
         "versions": {"polyanim": __version__, "torch": torch.__version__, "numpy": np.__version__,
                      "python": platform.python_version()},
