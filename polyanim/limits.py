@@ -104,7 +104,9 @@ def check_model(config) -> None:
 
     size = training_bytes(config)
     if size > MAX_TRAIN_BYTES:
-        raise ConfigError(f"model, data.points, data.samples: a training step would hold about {_bytes(size)} "
+        keys = dict.fromkeys(MODELS[r.model.kind].size_key for r in [r.config for r in config.runs] or [config])
+        data = "data.file" if config.data.file is not None else "data.points, data.samples"
+        raise ConfigError(f"{', '.join(keys)}, {data}: a training step would hold about {_bytes(size)} "
                           f"({training_samples(config.data):,} samples); the limit is {_bytes(MAX_TRAIN_BYTES)} "
                           "(docs/limits.md): a smaller model or fewer points")
     for run in [r.config for r in config.runs] or [config]:

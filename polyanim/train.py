@@ -267,8 +267,11 @@ def _finish(run: _Run, stopped: dict | None, *, quiet: bool, out, err) -> list:
     snaps = run.recorder.snapshots
     warnings = []
     if stopped:
+        # at step 0 no step has been taken: the model's own output overflowed, not the learning rate
+        hint = (f"the untrained model's output overflows: a smaller {MODELS[run.config.model.kind].size_key} "
+                "or a narrower data.domain" if stopped["step"] == 0 else "try a smaller train.lr")
         print(f"warning: {stopped['reason']} at step {stopped['step']}; training stopped there, "
-              f"keeping {len(snaps)} snapshot(s) (try a smaller train.lr)", file=err)
+              f"keeping {len(snaps)} snapshot(s) ({hint})", file=err)
     elif snaps:
         # a flat loss at the best fit the model allows is a converged run, not a stall
         floor, how = converged_below(run.config, run.data.x.double().numpy(), run.data.y.double().numpy())
@@ -276,7 +279,8 @@ def _finish(run: _Run, stopped: dict | None, *, quiet: bool, out, err) -> list:
         for warning in warnings:
             print(f"warning: {warning['message']}", file=err)
     if not snaps:
-        raise TrainingError(f"training produced no finite snapshot ({stopped['reason']} at step {stopped['step']})")
+        raise TrainingError(f"training produced no finite snapshot ({stopped['reason']} at step {stopped['step']}"
+                            + (f"; {hint})" if stopped["step"] == 0 else ")"))
     if not quiet and hasattr(run.model, "string") and not stopped:
         print(f"Result: {run.model.string()}", file=out)
     return warnings

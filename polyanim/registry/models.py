@@ -38,7 +38,9 @@ class ModelSpec(Entry):
     - ``axis``: the params panel's axis label, ``coefficient`` for a basis's
       coefficients, ``parameter`` otherwise;
     - ``max_degree(m, domain)``: the largest ``model.degree`` whose basis is
-      finite in float32 (as trained) on ``domain``; None: no such bound.
+      finite in float32 (as trained) on ``domain``; None: no such bound
+      (Legendre and Chebyshev polynomials stay within [-1, 1] on [-1, 1]);
+    - ``size_key``: the config key that sizes the model, named when it is too big.
     """
 
     params: Callable = lambda m: 0
@@ -47,6 +49,7 @@ class ModelSpec(Entry):
     names: Callable | None = None
     axis: str = "parameter"
     max_degree: Callable = lambda m, domain: None
+    size_key: str = "model.degree"
 
     @property
     def linear(self) -> bool:
@@ -78,23 +81,24 @@ def _mlp_params(m) -> int:
     return sum((a + 1) * b for a, b in zip(widths, widths[1:]))
 
 
-# per sample: a polynomial keeps x^k, c_k x^k and the running sum for each k; an orthogonal basis its
-# columns, their stacked copy and the recurrence's two temporaries; an MLP each layer's linear output,
-# activation output and their gradients (measured with benchmarks/resource_bombs.py --calibrate)
+# Floats per sample a step holds, measured as the peak RSS growth of 3 training steps on 200,000 points
+# (float32): a polynomial 6.7 per coefficient (degree 80: 416 MiB; x^k, c_k x^k, the running sum and
+# their gradients), an orthogonal basis 5.5 (degree 200: 884 MiB chebyshev, 865 MiB legendre), an MLP
+# with Adam 1.8-2.1 per hidden unit (256x3: 1,070 MiB; 512x2: 1,661 MiB): rounded up below.
 _BASIS = dict(params=_degree, names=lambda m: [f"c{k}" for k in range(m.degree + 1)], axis="coefficient")
 MODELS: dict[str, ModelSpec] = {
     "polynomial": ModelSpec("polyanim.models:Polynomial",
                             "monomial basis, seed-compatible with the post (`model.degree`)",
-                            activations=lambda m: 3 * (m.degree + 1), basis="polyanim.optimum:monomials",
+                            activations=lambda m: 7 * (m.degree + 1), basis="polyanim.optimum:monomials",
                             max_degree=_monomial_degree, **_BASIS),
     "legendre": ModelSpec("polyanim.models:Legendre", "Legendre basis on x mapped to [-1, 1] (`model.degree`)",
-                          activations=lambda m: 5 * (m.degree + 1), basis="polyanim.optimum:legendre",
+                          activations=lambda m: 6 * (m.degree + 1), basis="polyanim.optimum:legendre",
                           **{**_BASIS, "names": lambda m: [f"P{k}" for k in range(m.degree + 1)]}),
     "chebyshev": ModelSpec("polyanim.models:Chebyshev", "Chebyshev basis on x mapped to [-1, 1] (`model.degree`)",
-                           activations=lambda m: 5 * (m.degree + 1), basis="polyanim.optimum:chebyshev",
+                           activations=lambda m: 6 * (m.degree + 1), basis="polyanim.optimum:chebyshev",
                            **{**_BASIS, "names": lambda m: [f"T{k}" for k in range(m.degree + 1)]}),
     "mlp": ModelSpec("polyanim.models:MLP", "a small multilayer perceptron (`model.hidden`, `model.activation`)",
-                     params=_mlp_params, activations=lambda m: 4 * sum(m.hidden) + 4),
+                     params=_mlp_params, activations=lambda m: 2 * sum(m.hidden) + 4, size_key="model.hidden"),
 }
 
 
