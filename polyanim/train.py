@@ -108,12 +108,16 @@ def drawing_inputs(config) -> dict:
     """
     s = make_samples(config)
     samples = (s.x.double().numpy(), s.y.double().numpy()) if s.stored else (None, None)
-    names = []
-    if "params" in config.render.panels:  # the legend's names (P0, T0, ...): a throwaway model
-        with torch.random.fork_rng(devices=[]):  # that leaves the training's random stream alone
-            names = getattr(build(config.model, config.data.span()), "param_names", list)()
+    names = kept_param_names(config.model) if "params" in config.render.panels else None
     return {"x": s.grid.double().numpy(), "y": s.y_clean, "data_x": samples[0], "data_y": samples[1],
-            "param_names": names}
+            "param_names": names or []}
+
+
+def kept_param_names(m) -> list[str] | None:
+    """The names of the parameters a History of model section ``m`` keeps (its registry entry's), or None:
+    it keeps none (the entry names none, or more than :data:`~polyanim.registry.models.MAX_PARAMS`)."""
+    spec = MODELS[m.kind]
+    return spec.names(m) if spec.names is not None and spec.params(m) <= MAX_PARAMS else None
 
 
 @contextmanager
@@ -185,12 +189,10 @@ class _Run:
         criterion = torch.nn.MSELoss(reduction="sum" if config.train.loss == "mse_sum" else "mean")
         optimizer = make_optimizer(config.train, model.parameters())
         scheduler = make_scheduler(config.train, optimizer)
-        spec = MODELS[config.model.kind]
-        keep_params = spec.names is not None and spec.params(config.model) <= MAX_PARAMS
-        names = spec.names(config.model) if keep_params else None
+        names = kept_param_names(config.model)
+        keep_params = names is not None
         recorder = for_train(config.train, data.grid, data.y_clean,
-                             samples=(data.x, data.y) if data.stored else None,
-                             param_names=names if keep_params else None)
+                             samples=(data.x, data.y) if data.stored else None, param_names=names)
         return cls(config, data, model, criterion, optimizer, scheduler, recorder, keep_params, on_snapshot)
 
     def _on_grid(self, y_pred):
