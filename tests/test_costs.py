@@ -113,3 +113,15 @@ def test_data_files_are_capped_by_rows_before_they_are_read(tmp_path, monkeypatc
     monkeypatch.setattr(datafile, "MAX_CSV_BYTES", 100)
     with pytest.raises(datafile.DataFileError, match=r"bytes; \.csv data files are limited to"):
         datafile.read(rows)
+
+
+def test_limits_and_the_writers_frame_rates_need_no_matplotlib_imageio_or_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom polyanim import config, limits\nfrom polyanim.writers import GifWriter\n"
+            "r = config.from_dict({'render': {'fps': 45, 'hold': 42}}).render\n"
+            "assert limits.frames(18_000, r, GifWriter.frame_rate) == 20_100\n"
+            "print(sorted(m for m in ('matplotlib', 'imageio_ffmpeg', 'torch') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
