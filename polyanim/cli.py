@@ -262,7 +262,7 @@ def _check_limits(cfg, source: Path, out: Path) -> None:
 
     cls = writer_for(out)
     try:
-        notes = limits.check_config(cfg, still=cls.still)
+        notes = limits.check_config(cfg, still=cls.still, frame_rate=cls.frame_rate)
     except config.ConfigError as exc:
         raise config.ConfigError(f"{source}: {exc}") from None
     for line in notes:

@@ -20,6 +20,8 @@ import numpy as np
 
 SUFFIXES = (".csv", ".npy", ".npz")
 MAX_BYTES = 1 << 30  # a bigger "measurement" is a mistake (or a denial of service), not something to animate
+MAX_ROWS = 200_000  # as many points as data.points allows: a training step's memory grows with them
+MAX_CSV_BYTES = 64 << 20  # MAX_ROWS rows of up to 335 characters: a CSV is checked by size before it is read
 
 
 class DataFileError(ValueError):
@@ -45,8 +47,10 @@ def read(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     if path.suffix.lower() not in SUFFIXES:
         raise DataFileError(f"{path}: unsupported file type {path.suffix or '(no suffix)'!r}; "
                             f"expected {', '.join(SUFFIXES)}")
-    if st.st_size > MAX_BYTES:
-        raise DataFileError(f"{path}: {st.st_size} bytes; data files are limited to {MAX_BYTES >> 20} MB")
+    limit = MAX_CSV_BYTES if path.suffix.lower() == ".csv" else MAX_BYTES
+    if st.st_size > limit:
+        raise DataFileError(f"{path}: {st.st_size:,} bytes; {path.suffix.lower()} data files are limited to "
+                            f"{limit >> 20} MB (and {MAX_ROWS:,} rows)")
     return _cached(str(path), st.st_size, st.st_mtime_ns)
 
 
@@ -79,6 +83,9 @@ def _csv(path: str):
             if fields and any(f.strip() for f in fields):  # blank lines (a trailing newline) are no rows
                 rows.append([f.strip() for f in fields])
                 lines.append(reader.line_num)
+                if len(rows) > MAX_ROWS + 1:  # a header may come first
+                    raise DataFileError(f"{path}: more than {MAX_ROWS:,} data rows; data files are limited to "
+                                        f"{MAX_ROWS:,} (as data.points)")
     except csv.Error as exc:
         raise DataFileError(f"{path}: row {reader.line_num + 1}: malformed CSV ({exc})") from None
     if not rows:
@@ -114,6 +121,7 @@ def _is_number(text: str) -> bool:
 
 def _arrays(path: str, suffix: str):
     """x and y from a ``.npy`` of shape [N, 2] or a ``.npz`` with 1-D arrays ``x`` and ``y``."""
+    _check_shapes(path, suffix)
     try:
         loaded = np.load(path, allow_pickle=False)
     except (ValueError, EOFError, zipfile.BadZipFile) as exc:
@@ -143,6 +151,35 @@ def _arrays(path: str, suffix: str):
         raise DataFileError(f"{path}: x and y must be 1-D arrays of the same length, got shapes "
                             f"{list(x.shape)} and {list(y.shape)}")
     return x, y, lambda i: f"index {i}"
+
+
+def _check_shapes(path: str, suffix: str) -> None:
+    """Refuse arrays of more than :data:`MAX_ROWS` rows from their headers, before anything is loaded."""
+    try:
+        if suffix == ".npy":
+            with open(path, "rb") as f:
+                shapes = {"the array": _header_shape(f)}
+        else:
+            with zipfile.ZipFile(path) as z:
+                members = set(z.namelist())
+                shapes = {}
+                for name in ("x", "y"):
+                    if f"{name}.npy" in members:
+                        with z.open(f"{name}.npy") as f:
+                            shapes[f"array {name}"] = _header_shape(f)
+    except (ValueError, EOFError, zipfile.BadZipFile, OSError):
+        return  # not a readable array: np.load says so in the caller's words
+    for what, shape in shapes.items():
+        if shape and shape[0] > MAX_ROWS:
+            raise DataFileError(f"{path}: {what} has {shape[0]:,} rows; data files are limited to {MAX_ROWS:,} "
+                                "(as data.points)")
+
+
+def _header_shape(f) -> tuple:
+    """The shape a ``.npy`` stream's header declares (its first bytes only)."""
+    version = np.lib.format.read_magic(f)
+    read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+    return tuple(read(f)[0])
 
 
 def _numeric(path: str, a: np.ndarray, what: str) -> np.ndarray:

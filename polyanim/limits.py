@@ -11,18 +11,19 @@ the estimate; above a "large" mark it returns a one-line estimate to print.
 from __future__ import annotations
 
 import math
+from fractions import Fraction
+
+from . import costs, timing
+from .registry.models import MAX_PARAMS, MODELS
 
 MAX_HISTORY_BYTES = 1 << 30  # a History's arrays, in memory and on disk
 LARGE_HISTORY_BYTES = 100 << 20  # print the estimate above this
 MAX_FRAMES = 20_000  # about 11 minutes at 30 fps: a video, not an animation for a post
 LARGE_FRAMES = 2_000
 MAX_TITLE = 200  # characters of render.title
-MAX_PARAMS = 64  # mirrors polyanim.train.MAX_PARAMS: above it a History keeps no parameters
-# Drawing and encoding one GIF frame: a fixed part plus a part per pixel. Measured with
-# polyanim.renderer.render on a 200-frame, 2,000-point History, 2-core box shared with other jobs,
-# medians of 3 alternating runs: 4.5 ms at 320x240, 5.7 ms at 640x480, 13.6 ms at 1280x960.
-FRAME_SECONDS = 3e-3
-PIXEL_SECONDS = 9e-9
+# What one training step may hold (the model's parameters, its optimizer state and what the backward pass
+# keeps per sample, as the model's registry entry estimates them): beyond it the machine swaps or dies.
+MAX_TRAIN_BYTES = 4 << 30
 
 
 def snapshots(train) -> int:
@@ -44,8 +45,8 @@ def history_bytes(config) -> int:
         shared += 2 * 8 * (d.samples if d.samples is not None else d.points)  # data_x, data_y
     total = shared
     for run in [r.config for r in config.runs] or [config]:
-        m = run.model
-        params = m.degree + 1 if m.kind != "mlp" else 0
+        m, spec = run.model, MODELS[run.model.kind]
+        params = spec.params(m) if spec.names is not None else 0  # no names: the History keeps none
         row = 4 * d.points + 3 * 8 + (8 * params if 0 < params <= MAX_PARAMS else 0)  # pred; steps, loss, lr
         total += snapshots(run.train) * row
     return total
@@ -62,22 +63,59 @@ def timeline(config) -> int:
     return len(set().union(*(planned_steps(t) for t in trains)))
 
 
-def frames(n_snapshots: int, render) -> int:
-    """How many frames an animation of ``n_snapshots`` draws with ``render`` (as renderer.plan counts)."""
-    moving = max(1, (n_snapshots - 1) * (render.interpolate + 1) + 1)
-    if render.duration is None:
-        rate = render.fps
-    else:
-        seconds = render.duration - render.hold - render.hold_start
-        rate = min(moving / seconds, 50.0)
-        moving = max(2, round(rate * seconds))
-    return moving + round(render.hold_start * rate) + round(render.hold * rate)
+def exact_rate(fps: float):
+    """The frame-rate rule of a format that plays any rate (what :class:`polyanim.writers.Writer` does)."""
+    return Fraction(fps).limit_denominator(1001), None
+
+
+def frames(n_snapshots: int, render, frame_rate=exact_rate) -> int:
+    """How many frames an animation of ``n_snapshots`` draws with ``render``: :func:`polyanim.timing.count`,
+    the count the renderer's plan lays out, with the writer's ``frame_rate`` rule (GIF: whole centiseconds)."""
+    return timing.count(n_snapshots, render, frame_rate).total
 
 
 def render_seconds(n_frames: int, render) -> float:
-    """A rough time to draw and encode ``n_frames`` at ``render.size`` (see the constants above)."""
+    """A rough time to draw and encode ``n_frames`` at ``render.size`` (:func:`polyanim.costs.frame_seconds`)."""
     w, h = render.size
-    return n_frames * (FRAME_SECONDS + PIXEL_SECONDS * w * h)
+    return n_frames * costs.frame_seconds(w * h)
+
+
+def training_samples(data) -> int:
+    """How many samples a training step evaluates: ``data.samples``, the grid, or ``data.file``'s rows."""
+    if data.file is not None:
+        return len(data.points_xy()[0])
+    return data.samples if data.samples is not None else data.points
+
+
+def training_bytes(config) -> int:
+    """About how many bytes one training step of ``config``'s largest run holds (float32, see the entry's facts):
+    the parameters with their gradients and two optimizer moments, and what the backward pass keeps per sample."""
+    samples = max(training_samples(config.data), config.data.points)  # the grid is predicted too
+    sizes = []
+    for run in [r.config for r in config.runs] or [config]:
+        m, spec = run.model, MODELS[run.model.kind]
+        sizes.append(4 * (4 * spec.params(m) + spec.activations(m) * samples))
+    return max(sizes)
+
+
+def check_model(config) -> None:
+    """Refuse a model whose training would not fit in memory, or whose basis overflows float32 on the domain."""
+    from .config import ConfigError
+
+    size = training_bytes(config)
+    if size > MAX_TRAIN_BYTES:
+        keys = dict.fromkeys(MODELS[r.model.kind].size_key for r in [r.config for r in config.runs] or [config])
+        data = "data.file" if config.data.file is not None else "data.points, data.samples"
+        raise ConfigError(f"{', '.join(keys)}, {data}: a training step would hold about {_bytes(size)} "
+                          f"({training_samples(config.data):,} samples); the limit is {_bytes(MAX_TRAIN_BYTES)} "
+                          "(docs/limits.md): a smaller model or fewer points")
+    for run in [r.config for r in config.runs] or [config]:
+        m, domain = run.model, config.data.span()
+        top = MODELS[m.kind].max_degree(m, domain)
+        if top is not None and m.degree > top:
+            raise ConfigError(f"model.degree: {m.degree} overflows float32 on the domain "
+                              f"[{domain[0]:g}, {domain[1]:g}] (x^{m.degree} exceeds 3.4e38); at most {top} here "
+                              "(or a legendre or chebyshev basis, which stays within [-1, 1])")
 
 
 def check_title(render) -> None:
@@ -102,15 +140,18 @@ def check_frames(n_frames: int, n_snapshots: int, render) -> str | None:
     return estimate if n_frames > LARGE_FRAMES else None
 
 
-def check_config(config, still: bool = False) -> list[str]:
+def check_config(config, still: bool = False, frame_rate=exact_rate) -> list[str]:
     """Refuse a config whose History or animation exceeds a limit, before training; return estimates to print.
 
     ``still``: the output is a picture (.png) or a page (.html), which draws
-    no animation frames.
+    no animation frames; ``frame_rate``: the writer's rule for the rate it
+    plays (its class's ``frame_rate``), so the frames counted are the frames
+    its render would plan.
     """
     from .config import ConfigError
 
     check_title(config.render)
+    check_model(config)
     size, runs = history_bytes(config), max(1, len(config.runs))
     counts = [snapshots(r.config.train) for r in config.runs] or [snapshots(config.train)]
     estimate = (f"the History would hold about {_bytes(size)} ({runs} run{'s' * (runs > 1)} x up to "
@@ -122,7 +163,7 @@ def check_config(config, still: bool = False) -> list[str]:
     notes = [f"estimate: {estimate}"] if size > LARGE_HISTORY_BYTES else []
     if not still:
         n = timeline(config)
-        check_frames(frames(n, config.render), n, config.render)  # its estimate is printed when rendering
+        check_frames(frames(n, config.render, frame_rate), n, config.render)  # its estimate is printed when rendering
     return notes
 
 

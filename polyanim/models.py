@@ -4,8 +4,8 @@
 ``chebyshev`` (the same number of coefficients in an orthogonal basis, evaluated
 on x mapped from ``data.domain`` to [-1, 1]) and ``mlp`` (a small multilayer
 perceptron, also fed the mapped x). The three basis models expose
-``coefficients()`` (constant term first) and ``param_names()`` so the History
-can keep their trajectories.
+``coefficients()`` (constant term first), in the order of the names their
+registry entries give, so the History can keep their trajectories.
 """
 
 from __future__ import annotations
@@ -56,9 +56,6 @@ class Polynomial(torch.nn.Module):
             terms.append(f"{c.item()}" + ("" if k == 0 else " x" if k == 1 else f" x^{k}"))
         return "y = " + " + ".join(terms)
 
-    def param_names(self) -> list[str]:
-        return [f"c{k}" for k in range(self.degree + 1)]
-
 
 def unit_interval(x: torch.Tensor, domain: tuple[float, float]) -> torch.Tensor:
     """``x`` mapped linearly from ``domain`` to [-1, 1]."""
@@ -102,9 +99,6 @@ class OrthogonalBasis(torch.nn.Module):
 
     def coefficients(self) -> list[torch.Tensor]:
         return list(self.coef)
-
-    def param_names(self) -> list[str]:
-        return [f"{self.symbol}{k}" for k in range(self.degree + 1)]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.basis(x) @ self.coef

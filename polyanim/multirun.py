@@ -28,19 +28,9 @@ import os
 import sys
 import time
 
+from .costs import PARALLEL_SECONDS, STEP_SECONDS, WORK_SECONDS
 from .history import RunSet
-
-# Measured on this project's 2-core box (benchmarks/runs_bench.py, fresh processes as render.py runs
-# them): two spawned workers cost about 2 s before they train (fresh interpreters importing torch side
-# by side), of which the parent gets back about 1.4 s by not importing torch itself; a step of a small
-# model costs about 0.3 ms plus 1 ms per million parameter x sample products. Parallel training came
-# out ahead from about 2.5-3 s of sequential training (the shipped sweeps train in 0.5-2.5 s and are
-# 0.2-1 s faster one after another; 4 MLP runs, 4.5 s, were 0.7 s faster in 2 processes; 3 cubic runs
-# of 8,000 steps, 5 s, 1.2 s faster), so ``auto`` goes parallel above PARALLEL_SECONDS of estimate.
-STEP_SECONDS = 3e-4
-WORK_SECONDS = 1e-9
-PARALLEL_SECONDS = 3.0
-
+from .registry.models import MODELS
 
 # Below this many parameters x samples a training step is a few hundred microseconds of tiny tensor
 # ops: one thread is as fast as several on an idle machine, and intra-op threads that wait for a busy
@@ -55,14 +45,9 @@ def work(config) -> int:
     Training sizes its torch threads by it, and ``train.workers: auto`` decides from it whether runs
     may train side by side.
     """
-    m, d = config.model, config.data
-    if m.kind == "mlp":
-        widths = [1, *m.hidden, 1]
-        params = sum((a + 1) * b for a, b in zip(widths, widths[1:]))
-    else:
-        params = m.degree + 1
+    d = config.data
     samples = d.samples if d.samples is not None else d.points
-    return params * max(samples, d.points)
+    return MODELS[config.model.kind].params(config.model) * max(samples, d.points)
 
 
 def usable_cores() -> int:

@@ -18,7 +18,8 @@ import numpy as np
 
 from . import style
 from .panels.lr import lr_scale
-from .panels.params import BASES, ParamsPanel
+from .panels.params import ParamsPanel
+from .registry.models import axis_label
 from .timeline import Timeline
 
 MAX_POINTS = 400  # per curve; a smooth curve gains nothing from more points than pixels
@@ -198,7 +199,7 @@ def _params(history, timeline: Timeline, px, with_fit: bool, font: float) -> dic
     xmax = style.step_limit(timeline.runs, single=True)
     out = {"xlim": [0, xmax], "ylim": [lo, hi], "xticks": ticks(0, xmax, _bins(px[0], 3, font), integer=True),
            "yticks": ticks(lo, hi, _bins(px[1], 2, font)), "xlabel": "step",
-           "ylabel": "coefficient" if kind in BASES else "parameter",
+           "ylabel": axis_label(kind),
            "names": [style.pretty_name(n) for n in names[:shown]], "colors": list(style.PARAM_COLORS[:shown]),
            "values": pack(values.T, lo, hi),  # coefficient-major: one row of len(h) per coefficient
            "reference": None if reference is None else [float(v) for v in reference[:shown]],

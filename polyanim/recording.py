@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import InputError
+from .registry.models import MAX_PARAMS
 
 STALL_REL = 1e-4        # an "improvement" lowers the best loss by more than this fraction
 STALL_SNAPSHOTS = 10    # … and none for this many snapshots (up to the end) is a stall
@@ -61,7 +62,6 @@ class Snapshot:
 
 
 SCHEDULES = ("every", "log", "adaptive")
-MAX_PARAMS = 64  # more values than this make no readable params panel
 DEFAULT_CAP = 200  # adaptive: at most this many snapshots unless ``frames`` says otherwise
 
 

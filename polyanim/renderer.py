@@ -14,66 +14,18 @@ from pathlib import Path
 
 import numpy as np
 
-from . import limits
-from .config import ConfigError
+from . import limits, timing
+from .costs import predicted_seconds
 from .scene import Scene
 from .fileio import atomic_path
 from .registry.formats import FORMATS, transparent_formats
+from .timing import TimingError, motion, stills  # noqa: F401 - motion: planning, importable from here as before
 from .writers import UnsupportedFormat, WriterError, writer_for
 
 
-MAX_MOTION_FPS = 50.0  # what `duration` may ask for before snapshots are dropped instead
-
-
-class TimingError(ConfigError):
-    """Render options that cannot work for this History (exit 2); the message names the key."""
-
-
-def motion(n_snapshots: int, interpolate: int = 0) -> list[float]:
-    """Snapshot positions of the moving part: every snapshot, with ``interpolate`` in-betweens."""
-    step = 1.0 / (interpolate + 1)
-    return [i + j * step for i in range(n_snapshots - 1) for j in range(interpolate + 1)] + [float(n_snapshots - 1)]
-
-
 def plan(n_snapshots: int, render, frame_rate) -> tuple[list[float], float, list[str]]:
-    """The frame timeline: snapshot position per frame, the frame rate, and warnings.
-
-    ``frame_rate`` is the writer's rule (GIF snaps to whole centiseconds). With
-    ``render.duration`` the fps is chosen so holds plus motion fill that time
-    (at most 50 fps), and the motion is resampled to exactly the frames that
-    rate plays in that time.
-    """
-    moving = motion(n_snapshots, render.interpolate)
-    warnings = []
-    if render.duration is None:
-        rate, warning = frame_rate(render.fps)
-        warnings += [warning] if warning else []
-    else:
-        seconds = render.duration - render.hold - render.hold_start  # > 0: checked with the config
-        rate = frame_rate(min(len(moving) / seconds, MAX_MOTION_FPS))[0]
-        # the format's rate (GIF: whole centiseconds) then decides how many frames fill the
-        # time: snapshots are dropped evenly, or a few shown twice (the first and last stay)
-        keep = max(2, int(round(float(rate) * seconds)))
-        if keep != len(moving):
-            moving = [moving[int(k)] for k in np.linspace(0, len(moving) - 1, keep).round()]
-    rate = float(rate)
-    frames = [0.0] * int(round(render.hold_start * rate)) + moving + [moving[-1]] * int(round(render.hold * rate))
-    note = limits.check_frames(len(frames), n_snapshots, render)  # refuses beyond the limit (docs/limits.md)
-    warnings += [note] if note else []
-    if render.duration is not None and abs(len(frames) / rate - render.duration) > 0.05 * render.duration:
-        warnings.append(f"render.duration {render.duration:g} s is played as {len(frames) / rate:.2f} s "
-                        f"({len(frames)} frames at {rate:.4g} fps)")
-    return frames, rate, warnings
-
-
-def stills(n_snapshots: int, render) -> list[float]:
-    """Positions drawn into a .png: the poster snapshot, or ``render.filmstrip`` spread over the run."""
-    if render.filmstrip:
-        return [float(i) for i in np.linspace(0, n_snapshots - 1, render.filmstrip).round()]
-    if not -n_snapshots <= render.poster < n_snapshots:
-        raise TimingError(f"render.poster: snapshot {render.poster} does not exist; this history has "
-                          f"{n_snapshots} (0 to {n_snapshots - 1}, or -{n_snapshots} to -1)")
-    return [float(render.poster % n_snapshots)]
+    """The frame timeline (:func:`polyanim.timing.plan`), refused beyond the frame limit (docs/limits.md)."""
+    return timing.plan(n_snapshots, render, frame_rate, check=limits.check_frames)
 
 
 def render(history, path, render, *, quiet: bool = False, err=None, writer=None, warn=None) -> Path:
@@ -115,29 +67,13 @@ def render(history, path, render, *, quiet: bool = False, err=None, writer=None,
     return path
 
 
-# Per-frame costs per pixel measured at 1920x1080 (benchmarks/big_bench.py --stages, 2 cores):
-# drawing by blitting 7.1 ms plus copying the RGBA frame into ffmpeg's pipe 3.5 ms, and ffmpeg's CPU
-# time per frame: GIF 16.2 ms on one thread, H.264 37.0 ms spread over every core (each writer's
-# ``encode_cost``). Other encoders are unmeasured: drawn serially.
-DRAW_SECONDS_PER_PIXEL = 10.6e-3 / (1920 * 1080)
-WORKER_START_SECONDS = 0.2  # a forked drawer: a copy of this process, its own figure included
 PARALLEL_CHUNK = 4  # frames a drawing worker draws ahead of its turn to write: bounds memory
-
-
-def predicted_seconds(n_frames: int, pixels: int, encode_cost: tuple[float, bool], cores: int, workers: int) -> float:
-    """Wall time the per-frame costs predict: the slowest of the drawers (sharing the frames), the
-    encoder's serial part and all the CPU work shared by the cores, plus the drawers' start-up."""
-    d = DRAW_SECONDS_PER_PIXEL * pixels
-    per_pixel, serial = encode_cost
-    e = per_pixel * pixels
-    start = WORKER_START_SECONDS * workers if workers > 1 else 0.0
-    return n_frames * max(d / workers, e if serial else 0.0, (d + e) / cores) + start
 
 
 def drawing_workers(render, cls, n_frames: int, size, cores: int | None = None) -> int:
     """How many processes draw a video's frames: ``render.workers``, with ``auto`` resolved.
 
-    ``auto`` takes the number of drawers that :func:`predicted_seconds` says is
+    ``auto`` takes the number of drawers that :func:`polyanim.costs.predicted_seconds` says is
     fastest on this machine's cores, and stays at 1 unless that saves at least
     10%: on 2 cores the encoder (or, for H.264, the encoder and the drawing
     together) already keeps both cores busy, so one drawer is the answer there.

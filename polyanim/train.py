@@ -20,10 +20,10 @@ from .models import build
 from .multirun import ONE_THREAD_WORK, work
 from .optimizers import make_optimizer, make_scheduler
 from .optimum import converged_below
+from .registry.models import MAX_PARAMS, MODELS
 from .registry.optimizers import OPTIMIZERS
 from .recording import Snapshot, for_train, loss_warnings
 
-MAX_PARAMS = 64  # above this the History keeps no parameter trajectories
 
 
 class TrainingError(RuntimeError):
@@ -108,12 +108,16 @@ def drawing_inputs(config) -> dict:
     """
     s = make_samples(config)
     samples = (s.x.double().numpy(), s.y.double().numpy()) if s.stored else (None, None)
-    names = []
-    if "params" in config.render.panels:  # the legend's names (P0, T0, ...): a throwaway model
-        with torch.random.fork_rng(devices=[]):  # that leaves the training's random stream alone
-            names = getattr(build(config.model, config.data.span()), "param_names", list)()
+    names = kept_param_names(config.model) if "params" in config.render.panels else None
     return {"x": s.grid.double().numpy(), "y": s.y_clean, "data_x": samples[0], "data_y": samples[1],
-            "param_names": names}
+            "param_names": names or []}
+
+
+def kept_param_names(m) -> list[str] | None:
+    """The names of the parameters a History of model section ``m`` keeps (its registry entry's), or None:
+    it keeps none (the entry names none, or more than :data:`~polyanim.registry.models.MAX_PARAMS`)."""
+    spec = MODELS[m.kind]
+    return spec.names(m) if spec.names is not None and spec.params(m) <= MAX_PARAMS else None
 
 
 @contextmanager
@@ -185,11 +189,10 @@ class _Run:
         criterion = torch.nn.MSELoss(reduction="sum" if config.train.loss == "mse_sum" else "mean")
         optimizer = make_optimizer(config.train, model.parameters())
         scheduler = make_scheduler(config.train, optimizer)
-        n_params = sum(p.numel() for p in model.parameters())
-        keep_params = hasattr(model, "coefficients") and n_params <= MAX_PARAMS
+        names = kept_param_names(config.model)
+        keep_params = names is not None
         recorder = for_train(config.train, data.grid, data.y_clean,
-                             samples=(data.x, data.y) if data.stored else None,
-                             param_names=model.param_names() if keep_params else None)
+                             samples=(data.x, data.y) if data.stored else None, param_names=names)
         return cls(config, data, model, criterion, optimizer, scheduler, recorder, keep_params, on_snapshot)
 
     def _on_grid(self, y_pred):
@@ -199,7 +202,9 @@ class _Run:
             return self.model(self.data.grid)
 
     def _coefficients(self):
-        return [c.item() for c in self.model.coefficients()]
+        if hasattr(self.model, "coefficients"):  # in the order of the entry's names
+            return [c.item() for c in self.model.coefficients()]
+        return torch.cat([p.detach().flatten() for p in self.model.parameters()]).tolist()
 
     def record(self, step, value, y_pred, final=False) -> None:
         """Offer the recorder a snapshot; pass one it keeps to ``on_snapshot``."""
@@ -264,8 +269,11 @@ def _finish(run: _Run, stopped: dict | None, *, quiet: bool, out, err) -> list:
     snaps = run.recorder.snapshots
     warnings = []
     if stopped:
+        # at step 0 no step has been taken: the model's own output overflowed, not the learning rate
+        hint = (f"the untrained model's output overflows: a smaller {MODELS[run.config.model.kind].size_key} "
+                "or a narrower data.domain" if stopped["step"] == 0 else "try a smaller train.lr")
         print(f"warning: {stopped['reason']} at step {stopped['step']}; training stopped there, "
-              f"keeping {len(snaps)} snapshot(s) (try a smaller train.lr)", file=err)
+              f"keeping {len(snaps)} snapshot(s) ({hint})", file=err)
     elif snaps:
         # a flat loss at the best fit the model allows is a converged run, not a stall
         floor, how = converged_below(run.config, run.data.x.double().numpy(), run.data.y.double().numpy())
@@ -273,7 +281,8 @@ def _finish(run: _Run, stopped: dict | None, *, quiet: bool, out, err) -> list:
         for warning in warnings:
             print(f"warning: {warning['message']}", file=err)
     if not snaps:
-        raise TrainingError(f"training produced no finite snapshot ({stopped['reason']} at step {stopped['step']})")
+        raise TrainingError(f"training produced no finite snapshot ({stopped['reason']} at step {stopped['step']}"
+                            + (f"; {hint})" if stopped["step"] == 0 else ")"))
     if not quiet and hasattr(run.model, "string") and not stopped:
         print(f"Result: {run.model.string()}", file=out)
     return warnings
@@ -286,7 +295,7 @@ def _meta(run: _Run, warnings: list, started: float) -> dict:
         "config": config.to_dict(),
         "seed": config.seed,
         "warnings": warnings,
-        "param_names": run.model.param_names() if run.keep_params else [],
+        "param_names": run.recorder.param_names if run.keep_params else [],
         "train_seconds": round(time.perf_counter() - started, 3),
         "versions": {"polyanim": __version__, "torch": torch.__version__, "numpy": np.__version__,
                      "python": platform.python_version()},

@@ -18,7 +18,7 @@ from polyanim import config, models
 from polyanim.panels.registry import PANELS, PanelSpec
 from polyanim.registry import Entry, load
 from polyanim.registry.formats import FORMATS, FormatSpec
-from polyanim.registry.models import MODELS
+from polyanim.registry.models import MODELS, ModelSpec
 from polyanim.registry.optimizers import OPTIMIZERS, SCHEDULES, OptimizerSpec
 from polyanim.renderer import render
 from polyanim.train import train
@@ -134,7 +134,7 @@ class Constant(torch.nn.Module):
 def test_a_registered_model_is_accepted_and_trained(monkeypatch):
     with pytest.raises(config.ConfigError, match="model.kind: must be one of"):
         tiny(model={"kind": "constant"})
-    monkeypatch.setitem(MODELS, "constant", Entry(f"{HERE}:Constant", "one number"))
+    monkeypatch.setitem(MODELS, "constant", ModelSpec(f"{HERE}:Constant", "one number", params=lambda m: 1))
     h = train(tiny(model={"kind": "constant"}, train={"lr": 0.01}), quiet=True)
     assert np.ptp(h.pred[-1]) == 0 and h.pred[-1][0] != 0  # flat, and moved from 0
 

@@ -120,7 +120,7 @@ def test_closed_form_basis_is_the_models_basis(kind, cls):
     coefs = np.array([c.item() for c in model.coefficients()])
     with torch.no_grad():
         expected = model(x).double().numpy()
-    np.testing.assert_allclose(design_matrix(kind, 4, domain, x.double().numpy()) @ coefs, expected, rtol=1e-5,
+    np.testing.assert_allclose(design_matrix(config.Model(kind=kind, degree=4), domain, x.double().numpy()) @ coefs, expected, rtol=1e-5,
                                atol=1e-5)
 
 
@@ -130,11 +130,11 @@ def test_least_squares_optimum_is_what_a_converged_run_reaches():
                                     "log_every": 0, "loss": "mse_mean"}})
     err = io.StringIO()
     h = train(c, quiet=True, err=err)
-    best = least_squares_loss("legendre", 5, c.data.domain, h.data_x, h.data_y, "mse_mean")
+    best = least_squares_loss(c.model, c.data.domain, h.data_x, h.data_y, "mse_mean")
     assert err.getvalue() == "" and h.meta["warnings"] == []  # flat at the optimum: no warning
     assert best <= h.loss[-1] <= best * 1.001
     x = np.linspace(-1, 1, 30)
-    assert least_squares_loss("polynomial", 3, (-1, 1), x, 2 * x**3 - x, "mse_sum") < 1e-20  # an exact fit
+    assert least_squares_loss(config.Model(degree=3), (-1, 1), x, 2 * x**3 - x, "mse_sum") < 1e-20  # an exact fit
 
 
 def test_an_mlp_bar_is_the_noise_plus_one_percent_of_the_variance():

@@ -17,7 +17,7 @@ import json
 import re
 from pathlib import Path
 
-from .. import __version__, config, limits
+from .. import __version__, config, costs, limits
 from ..errors import InputError, one_line
 from ..fileio import atomic_path
 from ..registry.formats import FORMATS as FORMAT_TABLE
@@ -26,14 +26,9 @@ FORMATS = ("gif",)
 STATE_DIR = ".polyanim-batch"
 CONFIG_SUFFIXES = (".yaml", ".yml")
 HISTORY_SUFFIX = ".npz"
-# A spawned worker costs about 2 s on an idle core before its first unit (Python, torch, matplotlib, the
-# warm-up run; benchmarks/runs_bench.py measured the same start for multirun's workers), and a small frame
-# about 6 ms to draw and encode at 640x480. benchmarks/batch_bench.py, on the loaded 2-core box, measured
-# 4.2 s per start and 0.57 s per unit where this model says 0.29 s: both twice as slow, the same ratio,
-# which is what ``--workers auto`` uses: a worker per core only while each has WORKER_START_SECONDS of work.
-# Drawing is costed by polyanim.limits' per-frame model (the one the size limits use).
-WORKER_START_SECONDS = 2.0
-FRAME_SECONDS = limits.FRAME_SECONDS + limits.PIXEL_SECONDS * 640 * 480  # a 640x480 frame
+# --workers auto: a worker per core only while each has WORKER_START_SECONDS of work (polyanim.costs).
+WORKER_START_SECONDS = costs.SPAWN_START_SECONDS
+FRAME_SECONDS = costs.frame_seconds(640 * 480)  # a small frame, for a History unit's estimate
 
 
 class BatchError(InputError):
@@ -283,8 +278,12 @@ def _estimate(cfg, formats) -> float:
     from ..multirun import estimated_seconds
 
     runs = [run.config for run in cfg.runs] or [cfg]
-    frames = limits.frames(limits.timeline(cfg), cfg.render)
-    return sum(estimated_seconds(c) for c in runs) + limits.render_seconds(frames, cfg.render) * len(formats)
+    from ..writers import writer_for
+
+    n = limits.timeline(cfg)
+    rates = [writer_for(Path(f"unit.{f}")).frame_rate for f in formats]  # each format's own frame count
+    drawing = sum(limits.render_seconds(limits.frames(n, cfg.render, rate), cfg.render) for rate in rates)
+    return sum(estimated_seconds(c) for c in runs) + drawing
 
 
 def _state_path(out_dir: Path, name: str) -> Path:

@@ -10,10 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 from .. import style
+from ..registry.models import axis_label
 from ..targets import taylor
 from .base import View, color_texts, no_data
-
-BASES = ("polynomial", "legendre", "chebyshev")  # models whose parameters are coefficients
 
 
 class ParamsPanel:
@@ -42,7 +41,7 @@ class ParamsPanel:
         ax.set_ylim(*self._limits(h.params[:, :shown], reference))
         ax.set_xlim(0, style.step_limit(runs, single=True))
         ax.set_xlabel("step")
-        ax.set_ylabel("coefficient" if kind in BASES else "parameter")
+        ax.set_ylabel(axis_label(kind))
         self._legend(ax, t, reference is not None)
         moving = self.lines + self.dots
         if kind == "polynomial" and h.params.shape[1] <= 6:
