@@ -20,6 +20,7 @@ from .models import build
 from .multirun import ONE_THREAD_WORK, work
 from .optimizers import make_optimizer, make_scheduler
 from .optimum import converged_below
+from .panels.registry import PANELS
 from .registry.optimizers import OPTIMIZERS
 from .recording import Snapshot, for_train, loss_warnings
 
@@ -109,7 +110,7 @@ def drawing_inputs(config) -> dict:
     s = make_samples(config)
     samples = (s.x.double().numpy(), s.y.double().numpy()) if s.stored else (None, None)
     names = []
-    if "params" in config.render.panels:  # the legend's names (P0, T0, ...): a throwaway model
+    if any(PANELS[p].needs_params for p in config.render.panels):  # their names (P0, ...): a throwaway model
         with torch.random.fork_rng(devices=[]):  # that leaves the training's random stream alone
             names = getattr(build(config.model, config.data.span()), "param_names", list)()
     return {"x": s.grid.double().numpy(), "y": s.y_clean, "data_x": samples[0], "data_y": samples[1],

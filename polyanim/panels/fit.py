@@ -11,13 +11,11 @@ from __future__ import annotations
 import numpy as np
 
 from .. import style
-from .base import View, color_texts
+from .base import View, color_texts, set_limits
 
 
 class FitPanel:
     """The fit panel (see the module); ``lines`` are the runs' predictions, ``labels`` the moving texts."""
-
-    cell_per_run = True  # layout: grid gives it one Axes per run
 
     def setup(self, axes: list, runs: list, view: View) -> list:
         self.view, self.axes = view, axes
@@ -133,3 +131,15 @@ class FitPanel:
             self.labels[0].set_text(style.fit_label(states, self.view.timeline.labels, single=self.view.single))
         # in the order a full redraw draws them (by zorder): every trail under every prediction
         return [a for trail in self.trails for a in trail] + self.lines + self.labels
+
+    def live_limits(self, history, steps: int) -> bool:
+        """A live window's rule: the y axis widens to the latest prediction by the files' rule
+        (:func:`~polyanim.style.y_limits` of the target, samples and prediction); x is the grid's from the start."""
+        base = history.y if history.data_y is None else np.concatenate([history.y, np.asarray(history.data_y,
+                                                                                           np.float64)])
+        lo, hi = style.y_limits(base, history.pred[-1])
+        changed = False
+        for ax in self.axes:
+            old = ax.get_ylim()
+            changed |= set_limits(ax, None, (min(old[0], lo), max(old[1], hi)))
+        return changed

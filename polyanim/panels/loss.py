@@ -9,8 +9,6 @@ from .base import StepCurves, View
 class LossPanel:
     """The loss panel; the scale follows the runs that did not stop early (:func:`~polyanim.style.loss_scale`)."""
 
-    names_runs = True  # may carry the runs' legend (View.runs_legend_here)
-
     def setup(self, axes: list, runs: list, view: View) -> list:
         self.curves = StepCurves(axes[0], runs, view, "loss")
         self.curves.scale(view, "loss", *style.loss_scale(runs), "loss")
@@ -18,3 +16,6 @@ class LossPanel:
 
     def update(self, states: list) -> list:
         return self.curves.update(states)
+
+    def live_limits(self, history, steps: int) -> bool:
+        return self.curves.live_limits(history, steps)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import StepCurves, View, no_data
+from .base import StepCurves, View, grow_over_steps, no_data
 
 DECADE = 10.0  # rates spanning this factor or more are drawn on a log scale
 
@@ -32,10 +32,8 @@ def lr_scale(runs) -> tuple[bool, tuple[float, float] | None]:
 class LrPanel:
     """The lr panel (see the module); ``curves.lines``/``curves.dots`` per run that recorded rates."""
 
-    names_runs = True  # may carry the runs' legend (View.runs_legend_here)
-
     def setup(self, axes: list, runs: list, view: View) -> list:
-        ax = axes[0]
+        ax = self.ax = axes[0]
         log, limits = lr_scale(runs)
         if limits is None:
             self.curves = None
@@ -47,3 +45,6 @@ class LrPanel:
 
     def update(self, states: list) -> list:
         return [] if self.curves is None else self.curves.update(states)
+
+    def live_limits(self, history, steps: int) -> bool:
+        return grow_over_steps(self.ax, history, steps)

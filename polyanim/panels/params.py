@@ -1,8 +1,9 @@
 """The params panel: one run's coefficients over the steps, the Taylor reference, and the live equation.
 
-Only for one run (the registry says so and the config refuses it with runs).
-For a polynomial of degree 5 or less the current equation is written under the
-fit panel's label, since it is about the curve being drawn.
+Only for one run (its registry entry says so and the config refuses it with runs).
+For a polynomial of degree 5 or less the current equation is a caption
+(:meth:`~polyanim.panels.base.View.caption`): under the main panel's label,
+since it is about the curve being drawn, or in this panel when drawn alone.
 """
 
 from __future__ import annotations
@@ -11,17 +12,27 @@ import numpy as np
 
 from .. import style
 from ..targets import taylor
-from .base import View, color_texts, no_data
+from .base import View, color_texts, grow_over_steps, no_data
 
 BASES = ("polynomial", "legendre", "chebyshev")  # models whose parameters are coefficients
 
 
+def axis_label(kind: str | None) -> str:
+    """The y axis' name for a model of ``kind``: the one place it is decided (the frames' and the player's)."""
+    return "coefficient" if kind in BASES else "parameter"
+
+
+def shows_equation(h) -> bool:
+    """Whether the live equation is written: a polynomial of degree 5 or less (longer ones do not fit)."""
+    return h.params is not None and h.config.get("model", {}).get("kind") == "polynomial" and h.params.shape[1] <= 6
+
+
 class ParamsPanel:
-    """The params panel; ``lines`` and ``dots`` per coefficient, ``equation`` the moving text (or None)."""
+    """The params panel; ``lines`` and ``dots`` per coefficient (the equation is a caption, see the module)."""
 
     def setup(self, axes: list, runs: list, view: View) -> list:
         ax, h, t = axes[0], runs[0], view.theme
-        self.lines, self.dots, self.equation = [], [], None
+        self.ax, self.lines, self.dots = ax, [], []
         if h.params is None:
             no_data(ax, "no parameters to show\n(model too large)", t["faint"])
             return []
@@ -42,15 +53,16 @@ class ParamsPanel:
         ax.set_ylim(*self._limits(h.params[:, :shown], reference))
         ax.set_xlim(0, style.step_limit(runs, single=True))
         ax.set_xlabel("step")
-        ax.set_ylabel("coefficient" if kind in BASES else "parameter")
+        ax.set_ylabel(axis_label(kind))
         self._legend(ax, t, reference is not None)
-        moving = self.lines + self.dots
-        if kind == "polynomial" and h.params.shape[1] <= 6:
-            host = view.axes.get("fit", ax)
-            self.equation = host.text(0.02, 0.97 - (0.08 if host is not ax else 0), "", transform=host.transAxes,
-                                      va="top", ha="left", color=t["fg"], fontsize="small", zorder=7)
-            moving.append(self.equation)
-        return moving
+        if shows_equation(h):
+            view.caption(ax, self.equation)
+        return self.lines + self.dots
+
+    @staticmethod
+    def equation(states) -> str:
+        """The caption: the current polynomial (a live view's partial History may lack parameters for now)."""
+        return "" if states[0].params is None else style.equation(states[0].params)
 
     @staticmethod
     def _reference(h, shown: int):
@@ -88,7 +100,7 @@ class ParamsPanel:
         for k, (line, dot) in enumerate(zip(self.lines, self.dots)):
             line.set_data(np.append(h.steps[: i + 1], step), np.append(h.params[: i + 1, k], coefs[k]))
             dot.set_data([step], [coefs[k]])
-        if self.equation is None:
-            return self.lines + self.dots
-        self.equation.set_text(style.equation(coefs))
-        return self.lines + self.dots + [self.equation]
+        return self.lines + self.dots
+
+    def live_limits(self, history, steps: int) -> bool:
+        return grow_over_steps(self.ax, history, steps)
