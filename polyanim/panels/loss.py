@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .. import style
+from ..player_kit import step_curves
 from .base import StepCurves, View
 
 
@@ -16,6 +17,11 @@ class LossPanel:
 
     def update(self, states: list) -> list:
         return self.curves.update(states)
+
+    @classmethod
+    def player(cls, ctx) -> dict:
+        """The HTML player's share (:func:`~polyanim.player_kit.step_curves`)."""
+        return step_curves(ctx, "loss", *style.loss_scale(ctx.timeline.runs), "loss")
 
     def live_limits(self, history, steps: int) -> bool:
         return self.curves.live_limits(history, steps)

@@ -11,10 +11,12 @@ from __future__ import annotations
 import numpy as np
 
 from .. import style
+from ..player_kit import legend, series, stroke
 from ..targets import taylor
 from .base import View, color_texts, grow_over_steps, no_data
 
 BASES = ("polynomial", "legendre", "chebyshev")  # models whose parameters are coefficients
+EMPTY = "no parameters to show\n(model too large)"
 
 
 def axis_label(kind: str | None) -> str:
@@ -34,7 +36,7 @@ class ParamsPanel:
         ax, h, t = axes[0], runs[0], view.theme
         self.ax, self.lines, self.dots = ax, [], []
         if h.params is None:
-            no_data(ax, "no parameters to show\n(model too large)", t["faint"])
+            no_data(ax, EMPTY, t["faint"])
             return []
         names = h.meta.get("param_names") or [f"c{k}" for k in range(h.params.shape[1])]
         shown = min(h.params.shape[1], len(style.PARAM_COLORS))
@@ -82,6 +84,37 @@ class ParamsPanel:
             lo, hi = min(lo, min(reference[:shown])), max(hi, max(reference[:shown]))
         pad = max(0.08 * (hi - lo), 1e-3)
         return lo - pad, hi + pad
+
+    @classmethod
+    def player(cls, ctx) -> dict:
+        """The HTML player's share: each coefficient's path (whole faint, so far bold, a dot), the Taylor
+        reference dashed, the legend, and the equation as a caption under the main panel's label."""
+        h, ink = ctx.timeline.runs[0], ctx.ink
+        if h.params is None:
+            return {"empty": EMPTY}
+        names = h.meta.get("param_names") or [f"c{k}" for k in range(h.params.shape[1])]
+        shown = min(h.params.shape[1], len(style.PARAM_COLORS))
+        kind = h.config.get("model", {}).get("kind")
+        reference = cls._reference(h, shown) if kind == "polynomial" else None
+        values = h.params[:, :shown]
+        lo, hi = cls._limits(values, reference)
+        out = {"axes": ctx.axes((0, style.step_limit(ctx.timeline.runs, single=True)), (lo, hi), xlabel="step",
+                                ylabel=axis_label(kind), integer_x=True), "draw": []}
+        for k, color in enumerate(style.PARAM_COLORS[:shown]):
+            if reference is not None:
+                out["draw"].append({"type": "hline", "y": float(reference[k]), **stroke(color, 1, 0.8, dash=True)})
+            out["draw"].append({"type": "lines", "run": 0, "x": "steps", "y": series(values[:, k], lo, hi),
+                                "n": len(h), "whole": stroke(color, 1, 0.25), "sofar": stroke(color, 2),
+                                "dot": {"color": color, "r": 2}})
+        items = [{"color": c, "text": style.pretty_name(n)} for c, n in zip(style.PARAM_COLORS, names[:shown])]
+        if reference is not None:
+            items.append({"color": ink["faint"], "text": "Taylor", "dash": True})
+        out["legend"] = legend(items, "upper right", len(items) if len(items) <= 5 else 3)
+        if shows_equation(h):
+            out["draw"].append({"type": "text", "host": ctx.main, "at": [0.02, 0.11 if ctx.main else 0.03],
+                                "scale": "small", "color": ink["fg"], "box": False,
+                                "texts": [cls.equation(ctx.timeline.states(i)) for i in range(len(ctx.timeline))]})
+        return out
 
     def _legend(self, ax, t: dict, taylor_shown: bool) -> None:
         handles = list(self.lines)
