@@ -6,13 +6,12 @@ the HTML player in Chromium, and the live window, with no change to polyanim its
 
 from __future__ import annotations
 
-import shutil
-
 import numpy as np
 import pytest
 from PIL import Image
 
 from conftest import make_history, make_runset
+from test_html import browser, embedded_data, open_page, panel, pixels, real  # noqa: F401 (browser: a fixture)
 from polyanim import config, live
 from polyanim.panels.base import grow, set_limits
 from polyanim.panels.registry import PANELS, PanelSpec, register
@@ -119,21 +118,7 @@ def test_it_is_drawn_in_a_gif(residual, tmp_path):
         assert near(np.asarray(gif.convert("RGB")), THEMES["light"]["pred"], cell) < near(frame, THEMES["light"]["pred"], cell)
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    from test_html import CHROMIUM, CHROMIUM_ARGS
-
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    if not shutil.which(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} not found (apt-get install chromium)")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-def test_the_player_draws_it_with_no_console_error(residual, chromium, tmp_path):
-    from test_html import embedded_data, open_page, panel, pixels, real
+def test_the_player_draws_it_with_no_console_error(residual, browser, tmp_path):
 
     runs = make_runset()
     panels = ["fit", "residual", "loss"]
@@ -143,7 +128,7 @@ def test_the_player_draws_it_with_no_console_error(residual, chromium, tmp_path)
     p = panel(data, "residual")
     assert p["axes"]["ylabel"] == "residual" and len([it for it in p["draw"] if it.get("row")]) == len(runs.histories)
     cell = p["cell"]
-    page, errors = open_page(chromium, out)
+    page, errors = open_page(browser, out)
     page.locator("#slider").fill("4")
     image = pixels(page)
     seen = [near(image, color, cell, tol=12) for color in RUN_COLORS["light"][:len(runs.histories)]]
@@ -153,7 +138,7 @@ def test_the_player_draws_it_with_no_console_error(residual, chromium, tmp_path)
     out = tmp_path / "unplayed.html"
     render(make_history(frames=4), out, render_cfg(panels=["fit", "unplayed"]), quiet=True)
     assert panel(embedded_data(out.read_text(encoding="utf-8")), "unplayed")["empty"]  # said, not broken
-    page, errors = open_page(chromium, out)
+    page, errors = open_page(browser, out)
     assert real(errors) == []
 
 

@@ -29,7 +29,7 @@ def test_config_takes_the_panel_names_from_the_registry_without_matplotlib(tmp_p
     for name in PANELS:  # every registered panel has a class that follows the protocol
         cls = panel_class(name)
         assert callable(getattr(cls, "setup")) and callable(getattr(cls, "update"))
-    with pytest.raises(config.ConfigError, match=r"each of fit, loss, params, lr at most once"):
+    with pytest.raises(config.ConfigError, match=rf"each of {', '.join(PANELS)} at most once"):
         config.from_dict({"render": {"panels": ["fit", "gradient"]}})
     done = run_python("import sys, polyanim.config as c; c.from_dict({'render': {'panels': ['lr']}}); "
                       "print('matplotlib' in sys.modules)", tmp_path)

@@ -27,10 +27,9 @@ the runs' legend, one run only, the main panel) are declared on the panel's
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Protocol
-
-import math
 
 import numpy as np
 
