@@ -73,7 +73,8 @@ class Scene:
     (:mod:`polyanim.panels`) draws it and says what changed. ``render.layout``
     ``grid`` gives several runs one fit panel each, with shared limits. A
     panel that shows one run only (``one_run`` in its registry entry) is refused for a RunSet.
-    ``panels`` maps each panel's name to its object, ``axes`` to its (first) Axes.
+    ``panels`` maps each panel's name to its object, ``axes`` to its (first) Axes;
+    ``captions`` are the caption texts (:meth:`~polyanim.panels.base.View.caption`).
     """
 
     def __init__(self, history, render, size: tuple[int, int] | None = None):
@@ -107,6 +108,7 @@ class Scene:
             self.panels[name] = panel_class(name)()
             self._animated += self.panels[name].setup(axes, self.timeline.runs, view)
         self._animated += view.place_captions()
+        self.captions = view.caption_texts  # the texts panels asked for (View.caption), in order
         if render.title and not view.grid:  # the grid's figure legend carries the title (panels.fit)
             self.fig.suptitle(render.title, color=self.theme["fg"])
         for artist in self._animated:

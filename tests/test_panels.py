@@ -97,3 +97,17 @@ def test_lr_panel_for_several_runs_names_them():
     alone = Scene(RunSet(runs, meta=rs.meta), render_cfg(panels=["lr"]))
     assert [t.get_text() for t in alone.axes["lr"].get_legend().get_texts()] == rs.labels
     assert np.array_equal(np.array(alone.frame(10)), alone.full_frame(10))
+
+
+def test_the_equation_is_a_caption_under_the_main_panel_or_in_its_own():
+    """The params panel never writes into the fit panel's Axes: it asks for a caption, and the scene puts it
+    under the main panel's label when there is one, else in the params panel (whatever the panels' order)."""
+    h = make_history()
+    h.meta["config"]["model"] = {"kind": "polynomial", "degree": 3}
+    for panels, host in ((["params", "loss", "fit"], "fit"), (["loss", "params"], "params")):
+        scene = Scene(h, render_cfg(panels=panels))
+        (caption,) = scene.captions
+        assert caption.axes is scene.axes[host]
+        assert caption in scene.update(3) and caption.get_text().startswith("y = ")
+    h.meta["config"]["model"] = {"kind": "legendre", "degree": 3}
+    assert Scene(h, render_cfg(panels=["fit", "params"])).captions == []  # only a polynomial's equation
