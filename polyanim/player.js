@@ -222,7 +222,9 @@ function drawHline(it, b, m, i) {
 }
 function drawImage(it, b, m) {
   var e = it.extent, x0 = m.x(e[0]), y0 = m.y(e[3]);
+  ctx.imageSmoothingEnabled = !!it.smooth;  // the frames' imshow(interpolation="nearest") unless asked
   ctx.drawImage(it.img, x0, y0, m.x(e[1]) - x0, m.y(e[2]) - y0);
+  ctx.imageSmoothingEnabled = true;
 }
 function drawText(it, b, i) {
   textLines(it.texts[i], b.x + b.w * it.at[0], b.y + b.h * it.at[1], it.scale === "small" ? SMALL : 1, it.color,

@@ -17,8 +17,8 @@ names the cells) or ``empty`` (a message instead of axes). Item types:
 - ``points``: a scatter of ``x``, ``y`` (``color``, ``alpha``, ``r`` in points);
 - ``spans``: vertical bands ``[[lo, hi], ...]`` (``color``, ``alpha``);
 - ``hline``: a horizontal line at ``y`` (a :func:`stroke`);
-- ``image``: an RGBA raster (``rgba``, base64 of ``width`` x ``height`` x 4 bytes,
-  top row first) over ``extent`` [x0, x1, y0, y1] in data units;
+- ``image``: an RGBA raster (:func:`image`: ``rgba``, base64 of ``width`` x ``height`` x 4
+  bytes, top row first) over ``extent`` [x0, x1, y0, y1] in data units;
 - ``text``: one string per timeline position (``texts``) at ``at`` (fractions
   of the axes box from its top left), ``scale``, ``color``, ``box`` (the label's
   background); ``host``: the name of the panel whose box it is drawn in
@@ -101,6 +101,17 @@ def series(values, lo: float | None = None, hi: float | None = None):
     if lo is None:
         return [sig(v) for v in np.asarray(values, dtype=np.float64).ravel()]
     return {"b64": pack(values, lo, hi), "lo": float(lo), "hi": float(hi)}
+
+
+def image(rgba: np.ndarray, extent, smooth: bool = False) -> dict:
+    """An ``image`` item: ``rgba`` (height, width, 4) uint8, top row first, over ``extent`` [x0, x1, y0, y1]
+    in data units (a decision boundary's colours over the plane, say); pixels drawn as squares unless
+    ``smooth``."""
+    rgba = np.ascontiguousarray(rgba, dtype=np.uint8)
+    if rgba.ndim != 3 or rgba.shape[2] != 4:
+        raise ValueError(f"image: expected an (height, width, 4) array, got shape {rgba.shape}")
+    return {"type": "image", "width": int(rgba.shape[1]), "height": int(rgba.shape[0]),
+            "rgba": base64.b64encode(rgba.tobytes()).decode("ascii"), "extent": [float(v) for v in extent], "smooth": bool(smooth)}
 
 
 def legend(items: list, place: str, cols: int = 1, wrap: bool = True) -> dict:

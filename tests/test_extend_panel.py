@@ -15,7 +15,7 @@ from test_html import browser, embedded_data, open_page, panel, pixels, real  # 
 from polyanim import config, live
 from polyanim.panels.base import grow, set_limits
 from polyanim.panels.registry import PANELS, PanelSpec, register
-from polyanim.player_kit import legend, series, stroke
+from polyanim.player_kit import image, legend, series, stroke
 from polyanim.renderer import render
 from polyanim.style import THEMES, RUN_COLORS, panel_cells
 
@@ -72,13 +72,45 @@ class NoPlayerPanel(ResidualPanel):
     player = None
 
 
+class SignPanel:
+    """Where the prediction lies above the target, as a raster over (x, step): the image draw type."""
+
+    def setup(self, axes: list, runs: list, view) -> list:
+        ax = axes[0]
+        ax.imshow(self.raster(runs[0]), extent=self.extent(runs[0]), aspect="auto", interpolation="nearest")
+        return []
+
+    def update(self, states: list) -> list:
+        return []
+
+    @staticmethod
+    def raster(run) -> np.ndarray:
+        above = (run.pred > run.y)[::-1]  # the last snapshot on top
+        rgba = np.zeros(above.shape + (4,), np.uint8)
+        rgba[above] = (214, 39, 40, 255)  # tab red
+        rgba[~above] = (255, 255, 255, 0)
+        return rgba
+
+    @staticmethod
+    def extent(run) -> list:
+        return [float(run.x[0]), float(run.x[-1]), float(run.steps[0]), float(run.steps[-1])]
+
+    @classmethod
+    def player(cls, ctx) -> dict:
+        run = ctx.timeline.runs[0]
+        extent = cls.extent(run)
+        return {"axes": ctx.axes(extent[:2], extent[2:], xlabel="x", ylabel="step"),
+                "draw": [image(cls.raster(run), extent)]}
+
+
 @pytest.fixture
 def residual():
     """The residual panel registered for one test (and removed after it)."""
     register("residual", PanelSpec(f"{HERE}:ResidualPanel", "the prediction minus the target over x"))
     register("unplayed", PanelSpec(f"{HERE}:NoPlayerPanel", "a panel without a player hook"))
+    register("sign", PanelSpec(f"{HERE}:SignPanel", "where the prediction is above the target", one_run="is one run's"))
     yield "residual"
-    del PANELS["residual"], PANELS["unplayed"]
+    del PANELS["residual"], PANELS["unplayed"], PANELS["sign"]
 
 
 def render_cfg(**options):
@@ -139,6 +171,17 @@ def test_the_player_draws_it_with_no_console_error(residual, browser, tmp_path):
     render(make_history(frames=4), out, render_cfg(panels=["fit", "unplayed"]), quiet=True)
     assert panel(embedded_data(out.read_text(encoding="utf-8")), "unplayed")["empty"]  # said, not broken
     page, errors = open_page(browser, out)
+    assert real(errors) == []
+
+
+def test_an_image_item_is_drawn_by_the_player(residual, browser, tmp_path):
+    h = make_history(frames=6)
+    out = tmp_path / "sign.html"
+    render(h, out, render_cfg(panels=["sign"]), quiet=True)
+    page, errors = open_page(browser, out)
+    red = near(pixels(page), "#d62728", (0, 0, 1, 1), tol=6)
+    above = float((h.pred > h.y).mean())
+    assert 0.05 < above < 0.95 and red > 0.3 * above * 320 * 240  # the raster fills its share of the axes
     assert real(errors) == []
 
 
