@@ -25,7 +25,7 @@ from importlib import resources
 
 from .fileio import atomic_path
 from .history import RunSet
-from .panels.registry import PANELS
+from .panels.registry import PANELS, several_runs_problem
 from .player_data import payload
 from .style import THEMES, plain_text
 
@@ -62,7 +62,7 @@ def html_page(history, *, title: str = "", fps: float = 10.0, size: tuple[int, i
     playback, left/right arrows step one snapshot. ``title`` is shown above
     the player and HTML-escaped; ``theme`` is one of :data:`polyanim.style.THEMES`;
     ``loop`` starts the player with looping on. A panel that shows one run
-    only (params) is refused for several runs, as by the frames. It loads nothing from the
+    only (``one_run`` in its registry entry) is refused for several runs, as by the frames. It loads nothing from the
     network (a Content-Security-Policy forbids it), so it works offline and
     can be attached or iframed as is.
     Raises :class:`ValueError` for a bad ``fps``, ``size``, ``theme``, ``panels`` or ``layout``.
@@ -82,9 +82,9 @@ def html_page(history, *, title: str = "", fps: float = 10.0, size: tuple[int, i
         raise ValueError(f"panels: expected distinct names from {', '.join(PANELS)}, got {panels!r}")
     if layout not in LAYOUTS:
         raise ValueError(f"layout: expected one of {', '.join(LAYOUTS)}, got {layout!r}")
-    for name in panels:  # as the frames (polyanim.scene.Scene) refuse it
-        if PANELS[name].one_run and isinstance(history, RunSet):
-            raise ValueError(f"panels: the {name} panel {PANELS[name].one_run} and is not available for several runs")
+    problem = several_runs_problem(panels) if isinstance(history, RunSet) else None
+    if problem:  # as the frames (polyanim.scene.Scene) refuse it
+        raise ValueError(f"panels: {problem}")
     data = payload(history, fps=float(fps), size=(width, height), theme=theme, panels=panels, layout=layout)
     # the frames draw $…$ as mathtext; the page shows the same text in plain characters
     return _page(data, title=plain_text(str(title)), theme=theme, loop=loop)

@@ -12,15 +12,15 @@ a partial History of them, and redraws at most once per ``1 / render.fps``
 seconds of wall time (counted from the end of the previous draw); snapshots in
 between are recorded as usual but not drawn. It never sleeps: the training
 loop only ever waits for the drawing itself. Axis limits cannot come from the
-whole History yet, so they start from the first snapshot (the fit panel with
-the same :func:`~polyanim.style.y_limits` rule as the files, the step axes at
-``train.steps``) and only ever widen, in coarse steps (a decade at a time on
-the log-scale loss axis), so the cached background is redrawn rarely.
+whole History yet, so they start from the first snapshot and only ever widen,
+by each panel's own rule (its ``live_limits`` hook, :mod:`polyanim.panels.base`:
+the fit panel by the files' :func:`~polyanim.style.y_limits`, the panels over
+the steps at ``train.steps`` and in coarse steps, a decade at a time on a log
+axis), so the cached background is redrawn rarely.
 """
 
 from __future__ import annotations
 
-import math
 import os
 import sys
 import time
@@ -30,7 +30,6 @@ import numpy as np
 from .errors import one_line
 from .history import History
 from .scene import Scene
-from .style import y_limits
 
 
 class NoDisplay(RuntimeError):
@@ -157,29 +156,6 @@ class Window:
                 pass
 
 
-def _grow(lim: tuple[float, float], values: np.ndarray, log: bool) -> tuple[float, float]:
-    """``lim`` widened to hold ``values``, with room to spare (a decade on log axes, half a span on linear)."""
-    lo, hi = lim
-    values = values[np.isfinite(values)]
-    if log:
-        values = values[values > 0]
-    if not values.size:
-        return lo, hi
-    v_lo, v_hi = float(values.min()), float(values.max())
-    if log:
-        if v_lo < lo:
-            lo = 10.0 ** (math.floor(math.log10(v_lo)) - 1)
-        if v_hi > hi:
-            hi = 10.0 ** (math.log10(v_hi) + 0.5)
-    else:
-        span = max(hi - lo, abs(hi) * 0.1, 1e-12)
-        if v_lo < lo:
-            lo = v_lo - span / 2
-        if v_hi > hi:
-            hi = v_hi + span / 2
-    return lo, hi
-
-
 class TrainingView:
     """The ``on_snapshot`` callback of :func:`polyanim.train.train` that draws into a :class:`Window`.
 
@@ -201,7 +177,6 @@ class TrainingView:
         self.meta = {"config": config.to_dict(), "param_names": list(param_names)}
         self.x, self.y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
         self.data_x, self.data_y = data_x, data_y
-        self.limit_base = self.y if data_y is None else np.concatenate([self.y, np.asarray(data_y, np.float64)])
         self.throttle = Throttle(1.0 / self.render.fps, clock)
         self.err = err
         self.scene = None
@@ -269,26 +244,14 @@ class TrainingView:
         self.draws += 1
 
     def _fit_limits(self, history: History) -> bool:
-        """Widen the axes to the snapshots so far; whether any limit changed."""
-        scene, changed = self.scene, False
-        last = len(history) - 1
-        scene.update(float(last))  # the moving artists now hold the data to fit
-        for name, ax in scene.axes.items():
-            old_x, old_y = ax.get_xlim(), ax.get_ylim()
-            if name == "fit":
-                lo, hi = y_limits(self.limit_base, history.pred[last])
-                new_y = (min(old_y[0], lo), max(old_y[1], hi))
-                new_x = old_x
-            else:  # panels over the steps: the x axis spans the whole run from the start
-                lines = [np.asarray(line.get_ydata(), dtype=np.float64).ravel() for line in ax.get_lines()]
-                values = np.concatenate(lines) if lines else np.empty(0)
-                new_y = _grow(old_y, values, ax.get_yscale() == "log")
-                new_x = (0.0, float(max(self.config.train.steps, int(history.steps[-1]), 1)))
-            if new_y != tuple(old_y):
-                ax.set_ylim(*new_y)
-                changed = True
-            if new_x != tuple(old_x):
-                ax.set_xlim(*new_x)
+        """Widen the axes to the snapshots so far, by each panel's own rule (its ``live_limits`` hook;
+        a panel without one keeps the limits it set up); whether any limit changed."""
+        scene = self.scene
+        scene.update(float(len(history) - 1))  # the moving artists now hold the data to fit
+        changed = False
+        for panel in scene.panels.values():
+            grow = getattr(panel, "live_limits", None)
+            if grow is not None and grow(history, self.config.train.steps):
                 changed = True
         return changed
 

@@ -1,7 +1,9 @@
 // The polyanim HTML player: draws the data that polyanim/player_data.py computed.
 //
 // Every rule (which panels, their cells, limits, log or linear, ticks and their labels, colours,
-// fades, every label string) is decided in Python, with the functions the frames use. This script
+// fades, every label string) is decided in Python, with the functions the frames use. Each panel
+// arrives as generic draw items (polyanim/player_kit.py: lines, points, spans, hline, image, text)
+// that this script draws by type, never by panel name, so a new panel needs no change here. It
 // maps values to pixels, measures text to leave room for it, and draws. Plain ES5 and
 // dependency-free, so the page runs in any browser and stays small; it is inlined into the page.
 (function () {
@@ -28,8 +30,7 @@ function numbers(a) {  // JSON has no inf/nan: they arrive as strings
 }
 var STEPS = D.steps;
 var RUNS = D.runs.map(function (r) {
-  return {label: r.label, color: r.color, fade: r.fade, steps: r.steps, idx: r.idx, end: r.end,
-          loss: numbers(r.loss), lr: r.lr ? numbers(r.lr) : null};
+  return {label: r.label, color: r.color, fade: r.fade, steps: r.steps, idx: r.idx, end: r.end};
 });
 
 var canvas = document.getElementById("plot"), ctx = canvas.getContext("2d");
@@ -59,42 +60,50 @@ function inset(cell, p, opts) {  // the axes box in ``cell``: room for the tick 
   var top = PAD + (opts.top || 0);
   return {x: cell.x + left, y: cell.y + top, w: cell.w - left - Math.max(PAD, last + 2), h: cell.h - top - bottom};
 }
-var FIT = null, figLegend = null, top = 0;
-D.panels.forEach(function (p) { if (p.name === "fit") FIT = p; });
-if (FIT && FIT.grid) {  // one legend over the whole grid (the frames' figure legend)
-  figLegend = FIT.legend.map(function (it) { return item(it); });
-  top = ROW;
+function decode(s) { return s.b64 !== undefined ? unpack(s.b64, s.lo, s.hi) : numbers(s); }
+function series(p, it, s) {  // an item's x or y: its own data, a series of its panel, or its run's steps
+  if (s === "steps") return RUNS[it.run].steps;
+  return typeof s === "string" ? p.S[s] : decode(s);
 }
-function item(it) { return it.run !== undefined ? {color: RUNS[it.run].color, text: RUNS[it.run].label} : it; }
+function prepare(p, it) {  // decode an item's data once
+  if (it.x !== undefined) it.X = series(p, it, it.x);
+  if (it.y !== undefined && typeof it.y !== "number") it.Y = series(p, it, it.y);
+  if (it.type === "image") {
+    var c = document.createElement("canvas"), g = c.getContext("2d"), raw = atob(it.rgba);
+    c.width = it.width; c.height = it.height;
+    var img = g.createImageData(it.width, it.height);
+    for (var q = 0; q < raw.length; q++) img.data[q] = raw.charCodeAt(q);
+    g.putImageData(img, 0, 0); it.img = c;
+  }
+}
+var figLegend = null, top = 0, BY = {};
+D.panels.forEach(function (p) {
+  BY[p.name] = p; p.S = {}; p.draw = p.draw || [];
+  Object.keys(p.series || {}).forEach(function (k) { p.S[k] = decode(p.series[k]); });
+  p.draw.forEach(function (it) { prepare(p, it); });
+  if (p.legend && p.legend.place === "figure") { figLegend = p.legend.items; top = ROW; }  // over the whole figure
+});
 D.panels.forEach(function (p) {
   var c = p.cell, cell = {x: c[0] * W, y: top + c[1] * (H - top), w: c[2] * W, h: c[3] * (H - top)};
-  if (p.name === "fit" && p.grid) {
-    var rows = p.grid[0], cols = p.grid[1], n = RUNS.length;
-    p.boxes = RUNS.map(function (r, k) {
+  var a = p.axes || {};
+  if (p.grid && !p.empty) {  // small multiples: one axes box per cell, titled
+    var rows = p.grid[0], cols = p.grid[1], n = p.titles.length;
+    p.boxes = p.titles.map(function (t, k) {
       var row = Math.floor(k / cols), col = k % cols, below = k + cols >= n;
       var sub = {x: cell.x + col * cell.w / cols, y: cell.y + row * cell.h / rows, w: cell.w / cols, h: cell.h / rows};
-      return {box: inset(sub, {yticks: p.yticks, xticks: p.xticks},
-                         {scale: SMALL, yticks: col === 0, xticks: below, xlabel: below, top: FS * 1.3}),
+      return {box: inset(sub, a, {scale: SMALL, yticks: col === 0, xticks: below, xlabel: below, top: FS * 1.3}),
               left: col === 0, below: below};
     });
     return;
   }
   var opts = {yticks: true, xticks: true, xlabel: true};
-  if (p.name === "fit") {
-    var room = cell.w - 2 * PAD - widest(p.yticks) - FS;
-    p.rows = legendRows(p.legend.map(item), D.single ? Infinity : room);
+  if (p.legend && p.legend.place === "above") {
+    var room = cell.w - 2 * PAD - widest(a.yticks || []) - FS;
+    p.rows = legendRows(p.legend.items, p.legend.wrap ? room : Infinity);
     opts.top = ROW * p.rows.length;
   }
-  p.box = inset(cell, p, opts);
-  if (p.values) p.P = unpack(p.values, p.ylim[0], p.ylim[1]);
+  p.box = inset(cell, a, opts);
 });
-if (FIT) {
-  var XS = unpack(FIT.x, FIT.xlim[0], FIT.xlim[1]), M = FIT.n;
-  var TY = FIT.y ? unpack(FIT.y, FIT.band[0], FIT.band[1]) : null;
-  var PRED = FIT.preds.map(function (s) { return unpack(s, FIT.band[0], FIT.band[1]); });
-  var PTS = FIT.points ? {x: unpack(FIT.points.x, FIT.xlim[0], FIT.xlim[1]),
-                          y: unpack(FIT.points.y, FIT.band[0], FIT.band[1])} : null;
-}
 
 // --- drawing primitives ----------------------------------------------------------------------------
 function tf(log) { return log ? function (v) { return v > 0 ? Math.log10(v) : NaN; } : function (v) { return v; }; }
@@ -175,100 +184,85 @@ function textLines(text, x, y, scale, color, box) {  // the frames' label: top-l
 }
 function faded(r, i) { return r.fade !== null && i >= r.fade; }
 
-// --- the panels --------------------------------------------------------------------------------------
-function fitAxes(p, b, k, i, o) {  // one fit Axes: shading, samples, target, the runs' predictions
-  var m = mapper(b, p.xlim, p.ylim, false);
-  axes(b, m, p, o);
-  clip(b);
-  ctx.globalAlpha = 0.18; ctx.fillStyle = C.faint;
-  p.heldOut.forEach(function (s) { ctx.fillRect(m.x(s[0]), b.y, m.x(s[1]) - m.x(s[0]), b.h); });
-  ctx.globalAlpha = 0.8;
-  if (PTS) for (var q = 0; q < PTS.x.length; q++) if (isFinite(PTS.x[q] + PTS.y[q])) dot(m.x(PTS.x[q]), m.y(PTS.y[q]), 1.3 * PT, C[p.points.color]);
-  ctx.globalAlpha = 1; ctx.lineJoin = "round"; ctx.lineWidth = 2 * PT;
-  if (TY) { ctx.strokeStyle = C.target; polyline(XS, TY, M, m); }
-  RUNS.forEach(function (r, j) {
-    if (k !== null && j !== k) return;
-    ctx.globalAlpha = faded(r, i) ? D.faded : 1; ctx.strokeStyle = r.color;
-    polyline(XS, PRED[j], M, m, r.idx[i] * M);
-  });
-  ctx.globalAlpha = 1;
-  ctx.restore();
+// --- the draw items, by type ----------------------------------------------------------------------
+function pen(st, r, i) {  // a stroke's look; a run's fade applies when the stroke asks for it
+  ctx.strokeStyle = st.color; ctx.lineWidth = st.width * PT; ctx.lineJoin = "round";
+  ctx.globalAlpha = st.fade && r && faded(r, i) ? D.faded : st.alpha;
+  ctx.setLineDash(st.dash ? [3 * PT, 3 * PT] : []);
 }
-function drawFit(p, i) {
+function drawLines(it, b, m, i) {  // whole, so far (up to the run's snapshot), or the run's current row
+  var r = it.run !== undefined && it.run !== null ? RUNS[it.run] : null;
+  if (it.whole) { pen(it.whole, r, i); polyline(it.X, it.Y, it.n, m); }
+  if (it.sofar) {
+    var j = r.idx[i], ext = it.extend && i < r.end;
+    var xs = Array.prototype.slice.call(it.X, 0, j + 1), ys = Array.prototype.slice.call(it.Y, 0, j + 1);
+    if (ext) { xs.push(STEPS[i]); ys.push(it.Y[j]); }
+    pen(it.sofar, r, i); polyline(xs, ys, xs.length, m);
+  }
+  if (it.row) { pen(it.row, r, i); polyline(it.X, it.Y, it.n, m, r.idx[i] * it.n); }
+  ctx.globalAlpha = 1; ctx.setLineDash([]);
+}
+function lineDot(it, m, a, i) {  // unclipped, so the dot stays whole on the edge; one outside the limits is not drawn
+  var r = RUNS[it.run], j = r.idx[i], y = it.Y[j], x = i >= r.end ? it.X[it.X.length - 1] : STEPS[i];
+  if (isFinite(y) && y >= a.ylim[0] && y <= a.ylim[1]) dot(m.x(x), m.y(y), it.dot.r * PT, it.dot.color);
+}
+function drawPoints(it, b, m) {
+  ctx.globalAlpha = it.alpha;
+  for (var q = 0; q < it.X.length; q++) if (isFinite(it.X[q] + it.Y[q])) dot(m.x(it.X[q]), m.y(it.Y[q]), it.r * PT, it.color);
+  ctx.globalAlpha = 1;
+}
+function drawSpans(it, b, m) {
+  ctx.globalAlpha = it.alpha; ctx.fillStyle = it.color;
+  it.spans.forEach(function (s) { ctx.fillRect(m.x(s[0]), b.y, m.x(s[1]) - m.x(s[0]), b.h); });
+  ctx.globalAlpha = 1;
+}
+function drawHline(it, b, m, i) {
+  pen(it, null, i); ctx.beginPath(); ctx.moveTo(b.x, m.y(it.y)); ctx.lineTo(b.x + b.w, m.y(it.y)); ctx.stroke();
+  ctx.globalAlpha = 1; ctx.setLineDash([]);
+}
+function drawImage(it, b, m) {
+  var e = it.extent, x0 = m.x(e[0]), y0 = m.y(e[3]);
+  ctx.imageSmoothingEnabled = !!it.smooth;  // the frames' imshow(interpolation="nearest") unless asked
+  ctx.drawImage(it.img, x0, y0, m.x(e[1]) - x0, m.y(e[2]) - y0);
+  ctx.imageSmoothingEnabled = true;
+}
+function drawText(it, b, i) {
+  textLines(it.texts[i], b.x + b.w * it.at[0], b.y + b.h * it.at[1], it.scale === "small" ? SMALL : 1, it.color,
+            it.box ? D.labelBox : null);
+}
+var DRAW = {lines: drawLines, points: drawPoints, spans: drawSpans, hline: drawHline, image: drawImage};
+
+function inCell(it, k) { return it.host === undefined && (k === null || it.cell === undefined || it.cell === null || it.cell === k); }
+function drawAxes(p, b, k, i, o) {  // one axes box: axes, the clipped items, the dots, the texts
+  var a = p.axes, m = mapper(b, a.xlim, a.ylim, a.log), mine = p.draw.filter(function (it) { return inCell(it, k); });
+  axes(b, m, a, o);
+  clip(b);
+  mine.forEach(function (it) { if (DRAW[it.type]) DRAW[it.type](it, b, m, i); });
+  ctx.restore();
+  mine.forEach(function (it) { if (it.type === "lines" && it.dot) lineDot(it, m, a, i); });
+  mine.forEach(function (it) { if (it.type === "text") drawText(it, b, i); });
+}
+function drawPanel(p, i) {
+  if (p.empty) return emptyPanel(p, p.box);
   if (p.grid) {
     p.boxes.forEach(function (c, k) {
       var b = c.box;
-      fitAxes(p, b, k, i, {scale: SMALL, yticks: c.left, xticks: c.below, xlabel: c.below});
+      drawAxes(p, b, k, i, {scale: SMALL, yticks: c.left, xticks: c.below, xlabel: c.below});
       ctx.font = font(); ctx.fillStyle = C.fg; ctx.textAlign = "center"; ctx.textBaseline = "bottom";
-      ctx.fillText(RUNS[k].label, b.x + b.w / 2, b.y - FS * 0.25);
-      textLines(p.labels[k][i], b.x + b.w * 0.03, b.y + b.h * 0.05, SMALL, C.label, D.labelBox);
+      ctx.fillText(p.titles[k], b.x + b.w / 2, b.y - FS * 0.25);
     });
     return;
   }
-  var b = p.box;
-  fitAxes(p, b, null, i, {});
-  p.rows.forEach(function (row, k) { legendRow(row, b.x, b.y - ROW * (p.rows.length - k - 0.5), 1); });
-  textLines(p.labels[i], b.x + b.w * 0.02, b.y + b.h * 0.03, 1, C.label, D.labelBox);
-}
-function drawSteps(p, i) {  // a panel over steps (loss, lr): each run's curve so far and its dot
-  var b = p.box;
-  if (p.empty) { return emptyPanel(p, b); }
-  var m = mapper(b, p.xlim, p.ylim, p.log), one = D.single;
-  axes(b, m, p, {});
-  clip(b);
-  RUNS.forEach(function (r) {
-    var v = r[p.key];
-    if (!v) return;
-    ctx.lineWidth = PT; ctx.strokeStyle = one ? C.faint : r.color; ctx.globalAlpha = one ? 1 : 0.3;
-    polyline(r.steps, v, r.steps.length, m);
-    ctx.globalAlpha = 1; ctx.lineWidth = (one ? 2 : 1.8) * PT; ctx.strokeStyle = r.color;
-    var j = r.idx[i], ended = i >= r.end;
-    polyline(r.steps.slice(0, j + 1).concat(ended ? [] : [STEPS[i]]), v.slice(0, j + 1).concat(ended ? [] : [v[j]]),
-             j + (ended ? 1 : 2), m);
-  });
-  ctx.restore();
-  RUNS.forEach(function (r) {  // unclipped, so the dot stays whole on the edge; a diverged run left the panel
-    var v = r[p.key];
-    if (!v) return;
-    var j = r.idx[i], y = v[j], x = i >= r.end ? r.steps[r.steps.length - 1] : STEPS[i];
-    if (isFinite(y) && y >= p.ylim[0] && y <= p.ylim[1]) dot(m.x(x), m.y(y), (one ? 2.5 : 2.25) * PT, one ? C.label : r.color);
-  });
-  if (p.legend) boxedLegend(b, RUNS.filter(function (r) { return r[p.key]; }).map(function (r) {
-    return {color: r.color, text: r.label};
-  }), 1, p.legend);
-}
-function drawParams(p, i) {  // one run's coefficients: whole paths faint, so far bold, the Taylor reference
-  var b = p.box;
-  if (p.empty) { return emptyPanel(p, b); }
-  var m = mapper(b, p.xlim, p.ylim, false), steps = RUNS[0].steps, n = steps.length, j = RUNS[0].idx[i];
-  axes(b, m, p, {});
-  clip(b);
-  p.names.forEach(function (name, k) {
-    ctx.strokeStyle = p.colors[k];
-    if (p.reference) {
-      ctx.globalAlpha = 0.8; ctx.lineWidth = PT; ctx.setLineDash([3 * PT, 3 * PT]); ctx.beginPath();
-      ctx.moveTo(b.x, m.y(p.reference[k])); ctx.lineTo(b.x + b.w, m.y(p.reference[k])); ctx.stroke(); ctx.setLineDash([]);
-    }
-    ctx.globalAlpha = 0.25; ctx.lineWidth = PT; polyline(steps, p.P, n, m, k * n);
-    ctx.globalAlpha = 1; ctx.lineWidth = 2 * PT; polyline(steps, p.P, j + 1, m, k * n);
-  });
-  ctx.restore();
-  p.names.forEach(function (name, k) { dot(m.x(steps[j]), m.y(p.P[k * n + j]), 2 * PT, p.colors[k]); });
-  var items = p.names.map(function (s, k) { return {color: p.colors[k], text: s}; });
-  if (p.reference) items.push({color: C.faint, text: "Taylor", dash: true});
-  boxedLegend(b, items, p.legendCols);
-}
-function equation(p, i) {  // a polynomial's equation, under the fit panel's label (or in its own panel)
-  if (!p.equation) return;
-  var host = p.equationIn === "fit" ? FIT.box : p.box;
-  textLines(p.equation[i], host.x + host.w * 0.02, host.y + host.h * (p.equationIn === "fit" ? 0.11 : 0.03), SMALL, C.fg, null);
+  var b = p.box, lg = p.legend;
+  drawAxes(p, b, null, i, {});
+  if (lg && lg.place === "above") p.rows.forEach(function (row, k) { legendRow(row, b.x, b.y - ROW * (p.rows.length - k - 0.5), 1); });
+  else if (lg && lg.place !== "figure") boxedLegend(b, lg.items, lg.cols, lg.place);
 }
 function emptyPanel(p, b) {
   ctx.strokeStyle = C.frame; ctx.lineWidth = 0.8 * PT; ctx.strokeRect(b.x, b.y, b.w, b.h);
   ctx.fillStyle = C.faint; ctx.font = font(); ctx.textAlign = "center"; ctx.textBaseline = "middle";
   p.empty.split("\n").forEach(function (s, k, all) { ctx.fillText(s, b.x + b.w / 2, b.y + b.h / 2 + (k - (all.length - 1) / 2) * FS * 1.2); });
 }
-var DRAW = {fit: drawFit, loss: drawSteps, lr: drawSteps, params: drawParams};
 
 function draw(i) {
   ctx.clearRect(0, 0, W, H);  // a transparent background paints nothing over the last frame
@@ -277,8 +271,15 @@ function draw(i) {
     var w = figLegend.reduce(function (a, it) { return a + FS * 3 + textWidth(it.text); }, 0);
     legendRow(figLegend, (W - w) / 2, ROW / 2 + 2, 1);
   }
-  D.panels.forEach(function (p) { DRAW[p.name](p, i); });
-  D.panels.forEach(function (p) { if (p.name === "params" && !p.empty) equation(p, i); });
+  D.panels.forEach(function (p) { drawPanel(p, i); });
+  D.panels.forEach(function (p) {  // captions: in the box of the panel they name (the main one), over everything
+    if (p.empty) return;
+    p.draw.forEach(function (it) {
+      if (it.host === undefined || it.type !== "text") return;
+      var host = it.host !== null && BY[it.host] && BY[it.host].box ? BY[it.host].box : p.box;
+      drawText(it, host, i);
+    });
+  });
 }
 
 // --- controls ----------------------------------------------------------------------------------------

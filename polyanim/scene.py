@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.layout_engine import PlaceHolderLayoutEngine
 
 from .history import RunSet
-from .panels import PANELS, panel_class
+from .panels.registry import PANELS, panel_class, several_runs_problem
 from .panels.base import View
 from .style import THEMES, cell_aspect, grid_shape, panel_grid
 from .timeline import Timeline
@@ -72,17 +72,15 @@ class Scene:
     (a lone History is a set of one run); each panel of ``render.panels``
     (:mod:`polyanim.panels`) draws it and says what changed. ``render.layout``
     ``grid`` gives several runs one fit panel each, with shared limits. A
-    panel that shows one run only (params) is refused for a RunSet.
-    ``panels`` maps each panel's name to its object, ``axes`` to its (first) Axes.
+    panel that shows one run only (``one_run`` in its registry entry) is refused for a RunSet.
+    ``panels`` maps each panel's name to its object, ``axes`` to its (first) Axes;
+    ``captions`` are the caption texts (:meth:`~polyanim.panels.base.View.caption`).
     """
 
     def __init__(self, history, render, size: tuple[int, int] | None = None):
-        if isinstance(history, RunSet):
-            for name in render.panels:
-                if PANELS[name].one_run:
-                    others = " or ".join(p for p in PANELS if not PANELS[p].one_run)
-                    raise ValueError(f"render.panels: the {name} panel {PANELS[name].one_run} and is not "
-                                     f"available for several runs; use {others}")
+        problem = several_runs_problem(render.panels) if isinstance(history, RunSet) else None
+        if problem:
+            raise ValueError(f"render.panels: {problem}")
         self.render = render
         self.size = tuple(size or render.size)
         w, h = self.size
@@ -103,12 +101,14 @@ class Scene:
         self.panels = {}
         self._animated = []
         specs = _layout(self.fig, list(render.panels), wide=view.wide)
-        for name in sorted(specs, key=lambda p: p != "fit"):  # fit first: others may write into it
-            cls = panel_class(name)
-            axes = self._axes(specs[name], view, per_run=view.grid and getattr(cls, "cell_per_run", False), name=name)
+        # the main panel's Axes first, as they always were: the constrained layout depends on the order
+        for name in sorted(specs, key=lambda p: not PANELS[p].main):
+            axes = self._axes(specs[name], view, per_run=view.grid and PANELS[name].cell_per_run, name=name)
             view.axes[name] = axes[0]
-            self.panels[name] = cls()
+            self.panels[name] = panel_class(name)()
             self._animated += self.panels[name].setup(axes, self.timeline.runs, view)
+        self._animated += view.place_captions()
+        self.captions = view.caption_texts  # the texts panels asked for (View.caption), in order
         if render.title and not view.grid:  # the grid's figure legend carries the title (panels.fit)
             self.fig.suptitle(render.title, color=self.theme["fg"])
         for artist in self._animated:
@@ -164,7 +164,7 @@ class Scene:
         changed = []
         for panel in self.panels.values():
             changed += panel.update(states)
-        return changed
+        return changed + self._view.update_captions(states)
 
     def frame(self, i: float) -> memoryview:
         """Snapshot position ``i`` as an RGBA buffer of shape (height, width, 4), by blitting.

@@ -11,6 +11,7 @@ import re
 import numpy as np
 
 from .history import RunSet
+from .panels.registry import main_panel
 
 THEMES = {
     "light": {"bg": "#ffffff", "fg": "#222222", "grid": "#e6e6e6", "frame": "#bbbbbb", "faint": "#bbbbbb",
@@ -134,7 +135,7 @@ def label_box(theme: str) -> str | None:
 
 
 WIDE = 1.6  # a frame at least this much wider than tall puts the other panels beside the fit panel
-FIT_SHARE = 0.6  # the fit panel's share of a wide frame's width when other panels sit beside it
+FIT_SHARE = 0.6  # the main (fit) panel's share of a wide frame's width when other panels sit beside it
 
 
 def is_wide(size) -> bool:
@@ -145,22 +146,24 @@ def is_wide(size) -> bool:
 def panel_grid(panels, wide: bool) -> tuple:
     """The figure's grid of panels: (rows, cols, width_ratios, height_ratios, {name: (row0, row1, col0, col1)}).
 
-    The fit panel large and the others sharing the remaining column (wide) or
-    row (stacked); without a fit panel, or with one panel, equal cells side by
+    The main panel (:func:`polyanim.panels.registry.main_panel`: the fit
+    panel) large and the others sharing the remaining column (wide) or row
+    (stacked); without a main panel, or with one panel, equal cells side by
     side (wide) or one above the other. The scene builds its gridspec from it
     and the HTML player its panel cells (:func:`panel_cells`).
     """
     panels = list(panels)
-    if "fit" not in panels or len(panels) == 1:
+    main = main_panel(panels)
+    if main is None or len(panels) == 1:
         n = len(panels)
         cells = {p: ((0, 1, k, k + 1) if wide else (k, k + 1, 0, 1)) for k, p in enumerate(panels)}
         return (1, n, None, None, cells) if wide else (n, 1, None, None, cells)
-    others = [p for p in panels if p != "fit"]
+    others = [p for p in panels if p != main]
     n = len(others)
     if wide:
-        cells = {"fit": (0, n, 0, 1), **{p: (k, k + 1, 1, 2) for k, p in enumerate(others)}}
+        cells = {main: (0, n, 0, 1), **{p: (k, k + 1, 1, 2) for k, p in enumerate(others)}}
         return n, 2, [FIT_SHARE, 1 - FIT_SHARE], None, {p: cells[p] for p in panels}
-    cells = {"fit": (0, 1, 0, n), **{p: (1, 2, k, k + 1) for k, p in enumerate(others)}}
+    cells = {main: (0, 1, 0, n), **{p: (1, 2, k, k + 1) for k, p in enumerate(others)}}
     return 2, n, None, [2 if n == 1 else 1.6, 1], {p: cells[p] for p in panels}
 
 

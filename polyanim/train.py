@@ -20,6 +20,7 @@ from .models import build
 from .multirun import ONE_THREAD_WORK, work
 from .optimizers import make_optimizer, make_scheduler
 from .optimum import converged_below
+from .panels.registry import PANELS
 from .registry.models import MAX_PARAMS, MODELS
 from .registry.optimizers import OPTIMIZERS
 from .recording import Snapshot, for_train, loss_warnings
@@ -108,7 +109,8 @@ def drawing_inputs(config) -> dict:
     """
     s = make_samples(config)
     samples = (s.x.double().numpy(), s.y.double().numpy()) if s.stored else (None, None)
-    names = kept_param_names(config.model) if "params" in config.render.panels else None
+    needs = any(PANELS[p].needs_params for p in config.render.panels)
+    names = kept_param_names(config.model) if needs else None
     return {"x": s.grid.double().numpy(), "y": s.y_clean, "data_x": samples[0], "data_y": samples[1],
             "param_names": names or []}
 

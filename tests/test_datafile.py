@@ -264,9 +264,13 @@ def test_html_player_draws_the_points_and_no_target(tmp_path):
     blob = re.search(r'id="polyanim-data">(.*?)</script>', (tmp_path / "p.html").read_text(), re.S).group(1)
     data = json.loads(blob)
     fit = next(p for p in data["panels"] if p["name"] == "fit")
-    assert fit["y"] is None and fit["points"]["n"] == 20 and fit["points"]["color"] == "target"
-    assert fit["legend"][0] == {"color": "#1f77b4", "dot": True, "text": "data (20 points)"}
-    assert fit["ylim"][0] < h.data_y.min() and fit["ylim"][1] > h.data_y.max()
+    kinds = [it["type"] for it in fit["draw"]]
+    (points,) = [it for it in fit["draw"] if it["type"] == "points"]
+    assert [it for it in fit["draw"] if it["type"] == "lines" and "whole" in it] == []  # no target line
+    assert kinds.count("lines") == 1 and points["color"] == "#1f77b4"  # the points in the target's colour
+    assert len(points["y"]["b64"]) == 40  # 20 points: 10 pairs of 12-bit codes in 3 bytes, base64
+    assert fit["legend"]["items"][0] == {"color": "#1f77b4", "dot": True, "text": "data (20 points)"}
+    assert fit["axes"]["ylim"][0] < h.data_y.min() and fit["axes"]["ylim"][1] > h.data_y.max()
 
 
 def test_adaptive_recording_scales_by_the_points_without_a_target(tmp_path):

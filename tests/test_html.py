@@ -45,6 +45,16 @@ def panel(data: dict, name: str) -> dict:
     return next(p for p in data["panels"] if p["name"] == name)
 
 
+def items(p: dict, kind: str, **match) -> list:
+    """The draw items of type ``kind`` of panel payload ``p`` whose keys equal ``match``."""
+    return [it for it in p.get("draw", []) if it["type"] == kind and all(it.get(k) == v for k, v in match.items())]
+
+
+def decoded(s) -> np.ndarray:
+    """A packed series of a draw item, decoded."""
+    return _unpack(s["b64"], s["lo"], s["hi"])
+
+
 def test_self_contained_and_escaped(tmp_path):
     out = tmp_path / "run.html"
     write_html(cubic_history(target=EVIL), out, title=EVIL, fps=10, size=(320, 240))
@@ -57,7 +67,7 @@ def test_self_contained_and_escaped(tmp_path):
     escaped = "&lt;/script&gt;&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;"
     assert f"<title>{escaped}</title>" in text and f"<h1>{escaped}</h1>" in text
     assert len(re.findall(r"<script\b", text, re.I)) == 2
-    legend = [item["text"] for item in panel(embedded_data(text), "fit")["legend"]]
+    legend = [item["text"] for item in panel(embedded_data(text), "fit")["legend"]["items"]]
     assert legend == [f"target: {EVIL}", "prediction"]  # survives the JSON escaping intact
     assert [p.name for p in tmp_path.iterdir()] == ["run.html"]  # no temporary file left behind
 
@@ -68,14 +78,16 @@ def test_downsampled_and_quantised_faithfully(tmp_path):
     write_html(h, out, title="t", fps=10, size=(640, 480))
     data = embedded_data(out.read_text(encoding="utf-8"))
     assert data["steps"] == [0, 100, 200]
-    data = panel(data, "fit")
-    assert data["n"] == MAX_POINTS
-    pred = _unpack(data["preds"][0], *data["band"])[: 3 * data["n"]].reshape(3, -1)
-    x = _unpack(data["x"], *data["xlim"])[: data["n"]]
+    fit = panel(data, "fit")
+    (run,) = [it for it in items(fit, "lines") if it.get("row")]  # the prediction, one row per snapshot
+    n, band = run["n"], (run["y"]["lo"], run["y"]["hi"])
+    assert n == MAX_POINTS
+    pred = decoded(run["y"])[: 3 * n].reshape(3, -1)
+    x = decoded(fit["series"]["x"])[:n]
     cols = np.rint(np.linspace(0, 2000, MAX_POINTS)).astype(int)
     np.testing.assert_allclose(x, h.x[cols], atol=(2 * np.pi) / 4094)
-    view = data["ylim"][1] - data["ylim"][0]
-    inside = (h.pred[:, cols] > data["band"][0]) & (h.pred[:, cols] < data["band"][1])
+    view = fit["axes"]["ylim"][1] - fit["axes"]["ylim"][0]
+    inside = (h.pred[:, cols] > band[0]) & (h.pred[:, cols] < band[1])
     np.testing.assert_allclose(pred[inside], h.pred[:, cols][inside], atol=view / 2000)
 
 
@@ -88,9 +100,10 @@ def test_nan_inf_and_bad_arguments(tmp_path):
     write_html(h, out, title="diverged", fps=10, size=(320, 240), theme="dark")
     data = embedded_data(out.read_text(encoding="utf-8"))
     fit = panel(data, "fit")
-    assert data["runs"][0]["loss"][4] == "inf" and np.isfinite(fit["ylim"]).all()
-    assert fit["labels"][4] == "t=400, Loss=inf" == data["aria"][4]  # the label is Python's
-    assert np.isnan(_unpack(fit["preds"][0], *fit["band"])[3 * 50 + 10 : 3 * 50 + 20]).all()
+    assert items(panel(data, "loss"), "lines", run=0)[0]["y"][4] == "inf" and np.isfinite(fit["axes"]["ylim"]).all()
+    assert items(fit, "text")[0]["texts"][4] == "t=400, Loss=inf" == data["aria"][4]  # the label is Python's
+    (run,) = [it for it in items(fit, "lines") if it.get("row")]
+    assert np.isnan(decoded(run["y"])[3 * 50 + 10 : 3 * 50 + 20]).all()
     before = out.read_bytes()
     for bad in ({"theme": "blue"}, {"fps": 0}, {"size": (10, 10)}, {"panels": ["fit", "nope"]}, {"panels": []},
                 {"layout": "stack"}):
@@ -315,9 +328,11 @@ def test_params_panel_and_equation_in_browser(browser, tmp_path):
     h.meta["config"]["model"] = {"kind": "polynomial", "degree": 3}
     out, data = rendered(tmp_path, h, panels=["fit", "loss", "params"], size=[480, 360])
     params = panel(data, "params")
-    assert params["names"] == ["c₀", "c₁", "c₂", "c₃"] and params["ylabel"] == "coefficient"
-    assert params["equation"][5] == equation(h.params[5]) and params["equationIn"] == "fit"
-    assert params["reference"] is not None  # sin's Taylor coefficients, dashed
+    names = [it["text"] for it in params["legend"]["items"]]
+    assert names == ["c₀", "c₁", "c₂", "c₃", "Taylor"] and params["axes"]["ylabel"] == "coefficient"
+    (caption,) = items(params, "text")  # drawn under the main panel's label, not in the params panel
+    assert caption["texts"][5] == equation(h.params[5]) and caption["host"] == "fit"
+    assert len(items(params, "hline", dash=True)) == 4  # sin's Taylor coefficients, dashed
     page, errors = open_page(browser, out)
     page.locator("#slider").fill("5")
     image = pixels(page)
@@ -338,8 +353,9 @@ def test_lr_panel_in_browser(browser, tmp_path):
     out, data = rendered(tmp_path, h, panels=["fit", "lr"])
     lr = panel(data, "lr")
     log, limits = lr_scale([h])
-    assert lr["log"] is log is True and lr["ylim"] == pytest.approx(limits) and lr["ylabel"] == "learning rate"
-    assert [t["s"] for t in lr["yticks"]] == ["10", "10", "10"] and [t["e"] for t in lr["yticks"]] == ["−3", "−2", "−1"]
+    axes = lr["axes"]
+    assert axes["log"] is log is True and axes["ylim"] == pytest.approx(limits) and axes["ylabel"] == "learning rate"
+    assert [t["s"] for t in axes["yticks"]] == ["10"] * 3 and [t["e"] for t in axes["yticks"]] == ["−3", "−2", "−1"]
     page, errors = open_page(browser, out)
     first = count(pixels(page), THEMES["light"]["pred"], lr["cell"])
     page.locator("#slider").fill("7")
@@ -364,7 +380,7 @@ def test_grid_layout_in_browser(browser, tmp_path):
     scene = Scene(runs, render_cfg(layout="grid", panels=["fit", "loss"], size=[480, 360]))
     assert fit["grid"] == list(scene.axes["fit"].get_subplotspec().get_gridspec().get_geometry()) == [1, 3]
     j = data["runs"][0]["idx"][3]  # run 0's latest snapshot at the union's 4th step (15)
-    assert fit["labels"][0][3] == f"t=15, Loss={runs.histories[0].loss[j]:.4f}"  # style.cell_label's
+    assert items(fit, "text", cell=0)[0]["texts"][3] == f"t=15, Loss={runs.histories[0].loss[j]:.4f}"  # cell_label's
     assert panel(data, "loss")["legend"]  # the loss panel names the runs (each cell is titled)
     page, errors = open_page(browser, out)
     page.locator("#slider").fill("4")
@@ -389,8 +405,10 @@ def test_sample_points_with_a_target_in_browser(browser, tmp_path):
         seen[name] = count(pixels(page), THEMES["light"]["faint"], tol=40)
         assert real(errors) == []
     fit = panel(data, "fit")  # the last, without samples
-    assert "points" not in fit
+    assert not items(fit, "points")
     fit = panel(rendered(tmp_path, samples, "again.html", panels=["fit"])[1], "fit")
-    assert fit["points"]["n"] == 25 and fit["points"]["color"] == "faint"  # grey under a target, as the frames
-    assert fit["legend"][0] == {"color": THEMES["light"]["faint"], "dot": True, "text": "samples"}
+    (points,) = items(fit, "points")
+    assert len(decoded(points["x"])) == 26 and np.isnan(decoded(points["x"])[25])  # 25, padded to pairs
+    assert points["color"] == THEMES["light"]["faint"]  # grey under a target, as the frames
+    assert fit["legend"]["items"][0] == {"color": THEMES["light"]["faint"], "dot": True, "text": "samples"}
     assert seen["with"] > seen["without"] + 25  # a dot per sample, at least a pixel each

@@ -29,7 +29,7 @@ def test_config_takes_the_panel_names_from_the_registry_without_matplotlib(tmp_p
     for name in PANELS:  # every registered panel has a class that follows the protocol
         cls = panel_class(name)
         assert callable(getattr(cls, "setup")) and callable(getattr(cls, "update"))
-    with pytest.raises(config.ConfigError, match=r"each of fit, loss, params, lr at most once"):
+    with pytest.raises(config.ConfigError, match=rf"each of {', '.join(PANELS)} at most once"):
         config.from_dict({"render": {"panels": ["fit", "gradient"]}})
     done = run_python("import sys, polyanim.config as c; c.from_dict({'render': {'panels': ['lr']}}); "
                       "print('matplotlib' in sys.modules)", tmp_path)
@@ -97,3 +97,17 @@ def test_lr_panel_for_several_runs_names_them():
     alone = Scene(RunSet(runs, meta=rs.meta), render_cfg(panels=["lr"]))
     assert [t.get_text() for t in alone.axes["lr"].get_legend().get_texts()] == rs.labels
     assert np.array_equal(np.array(alone.frame(10)), alone.full_frame(10))
+
+
+def test_the_equation_is_a_caption_under_the_main_panel_or_in_its_own():
+    """The params panel never writes into the fit panel's Axes: it asks for a caption, and the scene puts it
+    under the main panel's label when there is one, else in the params panel (whatever the panels' order)."""
+    h = make_history()
+    h.meta["config"]["model"] = {"kind": "polynomial", "degree": 3}
+    for panels, host in ((["params", "loss", "fit"], "fit"), (["loss", "params"], "params")):
+        scene = Scene(h, render_cfg(panels=panels))
+        (caption,) = scene.captions
+        assert caption.axes is scene.axes[host]
+        assert caption in scene.update(3) and caption.get_text().startswith("y = ")
+    h.meta["config"]["model"] = {"kind": "legendre", "degree": 3}
+    assert Scene(h, render_cfg(panels=["fit", "params"])).captions == []  # only a polynomial's equation

@@ -277,8 +277,10 @@ def test_every_panel_present_and_nothing_clipped(size):
     (title,) = [t for t in scene.fig.findobj(Text) if t.get_text() == r.title]
     parts["title"] = title.get_window_extent(renderer)
     parts["label"] = scene.panels["fit"].labels[0].get_window_extent(renderer)
-    parts["equation"] = scene.panels["params"].equation.get_window_extent(renderer)
-    assert scene.panels["fit"].labels[0].get_text() and scene.panels["params"].equation.get_text().startswith("y = ")
+    (equation,) = scene.captions  # the params panel's, under the fit panel's label
+    assert equation.axes is scene.axes["fit"]
+    parts["equation"] = equation.get_window_extent(renderer)
+    assert scene.panels["fit"].labels[0].get_text() and equation.get_text().startswith("y = ")
     for name, box in parts.items():
         assert (box.x0 >= -1 and box.y0 >= -1 and box.x1 <= figure.x1 + 1 and box.y1 <= figure.y1 + 1), \
             f"{name} is clipped at {size}: {box}"
@@ -296,7 +298,7 @@ def test_params_panel_shows_coefficients_equation_and_taylor(history, small_rend
     scene.update(2)
     assert len(scene.panels["params"].lines) == 4
     np.testing.assert_array_equal(scene.panels["params"].lines[1].get_ydata(), [*h.params[:3, 1], h.params[2, 1]])
-    assert scene.panels["params"].equation.get_text() == "y = {:.3f} {} {:.3f}x {} {:.3f}x² {} {:.3f}x³".format(
+    assert scene.captions[0].get_text() == "y = {:.3f} {} {:.3f}x {} {:.3f}x² {} {:.3f}x³".format(
         h.params[2, 0], *[v for c in h.params[2, 1:] for v in ("-" if c < 0 else "+", abs(c))])
     dashed = [l for l in scene.axes["params"].lines if l.get_linestyle() not in ("-", "None")]
     levels = sorted(round(float(l.get_ydata()[0]), 4) for l in dashed if len(l.get_ydata()))

@@ -343,7 +343,7 @@ def test_gif_palette_keeps_every_run_colour(tmp_path):
 # --- HTML -----------------------------------------------------------------------------------------
 
 def test_html_player_carries_every_run(tmp_path):
-    from test_html import embedded_data, panel
+    from test_html import embedded_data, items, panel
 
     rs = make_runset()
     out = tmp_path / "runs.html"
@@ -354,8 +354,9 @@ def test_html_player_carries_every_run(tmp_path):
     assert [r["label"] for r in data["runs"]] == rs.labels
     assert data["runs"][1]["idx"][3] == 3 and data["runs"][2]["idx"][3] == 0  # latest at or before step 15
     # the label of the last position says how the stopped run ended, decided by style.fit_label
-    assert panel(data, "fit")["labels"][-1].endswith("\nlr=0.1: stopped at step 53: loss became inf")
-    loss = panel(data, "loss")
+    (label,) = items(panel(data, "fit"), "text")
+    assert label["texts"][-1].endswith("\nlr=0.1: stopped at step 53: loss became inf")
+    loss = panel(data, "loss")["axes"]
     assert loss["log"] and loss["ylim"][1] < 1e6  # the diverged run does not set the scale (style.loss_scale)
     assert 'max="10"' in text  # the slider walks the union of steps
 

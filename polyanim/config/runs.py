@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from ..panels.registry import PANELS as PANEL_TABLE
-from .fields import MAX_RUNS, PANELS, RUN_SECTIONS, ConfigError, _mathtext
+from ..panels.registry import several_runs_problem
+from .fields import MAX_RUNS, RUN_SECTIONS, ConfigError, _mathtext
 from .schema import Config, Run, _known_keys, _unknown
 
 
@@ -27,11 +27,9 @@ def with_runs(base: Config, runs_raw, sweep_raw, source: str, build) -> Config:
     if not 1 <= len(specs) <= MAX_RUNS:
         what = "sweep.values" if sweep_raw is not None else "runs"
         raise ConfigError(f"{source}: {what}: needs 1 to {MAX_RUNS} runs, got {len(specs)}")
-    for name in base.render.panels:
-        if PANEL_TABLE[name].one_run:
-            others = " or ".join(p for p in PANELS if not PANEL_TABLE[p].one_run)
-            raise ConfigError(f"{source}: render.panels: the {name} panel {PANEL_TABLE[name].one_run} and is not "
-                              f"available with runs or sweep; use {others}")
+    problem = several_runs_problem(base.render.panels, "with runs or sweep")
+    if problem:
+        raise ConfigError(f"{source}: render.panels: {problem}")
     base_dict = base.to_dict()
     runs, seen = [], {}
     for where, label, overrides, run_source, prefix in specs:

@@ -4,6 +4,6 @@ Importing this package imports no matplotlib: the table of names lives in
 :mod:`polyanim.panels.registry`, and each panel's module is imported when drawn.
 """
 
-from .registry import PANELS, PanelSpec, panel_class
+from .registry import PANELS, PanelSpec, panel_class, register
 
-__all__ = ["PANELS", "PanelSpec", "panel_class"]
+__all__ = ["PANELS", "PanelSpec", "panel_class", "register"]

@@ -10,14 +10,24 @@ A panel is a small class with two methods:
   changed, in drawing order.
 
 Axis limits are fixed in ``setup`` from the whole History, so the scene can
-blit. Optional class attributes: ``cell_per_run = True`` asks for one Axes per
-run in ``layout: grid``; ``names_runs = True`` lets the panel carry the runs'
-legend (:meth:`View.runs_legend_here`). Register a new panel in
+blit. Optional hooks:
+
+- ``player(ctx) -> dict`` (a classmethod, no matplotlib): the panel's share of
+  the HTML player's payload in generic draw items (:mod:`polyanim.player_kit`);
+- ``live_limits(history, steps) -> bool``: widen the panel's axes to a live
+  window's partial History (``steps`` is ``train.steps``); whether any limit
+  changed. Without it the limits stay as ``setup`` set them.
+
+A panel never draws into another panel's Axes: a line of text about the main
+panel's curve goes through :meth:`View.caption`. Capabilities (one Axes per run,
+the runs' legend, one run only, the main panel) are declared on the panel's
+:class:`~polyanim.panels.registry.PanelSpec`. Register a new panel in
 :mod:`polyanim.panels.registry`.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -25,7 +35,7 @@ import numpy as np
 
 from .. import style
 from ..timeline import Timeline
-from .registry import panel_class
+from .registry import PANELS, main_panel
 
 
 class Panel(Protocol):
@@ -44,6 +54,8 @@ class View:
     timeline: Timeline
     size: tuple[int, int]
     axes: dict = field(default_factory=dict)  # panel name -> its (first) Axes, as the panels are set up
+    captions: list = field(default_factory=list)  # (Axes of the panel asking, text of the states), in order
+    caption_texts: list = field(default_factory=list)  # their texts, once placed
 
     @property
     def theme(self) -> dict:
@@ -74,13 +86,41 @@ class View:
         color = style.label_box(self.render.theme)
         return None if color is None else {"boxstyle": "square,pad=0.15", "facecolor": color, "edgecolor": "none"}
 
+    @property
+    def main(self) -> str | None:
+        """The figure's main panel (:func:`~polyanim.panels.registry.main_panel`), or None."""
+        return main_panel(self.render.panels)
+
     def runs_legend_here(self, name: str) -> bool:
-        """Whether panel ``name`` names the runs' colours: of the panels whose class says it can
-        (``names_runs = True``), the first one does, for several runs, when no overlay fit panel names
+        """Whether panel ``name`` names the runs' colours: of the panels whose entry says it can
+        (``names_runs``), the first one does, for several runs, when no overlay main panel names
         them in its own legend."""
-        if self.single or ("fit" in self.render.panels and not self.grid):
+        if self.single or (self.main is not None and not self.grid):
             return False
-        return name == next((p for p in self.render.panels if getattr(panel_class(p), "names_runs", False)), None)
+        return name == next((p for p in self.render.panels if PANELS[p].names_runs), None)
+
+    def caption(self, ax, text_of) -> None:
+        """Ask for a line of text about the drawn curve (``text_of(states) -> str``): under the main
+        panel's label when the figure has one, else at the top left of ``ax`` (the asking panel's own).
+        The scene creates and updates it after every panel is set up (:meth:`place_captions`)."""
+        self.captions.append((ax, text_of))
+
+    def place_captions(self) -> list:
+        """Create the captions' texts (see :meth:`caption`); returns them, the moving artists they are."""
+        host = self.axes.get(self.main) if self.main is not None else None
+        self.caption_texts = []
+        for ax, _ in self.captions:
+            at = host if host is not None else ax
+            self.caption_texts.append(at.text(0.02, 0.97 - (0.08 if at is not ax else 0), "",
+                                               transform=at.transAxes, va="top", ha="left", color=self.theme["fg"],
+                                               fontsize="small", zorder=7))
+        return list(self.caption_texts)
+
+    def update_captions(self, states) -> list:
+        """Set every caption to ``states``; returns the texts."""
+        for text, (_, text_of) in zip(self.caption_texts, self.captions):
+            text.set_text(text_of(states))
+        return list(self.caption_texts)
 
 
 def color_texts(legend, color: str) -> None:
@@ -108,6 +148,49 @@ def no_data(ax, text: str, color: str) -> None:
     ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", color=color)
     ax.set_xticks([])
     ax.set_yticks([])
+
+
+def grow(lim: tuple[float, float], values: np.ndarray, log: bool) -> tuple[float, float]:
+    """``lim`` widened to hold ``values``, with room to spare (a decade on log axes, half a span on linear),
+    so a live window redraws its background rarely."""
+    lo, hi = lim
+    values = values[np.isfinite(values)]
+    if log:
+        values = values[values > 0]
+    if not values.size:
+        return lo, hi
+    v_lo, v_hi = float(values.min()), float(values.max())
+    if log:
+        if v_lo < lo:
+            lo = 10.0 ** (math.floor(math.log10(v_lo)) - 1)
+        if v_hi > hi:
+            hi = 10.0 ** (math.log10(v_hi) + 0.5)
+    else:
+        span = max(hi - lo, abs(hi) * 0.1, 1e-12)
+        if v_lo < lo:
+            lo = v_lo - span / 2
+        if v_hi > hi:
+            hi = v_hi + span / 2
+    return lo, hi
+
+
+def set_limits(ax, xlim, ylim) -> bool:
+    """Set ``ax``'s limits to ``xlim`` and ``ylim`` (None: keep); whether either changed."""
+    changed = False
+    for new, get, put in ((xlim, ax.get_xlim, ax.set_xlim), (ylim, ax.get_ylim, ax.set_ylim)):
+        if new is not None and tuple(new) != tuple(get()):
+            put(*new)
+            changed = True
+    return changed
+
+
+def grow_over_steps(ax, history, steps: int) -> bool:
+    """The live rule of a panel over the steps: the x axis spans the whole run (``steps``, or further if
+    the run went on) from the start, the y axis widens to hold every line drawn so far."""
+    lines = [np.asarray(line.get_ydata(), dtype=np.float64).ravel() for line in ax.get_lines()]
+    values = np.concatenate(lines) if lines else np.empty(0)
+    new_y = grow(ax.get_ylim(), values, ax.get_yscale() == "log")
+    return set_limits(ax, (0.0, float(max(steps, int(history.steps[-1]), 1))), new_y)
 
 
 class StepCurves:
@@ -170,6 +253,10 @@ class StepCurves:
                   if getattr(run, self.key) is not None]
         legend.set_loc(quiet_corner(self.ax, legend, view.canvas, curves))
         color_texts(legend, t["fg"])
+
+    def live_limits(self, history, steps: int) -> bool:
+        """:func:`grow_over_steps` on this panel's Axes."""
+        return grow_over_steps(self.ax, history, steps)
 
     def update(self, states) -> list:
         lo, hi = self.ax.get_ylim()

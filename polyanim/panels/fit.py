@@ -11,13 +11,12 @@ from __future__ import annotations
 import numpy as np
 
 from .. import style
-from .base import View, color_texts
+from ..player_kit import MAX_POINTS, legend, series, stroke
+from .base import View, color_texts, set_limits
 
 
 class FitPanel:
     """The fit panel (see the module); ``lines`` are the runs' predictions, ``labels`` the moving texts."""
-
-    cell_per_run = True  # layout: grid gives it one Axes per run
 
     def setup(self, axes: list, runs: list, view: View) -> list:
         self.view, self.axes = view, axes
@@ -133,3 +132,95 @@ class FitPanel:
             self.labels[0].set_text(style.fit_label(states, self.view.timeline.labels, single=self.view.single))
         # in the order a full redraw draws them (by zorder): every trail under every prediction
         return [a for trail in self.trails for a in trail] + self.lines + self.labels
+
+    def live_limits(self, history, steps: int) -> bool:
+        """A live window's rule: the y axis widens to the latest prediction by the files' rule
+        (:func:`~polyanim.style.y_limits` of the target, samples and prediction); x is the grid's from the start."""
+        base = history.y if history.data_y is None else np.concatenate([history.y, np.asarray(history.data_y,
+                                                                                           np.float64)])
+        lo, hi = style.y_limits(base, history.pred[-1])
+        changed = False
+        for ax in self.axes:
+            old = ax.get_ylim()
+            changed |= set_limits(ax, None, (min(old[0], lo), max(old[1], hi)))
+        return changed
+
+    @classmethod
+    def player(cls, ctx) -> dict:
+        """The HTML player's share: the x grid (thinned to :data:`~polyanim.player_kit.MAX_POINTS`), held-out
+        shading, samples, target, every run's prediction by snapshot, the legend and the label per position."""
+        h, timeline, ink = ctx.history, ctx.timeline, ctx.ink
+        cols, xlim = _columns(h.x, ctx.size[0])
+        ylim = style.fit_limits(h)
+        # Quantise over a band a little wider than the view (2 spans: 2047 levels per view height, finer
+        # than a pixel) so a curve leaving the plot is cut by the canvas edge; beyond it, a gap (see pack).
+        span = ylim[1] - ylim[0]
+        band = (ylim[0] - span / 2, ylim[1] + span / 2)
+        has_target = bool(np.isfinite(h.y).any())
+        shape = style.grid_shape(len(timeline.runs), ctx.aspect) if ctx.grid else (1, 1)
+        n = int(cols.size)
+        draw = [{"type": "spans", "spans": _held_out(h), "color": ink["faint"], "alpha": 0.18}]
+        if h.data_x is not None:
+            draw.append({"type": "points", "x": series(h.data_x, *xlim), "y": series(h.data_y, *band),
+                         "color": ink["faint" if has_target else "target"], "alpha": 0.8, "r": 1.3})
+        if has_target:
+            draw.append({"type": "lines", "x": "x", "y": series(h.y[cols], *band), "n": n,
+                         "whole": stroke(ink["target"], 2)})
+        for k, (run, color) in enumerate(zip(timeline.runs, ctx.colors)):
+            draw.append({"type": "lines", "run": k, "cell": k if ctx.grid else None, "x": "x", "n": n,
+                         "y": series(run.pred[:, cols], *band), "row": stroke(color, 2, fade=True)})
+        states = [timeline.states(i) for i in range(len(timeline))]
+        if ctx.grid:
+            draw += [{"type": "text", "cell": k, "texts": [style.cell_label(s[k]) for s in states], "at": [0.03, 0.05],
+                      "scale": "small", "color": ink["label"], "box": True} for k in range(len(timeline.runs))]
+        else:
+            draw.append({"type": "text", "at": [0.02, 0.03], "color": ink["label"], "box": True,
+                         "texts": [style.fit_label(s, timeline.labels, single=ctx.single) for s in states]})
+        items = _legend_items(ctx, has_target)
+        return {"axes": ctx.axes(xlim, ylim, xlabel="x", cells=shape), "series": {"x": series(h.x[cols], *xlim)},
+                "draw": draw, "grid": list(shape) if ctx.grid else None,
+                "titles": [style.plain_text(label) for label in timeline.labels] if ctx.grid else None,
+                "legend": legend(items, "figure") if ctx.grid else legend(items, "above", wrap=not ctx.single)}
+
+
+def _columns(x: np.ndarray, width: int):
+    """The grid's columns the player draws (finite, sorted, at most a point per pixel) and the x limits."""
+    cols = np.flatnonzero(np.isfinite(x))
+    cols = cols[np.argsort(x[cols], kind="stable")]
+    points = min(MAX_POINTS, max(width, 2))
+    if cols.size > points:
+        cols = cols[np.unique(np.rint(np.linspace(0, cols.size - 1, points)).astype(np.int64))]
+    if cols.size == 0:
+        cols = np.arange(len(x))  # nothing finite to draw; keep the shapes consistent
+    finite = x[np.isfinite(x)]
+    xlim = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    if xlim[1] <= xlim[0]:
+        xlim = (xlim[0] - 0.5, xlim[1] + 0.5)
+    return cols, xlim
+
+
+def _held_out(history) -> list:
+    """The shaded spans outside ``data.train_domain`` (as :meth:`FitPanel._base` shades them)."""
+    held = history.config.get("data", {}).get("train_domain")
+    if not held:
+        return []
+    spans = ((float(history.x[0]), held[0]), (held[1], float(history.x[-1])))
+    return [[float(lo), float(hi)] for lo, hi in spans if hi > lo]
+
+
+def _legend_items(ctx, has_target: bool) -> list:
+    """The legend's entries (samples, target, then the runs unless each grid cell is titled), as the frames'."""
+    h, ink, items = ctx.history, ctx.ink, []
+    if h.data_x is not None:
+        from_file = h.config.get("data", {}).get("file")
+        items.append({"color": ink["faint" if has_target else "target"], "dot": True,
+                      "text": f"data ({len(h.data_x)} points)" if from_file else "samples"})
+    if has_target:
+        name = style.target_name(h)
+        items.append({"color": ink["target"], "text": style.plain_text(f"target: {name}" if name else "target")})
+    if ctx.single:
+        # the frames' single-run legend: the samples, the target, the prediction
+        return items + [{"color": ink["pred"], "text": "prediction"}]
+    if ctx.grid:
+        return items
+    return items + [{"color": c, "text": style.plain_text(label)} for c, label in zip(ctx.colors, ctx.timeline.labels)]

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from .. import style
+from ..player_kit import step_curves
 from .base import StepCurves, View
 
 
 class LossPanel:
     """The loss panel; the scale follows the runs that did not stop early (:func:`~polyanim.style.loss_scale`)."""
-
-    names_runs = True  # may carry the runs' legend (View.runs_legend_here)
 
     def setup(self, axes: list, runs: list, view: View) -> list:
         self.curves = StepCurves(axes[0], runs, view, "loss")
@@ -18,3 +17,11 @@ class LossPanel:
 
     def update(self, states: list) -> list:
         return self.curves.update(states)
+
+    @classmethod
+    def player(cls, ctx) -> dict:
+        """The HTML player's share (:func:`~polyanim.player_kit.step_curves`)."""
+        return step_curves(ctx, "loss", *style.loss_scale(ctx.timeline.runs), "loss")
+
+    def live_limits(self, history, steps: int) -> bool:
+        return self.curves.live_limits(history, steps)

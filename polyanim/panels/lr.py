@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import StepCurves, View, no_data
+from ..player_kit import step_curves
+from .base import StepCurves, View, grow_over_steps, no_data
 
 DECADE = 10.0  # rates spanning this factor or more are drawn on a log scale
+EMPTY = "no learning rate recorded\n(History.lr is empty)"
 
 
 def lr_scale(runs) -> tuple[bool, tuple[float, float] | None]:
@@ -32,14 +34,12 @@ def lr_scale(runs) -> tuple[bool, tuple[float, float] | None]:
 class LrPanel:
     """The lr panel (see the module); ``curves.lines``/``curves.dots`` per run that recorded rates."""
 
-    names_runs = True  # may carry the runs' legend (View.runs_legend_here)
-
     def setup(self, axes: list, runs: list, view: View) -> list:
-        ax = axes[0]
+        ax = self.ax = axes[0]
         log, limits = lr_scale(runs)
         if limits is None:
             self.curves = None
-            no_data(ax, "no learning rate recorded\n(History.lr is empty)", view.theme["faint"])
+            no_data(ax, EMPTY, view.theme["faint"])
             return []
         self.curves = StepCurves(ax, runs, view, "lr")
         self.curves.scale(view, "lr", log, limits, "learning rate")
@@ -47,3 +47,12 @@ class LrPanel:
 
     def update(self, states: list) -> list:
         return [] if self.curves is None else self.curves.update(states)
+
+    @classmethod
+    def player(cls, ctx) -> dict:
+        """The HTML player's share (:func:`~polyanim.player_kit.step_curves`)."""
+        log, limits = lr_scale(ctx.timeline.runs)
+        return step_curves(ctx, "lr", log, limits, "learning rate", empty=EMPTY)
+
+    def live_limits(self, history, steps: int) -> bool:
+        return grow_over_steps(self.ax, history, steps)

@@ -1,8 +1,9 @@
 """The params panel: one run's coefficients over the steps, the Taylor reference, and the live equation.
 
-Only for one run (the registry says so and the config refuses it with runs).
-For a polynomial of degree 5 or less the current equation is written under the
-fit panel's label, since it is about the curve being drawn.
+Only for one run (its registry entry says so and the config refuses it with runs).
+For a polynomial of degree 5 or less the current equation is a caption
+(:meth:`~polyanim.panels.base.View.caption`): under the main panel's label,
+since it is about the curve being drawn, or in this panel when drawn alone.
 """
 
 from __future__ import annotations
@@ -10,19 +11,27 @@ from __future__ import annotations
 import numpy as np
 
 from .. import style
+from ..player_kit import legend, series, stroke
 from ..registry.models import axis_label
 from ..targets import taylor
-from .base import View, color_texts, no_data
+from .base import View, color_texts, grow_over_steps, no_data
+
+EMPTY = "no parameters to show\n(model too large)"
+
+
+def shows_equation(h) -> bool:
+    """Whether the live equation is written: a polynomial of degree 5 or less (longer ones do not fit)."""
+    return h.params is not None and h.config.get("model", {}).get("kind") == "polynomial" and h.params.shape[1] <= 6
 
 
 class ParamsPanel:
-    """The params panel; ``lines`` and ``dots`` per coefficient, ``equation`` the moving text (or None)."""
+    """The params panel; ``lines`` and ``dots`` per coefficient (the equation is a caption, see the module)."""
 
     def setup(self, axes: list, runs: list, view: View) -> list:
         ax, h, t = axes[0], runs[0], view.theme
-        self.lines, self.dots, self.equation = [], [], None
+        self.ax, self.lines, self.dots = ax, [], []
         if h.params is None:
-            no_data(ax, "no parameters to show\n(model too large)", t["faint"])
+            no_data(ax, EMPTY, t["faint"])
             return []
         names = h.meta.get("param_names") or [f"c{k}" for k in range(h.params.shape[1])]
         shown = min(h.params.shape[1], len(style.PARAM_COLORS))
@@ -43,13 +52,14 @@ class ParamsPanel:
         ax.set_xlabel("step")
         ax.set_ylabel(axis_label(kind))
         self._legend(ax, t, reference is not None)
-        moving = self.lines + self.dots
-        if kind == "polynomial" and h.params.shape[1] <= 6:
-            host = view.axes.get("fit", ax)
-            self.equation = host.text(0.02, 0.97 - (0.08 if host is not ax else 0), "", transform=host.transAxes,
-                                      va="top", ha="left", color=t["fg"], fontsize="small", zorder=7)
-            moving.append(self.equation)
-        return moving
+        if shows_equation(h):
+            view.caption(ax, self.equation)
+        return self.lines + self.dots
+
+    @staticmethod
+    def equation(states) -> str:
+        """The caption: the current polynomial (a live view's partial History may lack parameters for now)."""
+        return "" if states[0].params is None else style.equation(states[0].params)
 
     @staticmethod
     def _reference(h, shown: int):
@@ -70,6 +80,37 @@ class ParamsPanel:
         pad = max(0.08 * (hi - lo), 1e-3)
         return lo - pad, hi + pad
 
+    @classmethod
+    def player(cls, ctx) -> dict:
+        """The HTML player's share: each coefficient's path (whole faint, so far bold, a dot), the Taylor
+        reference dashed, the legend, and the equation as a caption under the main panel's label."""
+        h, ink = ctx.timeline.runs[0], ctx.ink
+        if h.params is None:
+            return {"empty": EMPTY}
+        names = h.meta.get("param_names") or [f"c{k}" for k in range(h.params.shape[1])]
+        shown = min(h.params.shape[1], len(style.PARAM_COLORS))
+        kind = h.config.get("model", {}).get("kind")
+        reference = cls._reference(h, shown) if kind == "polynomial" else None
+        values = h.params[:, :shown]
+        lo, hi = cls._limits(values, reference)
+        out = {"axes": ctx.axes((0, style.step_limit(ctx.timeline.runs, single=True)), (lo, hi), xlabel="step",
+                                ylabel=axis_label(kind), integer_x=True), "draw": []}
+        for k, color in enumerate(style.PARAM_COLORS[:shown]):
+            if reference is not None:
+                out["draw"].append({"type": "hline", "y": float(reference[k]), **stroke(color, 1, 0.8, dash=True)})
+            out["draw"].append({"type": "lines", "run": 0, "x": "steps", "y": series(values[:, k], lo, hi),
+                                "n": len(h), "whole": stroke(color, 1, 0.25), "sofar": stroke(color, 2),
+                                "dot": {"color": color, "r": 2}})
+        items = [{"color": c, "text": style.pretty_name(n)} for c, n in zip(style.PARAM_COLORS, names[:shown])]
+        if reference is not None:
+            items.append({"color": ink["faint"], "text": "Taylor", "dash": True})
+        out["legend"] = legend(items, "upper right", len(items) if len(items) <= 5 else 3)
+        if shows_equation(h):
+            out["draw"].append({"type": "text", "host": ctx.main, "at": [0.02, 0.11 if ctx.main else 0.03],
+                                "scale": "small", "color": ink["fg"], "box": False,
+                                "texts": [cls.equation(ctx.timeline.states(i)) for i in range(len(ctx.timeline))]})
+        return out
+
     def _legend(self, ax, t: dict, taylor_shown: bool) -> None:
         handles = list(self.lines)
         if taylor_shown:
@@ -87,7 +128,7 @@ class ParamsPanel:
         for k, (line, dot) in enumerate(zip(self.lines, self.dots)):
             line.set_data(np.append(h.steps[: i + 1], step), np.append(h.params[: i + 1, k], coefs[k]))
             dot.set_data([step], [coefs[k]])
-        if self.equation is None:
-            return self.lines + self.dots
-        self.equation.set_text(style.equation(coefs))
-        return self.lines + self.dots + [self.equation]
+        return self.lines + self.dots
+
+    def live_limits(self, history, steps: int) -> bool:
+        return grow_over_steps(self.ax, history, steps)

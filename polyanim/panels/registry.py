@@ -1,9 +1,11 @@
-"""The panels' table: name -> where its class lives and what it shows. No matplotlib here.
+"""The panels' table: name -> where its class lives, what it shows and what it needs. No matplotlib here.
 
-``polyanim.config`` reads the allowed ``render.panels`` names and their docs
-from :data:`PANELS` without importing a plotting library; the scene imports a
-panel's class only when it draws it. Adding a panel is one new module in this
-package and one line here.
+``polyanim.config`` reads the allowed ``render.panels`` names, their docs and
+capabilities from :data:`PANELS` without importing a plotting library; the
+scene, the HTML player and the live window read the same capabilities and
+import a panel's class only when they draw it. Adding a panel is one new
+module in this package and one line here (or a :func:`register` call from
+outside the package). Nothing outside this package names a panel.
 """
 
 from __future__ import annotations
@@ -14,24 +16,70 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class PanelSpec:
-    """``path`` is ``module:Class``; ``doc`` one line for docs and messages; ``one_run``, for a panel that
-    shows a single run only, what it shows (the reason it is refused for several runs), else None."""
+    """One panel's entry: where it lives and what it declares.
+
+    ``path`` is ``module:Class``; ``doc`` one line for docs and messages;
+    ``one_run``, for a panel that shows a single run only, what it shows (the
+    reason it is refused for several runs), else None; ``main`` the large
+    panel of the layout, whose label area shows the other panels' captions
+    (at most one panel of a figure is main: the first declared so);
+    ``cell_per_run`` one Axes per run in ``layout: grid``; ``names_runs``
+    may carry the runs' legend; ``needs_params`` reads the recorded
+    parameters (training then asks the model for their names).
+    """
 
     path: str
     doc: str
     one_run: str | None = None
+    main: bool = False
+    cell_per_run: bool = False
+    names_runs: bool = False
+    needs_params: bool = False
 
 
 PANELS: dict[str, PanelSpec] = {
-    "fit": PanelSpec("polyanim.panels.fit:FitPanel", "the predictions over the target and the samples"),
-    "loss": PanelSpec("polyanim.panels.loss:LossPanel", "the training loss over the steps"),
+    "fit": PanelSpec("polyanim.panels.fit:FitPanel", "the predictions over the target and the samples",
+                     main=True, cell_per_run=True),
+    "loss": PanelSpec("polyanim.panels.loss:LossPanel", "the training loss over the steps", names_runs=True),
     "params": PanelSpec("polyanim.panels.params:ParamsPanel", "the coefficients over the steps, and the equation",
-                        one_run="shows one run's coefficients"),
-    "lr": PanelSpec("polyanim.panels.lr:LrPanel", "the learning rate each snapshot recorded"),
+                        one_run="shows one run's coefficients", needs_params=True),
+    "lr": PanelSpec("polyanim.panels.lr:LrPanel", "the learning rate each snapshot recorded", names_runs=True),
 }
 
 
+def register(name: str, spec: PanelSpec) -> None:
+    """Add (or replace) panel ``name``: config then accepts it in ``render.panels`` and every output draws it.
+
+    For panels that live outside this package (a test, a plugin); a panel of
+    the package is one line in :data:`PANELS` instead.
+    """
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f"panel name: expected an identifier, got {name!r}")
+    if not isinstance(spec, PanelSpec):
+        raise ValueError(f"panel {name}: expected a PanelSpec, got {spec!r}")
+    PANELS[name] = spec
+
+
 def panel_class(name: str):
-    """The class drawing panel ``name`` (imports its module, and with it matplotlib)."""
+    """The class drawing panel ``name`` (imports its module; panel modules import no plotting library
+    at import time, so the HTML player can read their payload hooks without matplotlib)."""
     module, _, cls = PANELS[name].path.partition(":")
     return getattr(importlib.import_module(module), cls)
+
+
+def main_panel(panels) -> str | None:
+    """The large panel of a figure of ``panels`` (the first declared ``main``), or None."""
+    return next((p for p in panels if PANELS[p].main), None)
+
+
+def several_runs_problem(panels, several: str = "for several runs") -> str | None:
+    """Why ``panels`` cannot draw several runs (the first one-run panel, and what to use instead), or None.
+
+    The one place the one-run rule is written: config, the scene and the HTML
+    player word their errors around it. ``several`` says how the runs came.
+    """
+    name = next((p for p in panels if PANELS[p].one_run), None)
+    if name is None:
+        return None
+    others = " or ".join(p for p in PANELS if not PANELS[p].one_run)
+    return f"the {name} panel {PANELS[name].one_run} and is not available {several}; use {others}"
