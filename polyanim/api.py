@@ -37,7 +37,8 @@ def resolve(source, options: dict, *, caller: str = "polyanim.render", prefix: s
         raise InputError(f"{caller}: source: expected a History, a RunSet or the path of a .history.npz, "
                          f"got {type(source).__name__}")
     if not len(history) or isinstance(history, RunSet) and not all(len(h) for h in history.histories):
-        raise InputError(f"{caller}: source: the History has no snapshots; record at least one step")
+        raise InputError(f"{caller}: source: {'a run of the RunSet' if isinstance(history, RunSet) else 'the History'} "
+                         "has no snapshots; record at least one step")
     config = history.config if isinstance(history.config, dict) else {}
     settings = render_settings(options, saved=config.get("render"), source=caller, prefix=prefix,
                                saved_source=f"{where} (meta.config)")
