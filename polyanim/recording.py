@@ -183,9 +183,9 @@ class Recorder:
         state, which :meth:`history` draws last. A loss that is not finite
         marks the run as stopped there (see :meth:`stop`).
         """
+        step = _step(step)  # a bad step is refused even once closed: the loop has a bug either way
         if self.closed:
             return False
-        step = _step(step)
         if self.snapshots and step <= self.snapshots[-1].step:
             raise RecorderError(f"step: steps must increase, got {step} after {self.snapshots[-1].step}")
         if not (final or self._wants(step)):

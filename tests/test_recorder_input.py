@@ -131,6 +131,8 @@ def test_final_true_still_ends_on_its_own_step():
     assert rec.add(100, loss=0.5, pred=np.ones(4), final=True)
     h = rec.history()
     assert list(h.steps) == [0, 25, 50, 75, 100] and h.pred[-1][0] == 1.0
+    assert not rec.add(101, loss=1.0, pred=np.zeros(4))  # closed: ignored, but a bad step is still a bug
+    refused("step", rec.add, "102", loss=1.0, pred=np.zeros(4))
 
 
 def test_a_history_taken_mid_loop_shows_the_latest_step_and_later_steps_go_on():
