@@ -86,6 +86,9 @@ class History:
     def __len__(self) -> int:
         return len(self.steps)
 
+    def __repr__(self) -> str:
+        return f"<History {_summary([self], self.x)}>"
+
     @property
     def config(self) -> dict:
         """The fully resolved config this run was trained with, as a plain dict."""
@@ -140,6 +143,9 @@ class RunSet:
     def __iter__(self):
         return iter(self.runs)
 
+    def __repr__(self) -> str:
+        return f"<RunSet {_summary(self.histories, self.x, self.labels)}>"
+
     @property
     def labels(self) -> list[str]:
         return [label for label, _ in self.runs]
@@ -176,6 +182,21 @@ class RunSet:
                     arrays[f"run{k}_{key}"] = getattr(h, key)
         arrays["meta"] = np.array(json.dumps(meta))
         return _write(path, arrays)
+
+
+def _summary(runs: list, x: np.ndarray, labels=None) -> str:
+    """One line about some runs, for a repr: how many, their snapshots and steps, the grid, the final losses."""
+    names = "" if labels is None else " (" + _clipped(", ".join(repr(label) for label in labels), 80) + ")"
+    counts = sorted({len(h) for h in runs})
+    finals = ", ".join(f"{float(h.loss[-1]):.4g}" for h in runs[:8]) + (", ..." if len(runs) > 8 else "")
+    return (f"{len(runs)} run{'s' * (len(runs) != 1)}{names}, "
+            f"{counts[0] if len(counts) == 1 else f'{counts[0]}-{counts[-1]}'} snapshots, "
+            f"steps {min(int(h.steps[0]) for h in runs)}-{max(int(h.steps[-1]) for h in runs)}, "
+            f"{x.size} grid points, final loss {finals}")
+
+
+def _clipped(text: str, most: int) -> str:
+    return text if len(text) <= most else text[:most - 3] + "..."
 
 
 def _arrays(h: History) -> dict:

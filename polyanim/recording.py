@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import InputError
+from .recording_checks import RecorderError, _grid, _pair, _scalar, _step, _target, _vector, _whole
 from .registry.models import MAX_PARAMS
 
 STALL_REL = 1e-4        # an "improvement" lowers the best loss by more than this fraction
@@ -68,30 +68,35 @@ DEFAULT_CAP = 200  # adaptive: at most this many snapshots unless ``frames`` say
 class Recorder:
     """Records any training loop into a :class:`~polyanim.history.History`, numpy or torch alike.
 
-    ``x`` is the grid the prediction curve is drawn on; ``target`` the curve to
-    fit on that grid (an array, a function of ``x`` or an expression such as
-    ``"sin(x)"``; ``None``: no target curve). Call :meth:`add` at every step of
-    your loop; it keeps the steps the schedule picks and returns at once for the
-    others, and :meth:`wants` tells the loop in advance so it can skip computing
-    the prediction. ``schedule`` is ``"every"`` (every ``every`` steps, or
+    ``x`` is the grid the prediction curve is drawn on, in any order: it is
+    sorted once (stably; repeated values are kept), and ``target`` and every
+    ``pred`` are put in the same order as they come, so curves are drawn over
+    the sorted grid (:attr:`x`). Values all equal are refused. ``target`` is
+    the curve to fit on that grid (an array in the order of ``x``, a function
+    of ``x`` or an expression such as ``"sin(x)"``; ``None``: no target curve).
+    Call :meth:`add` at every step of your loop; it keeps the steps the
+    schedule picks and returns at once for the others, and :meth:`wants`
+    tells the loop in advance so it can skip computing the prediction.
+    ``schedule`` is ``"every"`` (every ``every`` steps, or
     ``ceil(steps / frames)`` with a frame budget), ``"log"`` (``frames``
     log-spaced steps up to ``steps``) or ``"adaptive"`` (whenever the
     prediction moved by ``threshold`` of the target's spread, at most
-    ``frames`` snapshots). ``samples=(xs, ys)`` are the training points, drawn as
-    dots; ``label`` names the target in the legend; ``param_names`` names the
-    values given as ``params``. Arrays may be numpy arrays, lists or torch
-    tensors on any device, with or without grad: tensors are read with
-    ``.detach().cpu()``, so torch is never imported here. :meth:`history`
-    returns the result. Bad arguments raise :class:`~polyanim.InputError`.
+    ``frames`` snapshots). The animation ends on the last step offered to
+    :meth:`add`, kept by the schedule or not (see :meth:`history`).
+    ``samples=(xs, ys)`` are the training points, two 1-D arrays of the same
+    length, drawn as dots (not the curve: any order, any x). ``label`` names
+    the target in the legend; ``param_names`` names the values given as
+    ``params``. Arrays may be numpy arrays, lists or torch tensors on any
+    device, with or without grad: tensors are read with ``.detach().cpu()``,
+    so torch is never imported here. :meth:`history` returns the result. Bad
+    arguments (complex numbers included) raise :class:`~polyanim.InputError`.
     """
 
     def __init__(self, x, target=None, *, every: int = 10, schedule: str = "every", steps: int | None = None,
                  frames: int | None = None, threshold: float = 0.01, samples=None, label: str | None = None,
                  param_names=None, name: str = "run"):
-        self.x = _vector(x, "x", np.float64)
-        if self.x.size < 2 or not np.isfinite(self.x).all():
-            raise RecorderError(f"x: expected at least 2 finite values, got {self.x.size}")
-        self.y, label = _target(target, self.x, label)
+        self.x, self.order = _grid(x)  # order: None when x came sorted (the trainer's grid), the usual case
+        self.y, label = _target(target, self.x, label, self.order)
         if label is not None:
             from .config import _mathtext  # the legend draws it: matplotlib's $…$ rule, checked now
 
@@ -115,6 +120,7 @@ class Recorder:
         self.snapshots: list[Snapshot] = []
         self.stopped: dict | None = None
         self.closed = False
+        self.latest: tuple | None = None  # the last step offered and not kept: (step, loss, pred, params, lr, read)
 
     def _plan(self, schedule, every, steps, frames, threshold) -> None:
         if schedule not in SCHEDULES:
@@ -138,6 +144,9 @@ class Recorder:
 
     def wants(self, step: int) -> bool:
         """Whether :meth:`add` would keep ``step`` (adaptive: whether it needs the prediction to decide)."""
+        return self._wants(_step(step))
+
+    def _wants(self, step: int) -> bool:
         if self.closed:
             return False
         if self.adaptive:
@@ -149,7 +158,10 @@ class Recorder:
         return step % self.every == 0
 
     def plan(self) -> list[int] | None:
-        """The steps the schedule keeps, in order; ``None`` when that is not known in advance."""
+        """The steps the schedule keeps, in order; ``None`` when that is not known in advance.
+
+        :meth:`history` may end on one step more: the last one offered to :meth:`add`.
+        """
         if self.planned is not None:
             return sorted(self.planned)
         if self.adaptive or self.steps is None:
@@ -159,36 +171,57 @@ class Recorder:
     def add(self, step: int, *, loss, pred, params=None, lr=None, final: bool = False) -> bool:
         """Offer the state at ``step``; return whether it was kept.
 
-        ``loss`` is a number (or 0-d tensor); ``pred`` the prediction on the grid
-        ``x``, or a function returning it, called only when the step is kept (as
-        is ``params`` when it is a function). ``params`` are a mapping of names
-        to values, or a sequence named by ``param_names``; ``lr`` the learning
-        rate. ``final=True`` keeps the step whatever the schedule (the trained
-        model after the last step) and closes the recorder. A loss that is not
-        finite marks the run as stopped there (see :meth:`stop`).
+        ``step`` is a whole number >= 0 (``3.0`` is one, ``2.5`` is not), larger
+        than every step kept before. ``loss`` is a real number (or 0-d tensor);
+        ``pred`` the prediction on the grid ``x``, or a function returning it,
+        called only when the step is kept (as is ``params`` when it is a
+        function). ``params`` are a mapping of names to values, or a sequence
+        named by ``param_names``; ``lr`` the learning rate. ``final=True`` keeps
+        the step whatever the schedule and closes the recorder: use it for the
+        trained model after the last update (later calls are ignored). A step
+        the schedule does not keep is remembered, unread, as the run's latest
+        state, which :meth:`history` draws last. A loss that is not finite
+        marks the run as stopped there (see :meth:`stop`).
         """
-        if self.closed or not (final or self.wants(step)):
+        step = _step(step)  # a bad step is refused even once closed: the loop has a bug either way
+        if self.closed:
+            return False
+        if self.snapshots and step <= self.snapshots[-1].step:
+            raise RecorderError(f"step: steps must increase, got {step} after {self.snapshots[-1].step}")
+        if not (final or self._wants(step)):
+            self.latest = (step, loss, pred, params, lr, False)  # references only: history() reads the last one
             return False
         value = _scalar(loss, "loss")
         if not math.isfinite(value):
             self.stop(step, f"loss became {value}")
             return False
-        grid = _vector(pred() if callable(pred) else pred, "pred", np.float32, copy=True)
-        if grid.shape != self.x.shape:
-            raise RecorderError(f"pred: expected {self.x.size} values on the grid x, got shape {grid.shape}")
+        grid = self._pred(pred)
         if self.adaptive and self.snapshots and not final and not self._moved_enough(grid):
+            self.latest = (step, value, grid, params, lr, True)  # read already: the adaptive rule needed it
             return False
-        step = int(step)
-        if self.snapshots and step <= self.snapshots[-1].step:
-            raise RecorderError(f"step: steps must increase, got {step} after {self.snapshots[-1].step}")
-        self.snapshots.append(Snapshot(step=step, loss=value, pred=grid, lr=None if lr is None else _scalar(lr, "lr"),
-                                       params=self._params(params() if callable(params) else params)))
+        self.snapshots.append(self._snapshot(step, value, grid, params, lr))
+        self.latest = None
         self.closed = final
         return True
 
+    def _pred(self, pred) -> np.ndarray:
+        """``pred`` (or what it returns) as float32 on the grid, in the sorted grid's order."""
+        grid = _vector(pred() if callable(pred) else pred, "pred", np.float32, copy=self.order is None)
+        if grid.shape != self.x.shape:
+            raise RecorderError(f"pred: expected {self.x.size} values on the grid x, got shape {grid.shape}")
+        return grid if self.order is None else grid[self.order]  # the indexing is the copy
+
+    def _snapshot(self, step: int, value: float, grid: np.ndarray, params, lr) -> Snapshot:
+        return Snapshot(step=step, loss=value, pred=grid, lr=None if lr is None else _scalar(lr, "lr"),
+                        params=self._params(params() if callable(params) else params))
+
     def stop(self, step: int, reason: str) -> None:
         """Mark the run as stopped at ``step`` (diverged, cut short): later steps are ignored, the end fades."""
-        self.stopped = {"step": int(step), "reason": str(reason)}
+        step = _step(step)
+        if self.snapshots and step < self.snapshots[-1].step:
+            raise RecorderError(f"step: the run cannot stop at {step}, before its last kept step "
+                                f"{self.snapshots[-1].step}")
+        self.stopped = {"step": step, "reason": str(reason)}
         self.closed = True
 
     def _moved_enough(self, pred: np.ndarray) -> bool:
@@ -230,22 +263,32 @@ class Recorder:
         return values
 
     def history(self, meta: dict | None = None):
-        """The recorded :class:`~polyanim.history.History` (``meta`` entries replace the recorder's own)."""
+        """The recorded :class:`~polyanim.history.History` (``meta`` entries replace the recorder's own).
+
+        It ends on the last step offered to :meth:`add`: when the schedule did not
+        keep that step, it is read now and drawn after the kept ones (unless the
+        run was stopped before it, or closed by ``final=True``). Its ``pred`` and
+        ``params``, when functions (or arrays you change in place), are read now,
+        so they show your model as it is when you call ``history()``: after the
+        loop, that is one update past the step's loss. Give ``final=True`` for
+        the exact last state. The recorder is left as it was: a History taken
+        mid-loop (a preview) changes nothing for the next one.
+        """
         from . import __version__
         from .history import History
 
-        snaps = self.snapshots
+        snaps, stopped = self._ended()
         if not snaps:
             raise RecorderError("nothing recorded yet: add() kept no step"
-                                + (f" (the run stopped at step {self.stopped['step']}: {self.stopped['reason']})"
-                                   if self.stopped else ""))
+                                + (f" (the run stopped at step {stopped['step']}: {stopped['reason']})"
+                                   if stopped else ""))
         with_params = [s.params is not None for s in snaps]
         if any(with_params) and not all(with_params):
             raise RecorderError("params: given at some recorded steps but not at others")
-        base = {"config": {"name": self.name}, "stopped": self.stopped,
+        base = {"config": {"name": self.name}, "stopped": stopped,
                 # a loop of yours has no known best fit, so a flat end is no warning; a rising loss is
-                "warnings": [] if self.stopped else loss_warnings([s.step for s in snaps], [s.loss for s in snaps],
-                                                                  converged_below=math.inf),
+                "warnings": [] if stopped else loss_warnings([s.step for s in snaps], [s.loss for s in snaps],
+                                                             converged_below=math.inf),
                 "param_names": self.param_names if all(with_params) else [],
                 "versions": {"polyanim": __version__, "numpy": np.__version__}}
         if self.label is not None:
@@ -258,6 +301,17 @@ class Recorder:
                        data_x=self.samples[0] if self.samples else None,
                        data_y=self.samples[1] if self.samples else None)
 
+    def _ended(self) -> tuple[list[Snapshot], dict | None]:
+        """The snapshots to draw, the latest offered step last, and where the run stopped (if it did)."""
+        snaps, stopped = list(self.snapshots), self.stopped
+        if self.latest is None or (stopped is not None and self.latest[0] >= stopped["step"]):
+            return snaps, stopped
+        step, loss, pred, params, lr, read = self.latest
+        value = _scalar(loss, "loss")
+        if not math.isfinite(value):  # what add() does at a kept step: the run stopped there
+            return snaps, stopped or {"step": step, "reason": f"loss became {value}"}
+        grid = pred if read else self._pred(pred)
+        return snaps + [self._snapshot(step, value, grid, params, lr)], stopped
 
 def planned_steps(train) -> list[int] | None:
     """The steps a ``train`` config section records, final step included; ``None`` for adaptive."""
@@ -269,68 +323,6 @@ def for_train(train, x, target=None, **kwargs) -> Recorder:
     frames = train.frames if train.frames is not None or train.record != "adaptive" else train.max_frames
     return Recorder(x, target, schedule=train.record, every=train.record_every, steps=train.steps,
                     frames=frames, threshold=train.record_threshold, **kwargs)
-
-
-class RecorderError(InputError):
-    """A bad argument to :class:`Recorder` or :meth:`Recorder.add`; the message names it."""
-
-    def __init__(self, message: str):
-        super().__init__(f"polyanim.Recorder: {message}")
-
-
-def _whole(value, name: str, least: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
-        raise RecorderError(f"{name}: must be a whole number >= {least}, got {value!r}")
-    return int(value)
-
-
-def _pair(samples):
-    try:
-        xs, ys = samples
-    except (TypeError, ValueError):
-        raise RecorderError(f"samples: expected a pair (xs, ys), got {type(samples).__name__}") from None
-    return xs, ys
-
-
-def _vector(value, name: str, dtype, copy: bool = False) -> np.ndarray:
-    """``value`` (array, list, tensor on any device, with or without grad) as a 1-D numpy array."""
-    if hasattr(value, "detach"):  # a torch tensor, read without importing torch
-        value = value.detach().cpu()
-        if str(value.dtype) == "torch.bfloat16":  # numpy has no bfloat16
-            value = value.float()
-        value = value.numpy()
-    try:
-        array = np.array(value, dtype=dtype, copy=copy) if copy else np.asarray(value, dtype=dtype)
-    except (TypeError, ValueError) as exc:
-        raise RecorderError(f"{name}: expected numbers, got {type(value).__name__} ({exc})") from None
-    if array.ndim == 0:
-        array = array.reshape(1)
-    if array.ndim != 1:
-        array = array.reshape(-1) if array.size == max(array.shape) else array
-    if array.ndim != 1:
-        raise RecorderError(f"{name}: expected a 1-D array, got shape {array.shape}")
-    return array
-
-
-def _scalar(value, name: str) -> float:
-    try:
-        return float(value.item() if hasattr(value, "item") else value)
-    except (TypeError, ValueError, RuntimeError) as exc:
-        raise RecorderError(f"{name}: expected a number, got {type(value).__name__} ({exc})") from None
-
-
-def _target(target, x: np.ndarray, label):
-    """The target on the grid and its legend label: from an array, a function of x, or an expression."""
-    if target is None:
-        return np.full(x.shape, np.nan), label
-    if isinstance(target, str):
-        from . import targets
-
-        return targets.parse(target)(x).astype(np.float64), label if label is not None else target
-    y = _vector(target(x) if callable(target) else target, "target", np.float64)
-    if y.shape != x.shape:
-        raise RecorderError(f"target: expected {x.size} values, one per x, got shape {y.shape}")
-    return y, label
 
 
 def loss_warnings(steps, losses, converged_below: float | None = None, bar: str = "") -> list[dict]:

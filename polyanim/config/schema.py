@@ -208,21 +208,30 @@ class Train:
                               f"got {self.lr_min:g}")
 
 
+MAX_HOLD = 600  # s: ten minutes of one still picture; bounds the frames a hold adds before any is counted
+MAX_DURATION = 3600  # s: an hour; far beyond it the fps is so low that the encoders fail (1e12 s: ffmpeg did)
+
+
+def _duration(v):
+    return None if 0 < v <= MAX_DURATION else f"must be > 0 and at most {MAX_DURATION} (seconds)"
+
+
 @dataclass(frozen=True)
 class Render:
     size: tuple[int, int] = _spec((640, 480), check=_size, doc="[width, height] of the output in pixels (64 to "
                                                                "7680 each)")
-    dpi: float = _spec(100.0, check=_positive, doc="text and line scale at 640x480; other sizes scale it, so the "
-                                                   "layout looks the same")
+    dpi: float = _spec(100.0, check=_between(10, 1000), doc="text and line scale at 640x480 (10 to 1000); other "
+                                                            "sizes scale it, so the layout looks the same")
     fps: float = _spec(10.0, check=_between(0.1, 120),
                        doc="frames per second, 0.1 to 120 (GIF: rounded to a whole centisecond delay, at most "
                            "50, with a warning)")
-    hold: float = _spec(1.0, check=_non_negative, unit="s", doc="seconds to hold the last frame (`1.5` or "
-                                                                "`\"1.5s\"`)")
-    hold_start: float = _spec(0.0, check=_non_negative, unit="s", doc="seconds to hold the first frame")
-    duration: float | None = _spec(None, check=_optional(_positive),
-                                   unit="s", doc="total length, e.g. `8s`: picks the fps for you (overrides "
-                                                 "`fps`); above 50 fps snapshots are dropped evenly instead")
+    hold: float = _spec(1.0, check=_between(0, MAX_HOLD), unit="s",
+                        doc=f"seconds to hold the last frame (`1.5` or `\"1.5s\"`; 0 to {MAX_HOLD})")
+    hold_start: float = _spec(0.0, check=_between(0, MAX_HOLD), unit="s",
+                              doc=f"seconds to hold the first frame (0 to {MAX_HOLD})")
+    duration: float | None = _spec(None, check=_optional(_duration), unit="s",
+                                   doc=f"total length, e.g. `8s` (at most {MAX_DURATION} s): picks the fps for you "
+                                       "(overrides `fps`); above 50 fps snapshots are dropped evenly instead")
     loop: bool = _spec(True, doc="GIF: loop forever, or play once (`false`); HTML: the player starts with loop on")
     interpolate: int = _spec(0, check=_between(0, 16),
                              doc="in-between frames drawn between two snapshots (predictions linear, loss "
