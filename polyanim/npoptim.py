@@ -5,7 +5,11 @@ of it overhead; these are the same updates on a float64 vector, operation for
 operation as torch's single-tensor CPU path (where ``eps`` is added, the bias
 corrections, the coupled or decoupled weight decay, NAdam's float32 momentum
 product), with torch's default hyperparameters and keyword names. They match
-``torch.optim`` on float64 tensors to rounding (tested). :func:`run` races one
+``torch.optim`` on float64 tensors to rounding (tested over 200 steps): torch
+fuses the multiply-adds of ``add_(alpha=)`` and ``addcmul_``, numpy cannot, so
+a run that turns chaotic (Adam bouncing on a valley floor) drifts from torch
+after a few thousand steps, as torch drifts from itself when the gradient is
+rounded differently (benchmarks/paths_bench.py). :func:`run` races one
 optimizer on a :class:`~polyanim.surfaces.Surface`. ``lbfgs`` is a port of
 ``torch.optim.LBFGS`` (:mod:`polyanim.nplbfgs`).
 """
