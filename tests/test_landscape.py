@@ -111,7 +111,7 @@ def test_the_slice_through_a_recorded_point_is_the_trainers_loss(kind, loss):
     from polyanim.train import make_samples, train
     cfg = config.from_dict({"seed": 3, "data": {"points": 60}, "model": {"kind": kind, "degree": 3},
                             "train": {"steps": 30, "record_every": 10, "log_every": 0, "loss": loss,
-                                      "lr": 1e-3 if loss == "mse_sum" else 0.1}})
+                                      "lr": 1e-5 if loss == "mse_sum" else 0.1}})
     h = train(cfg, quiet=True)
     s = make_samples(cfg)
     x, y = s.x.double().numpy(), s.y.double().numpy()
