@@ -23,7 +23,7 @@ import numpy as np
 
 from .errors import InputError
 from .nplbfgs import LBFGS
-from .surfaces import FUNCTIONS, Surface, started, surface
+from .surfaces import Surface, started, surface
 
 MAX_ABS = 1e8  # a parameter beyond this has diverged: the run stops before it
 
@@ -38,8 +38,7 @@ class SGD:
 
     def step(self, p: np.ndarray, grad: np.ndarray) -> None:
         """Update ``p`` in place from its gradient ``grad``."""
-        if self.weight_decay != 0:
-            grad = grad + self.weight_decay * p
+        grad = _decay(p, grad, self.lr, self.weight_decay)
         if self.momentum != 0:
             if self.buf is None:
                 self.buf = grad.copy()
@@ -57,6 +56,16 @@ def momentum(lr=1e-3, momentum=0.9, dampening=0.0, weight_decay=0.0):
 def nesterov(lr=1e-3, momentum=0.9, weight_decay=0.0):
     """SGD with Nesterov momentum (0.9 unless given; torch's Nesterov takes no dampening)."""
     return SGD(lr, momentum, 0.0, weight_decay, nesterov=True)
+
+
+def _decay(p, grad, lr: float, weight_decay: float, decoupled: bool = False):
+    """Weight decay as torch applies it: added to the gradient, or (decoupled, AdamW's) shrinking ``p`` in place."""
+    if weight_decay == 0:
+        return grad
+    if decoupled:
+        p *= 1 - lr * weight_decay
+        return grad
+    return grad + weight_decay * p
 
 
 def _lerp(start, end, weight: float):
@@ -77,8 +86,7 @@ class Adagrad:
         if self.sum is None:
             self.sum = np.full_like(p, self.initial)
         self.t += 1
-        if self.weight_decay != 0:
-            grad = grad + self.weight_decay * p
+        grad = _decay(p, grad, self.lr, self.weight_decay)
         clr = self.lr / (1 + (self.t - 1) * self.lr_decay)
         self.sum = self.sum + 1 * grad * grad
         p += -clr * (grad / (np.sqrt(self.sum) + self.eps))
@@ -95,8 +103,7 @@ class RMSprop:
     def step(self, p, grad):
         if self.square is None:
             self.square, self.grad_avg, self.buf = np.zeros_like(p), np.zeros_like(p), np.zeros_like(p)
-        if self.weight_decay != 0:
-            grad = grad + self.weight_decay * p
+        grad = _decay(p, grad, self.lr, self.weight_decay)
         self.square = self.square * self.alpha + (1 - self.alpha) * grad * grad
         if self.centered:
             self.grad_avg = _lerp(self.grad_avg, grad, 1 - self.alpha)
@@ -111,31 +118,40 @@ class RMSprop:
             p += -self.lr * (grad / avg)
 
 
-class Adam:
+class _Moments:
+    """What Adam, NAdam and RAdam share: the step count, weight decay and the two running moments."""
+
+    def __init__(self, lr, betas, eps, weight_decay, decoupled_weight_decay):
+        self.lr, (self.beta1, self.beta2), self.eps = lr, betas, eps
+        self.weight_decay, self.decoupled = weight_decay, decoupled_weight_decay
+        self.m = self.v = None
+        self.t = 0
+
+    def _moments(self, p, grad):
+        """Count the step, apply weight decay and update both moments; the (decayed) gradient."""
+        if self.m is None:
+            self.m, self.v = np.zeros_like(p), np.zeros_like(p)
+        self.t += 1
+        grad = _decay(p, grad, self.lr, self.weight_decay, self.decoupled)
+        self.m = _lerp(self.m, grad, 1 - self.beta1)
+        self.v = self.v * self.beta2 + (1 - self.beta2) * grad * grad
+        return grad
+
+
+class Adam(_Moments):
     """``torch.optim.Adam`` (and AdamW with ``decoupled_weight_decay``): bias-corrected moments, ``eps`` outside the root."""
 
     def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False,
                  decoupled_weight_decay=False):
-        self.lr, (self.beta1, self.beta2), self.eps = lr, betas, eps
-        self.weight_decay, self.amsgrad, self.decoupled = weight_decay, amsgrad, decoupled_weight_decay
-        self.m = self.v = self.v_max = None
-        self.t = 0
+        super().__init__(lr, betas, eps, weight_decay, decoupled_weight_decay)
+        self.amsgrad, self.v_max = amsgrad, None
 
     def step(self, p, grad):
-        if self.m is None:
-            self.m, self.v, self.v_max = np.zeros_like(p), np.zeros_like(p), np.zeros_like(p)
-        self.t += 1
-        if self.weight_decay != 0:
-            if self.decoupled:
-                p *= 1 - self.lr * self.weight_decay
-            else:
-                grad = grad + self.weight_decay * p
-        self.m = _lerp(self.m, grad, 1 - self.beta1)
-        self.v = self.v * self.beta2 + (1 - self.beta2) * grad * grad
+        self._moments(p, grad)
         step_size = self.lr / (1 - self.beta1 ** self.t)
         bc2_sqrt = (1 - self.beta2 ** self.t) ** 0.5
         if self.amsgrad:
-            self.v_max = np.maximum(self.v_max, self.v)
+            self.v_max = self.v if self.v_max is None else np.maximum(self.v_max, self.v)
         denom = np.sqrt(self.v_max if self.amsgrad else self.v) / bc2_sqrt + self.eps
         p += -step_size * (self.m / denom)
 
@@ -155,8 +171,7 @@ class Adadelta:
     def step(self, p, grad):
         if self.square is None:
             self.square, self.delta = np.zeros_like(p), np.zeros_like(p)
-        if self.weight_decay != 0:
-            grad = grad + self.weight_decay * p
+        grad = _decay(p, grad, self.lr, self.weight_decay)
         self.square = self.square * self.rho + (1 - self.rho) * grad * grad
         delta = np.sqrt(self.delta + self.eps) / np.sqrt(self.square + self.eps) * grad
         self.delta = self.delta * self.rho + (1 - self.rho) * delta * delta
@@ -175,67 +190,42 @@ class Adamax:
         if self.m is None:
             self.m, self.u = np.zeros_like(p), np.zeros_like(p)
         self.t += 1
-        if self.weight_decay != 0:
-            grad = grad + self.weight_decay * p
+        grad = _decay(p, grad, self.lr, self.weight_decay)
         self.m = _lerp(self.m, grad, 1 - self.beta1)
         self.u = np.maximum(self.u * self.beta2, np.abs(grad) + self.eps)
         p += -(self.lr / (1 - self.beta1 ** self.t)) * (self.m / self.u)
 
 
-class NAdam:
+class NAdam(_Moments):
     """``torch.optim.NAdam``: momentum decay schedule; the running product of mu is float32 as in torch."""
 
     def __init__(self, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_decay=4e-3,
                  decoupled_weight_decay=False):
-        self.lr, (self.beta1, self.beta2), self.eps = lr, betas, eps
-        self.weight_decay, self.momentum_decay, self.decoupled = weight_decay, momentum_decay, decoupled_weight_decay
-        self.m = self.v = None
+        super().__init__(lr, betas, eps, weight_decay, decoupled_weight_decay)
+        self.momentum_decay = momentum_decay
         self.mu_product = np.float32(1.0)  # torch keeps it in its scalar dtype, float32 by default
-        self.t = 0
 
     def step(self, p, grad):
-        if self.m is None:
-            self.m, self.v = np.zeros_like(p), np.zeros_like(p)
-        self.t += 1
+        grad = self._moments(p, grad)
         lr, beta1, t = self.lr, self.beta1, self.t
-        bias_correction2 = 1 - self.beta2 ** t
-        if self.weight_decay != 0:
-            if self.decoupled:
-                p *= 1 - lr * self.weight_decay
-            else:
-                grad = grad + self.weight_decay * p
         mu = beta1 * (1.0 - 0.5 * (0.96 ** (t * self.momentum_decay)))
         mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((t + 1) * self.momentum_decay)))
         self.mu_product = np.float32(self.mu_product * np.float32(mu))
         product = float(self.mu_product)
-        self.m = _lerp(self.m, grad, 1 - beta1)
-        self.v = self.v * self.beta2 + (1 - self.beta2) * grad * grad
-        denom = np.sqrt(self.v / bias_correction2) + self.eps
+        denom = np.sqrt(self.v / (1 - self.beta2 ** t)) + self.eps
         p += (-lr * (1.0 - mu) / (1.0 - product)) * (grad / denom)
         p += ((-lr * mu_next) / (1.0 - product * mu_next)) * (self.m / denom)
 
 
-class RAdam:
+class RAdam(_Moments):
     """``torch.optim.RAdam``: Adam with the variance rectification term, plain momentum while it is undefined."""
 
     def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled_weight_decay=False):
-        self.lr, (self.beta1, self.beta2), self.eps = lr, betas, eps
-        self.weight_decay, self.decoupled = weight_decay, decoupled_weight_decay
-        self.m = self.v = None
-        self.t = 0
+        super().__init__(lr, betas, eps, weight_decay, decoupled_weight_decay)
 
     def step(self, p, grad):
-        if self.m is None:
-            self.m, self.v = np.zeros_like(p), np.zeros_like(p)
-        self.t += 1
+        self._moments(p, grad)
         t, beta1, beta2 = self.t, self.beta1, self.beta2
-        if self.weight_decay != 0:
-            if self.decoupled:
-                p *= 1 - self.lr * self.weight_decay
-            else:
-                grad = grad + self.weight_decay * p
-        self.m = _lerp(self.m, grad, 1 - beta1)
-        self.v = self.v * beta2 + (1 - beta2) * grad * grad
         bias_correction2 = 1 - beta2 ** t
         corrected = self.m / (1 - beta1 ** t)
         rho_inf = 2 / (1 - beta2) - 1
@@ -290,9 +280,7 @@ def run(function: Surface | str, optimizer_name: str, lr: float | None = None, s
     are all finite and ``len(loss) - 1`` is how far it got. Leaving the domain
     does not stop a run (the panel marks where it left).
     """
-    f = FUNCTIONS[function] if isinstance(function, str) and function in FUNCTIONS else function
-    if not isinstance(f, Surface):
-        f = surface(function)  # raises the unknown-function error
+    f = function if isinstance(function, Surface) else surface(function)
     if start is not None:
         f = started(f, start)
     opt = make(optimizer_name, lr, **hyper)

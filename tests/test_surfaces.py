@@ -1,5 +1,6 @@
 """The test functions, their gradients and the numpy optimizers, checked against torch autograd and torch.optim."""
 
+import inspect
 import math
 
 import numpy as np
@@ -235,7 +236,6 @@ def test_options_are_torchs_names_and_defaults():
                       ("adadelta", torch.optim.Adadelta), ("adamax", torch.optim.Adamax), ("nadam", torch.optim.NAdam),
                       ("radam", torch.optim.RAdam), ("adamw", torch.optim.AdamW), ("lbfgs", torch.optim.LBFGS),
                       ("sgd", torch.optim.SGD)]:
-        import inspect
         theirs = inspect.signature(cls).parameters
         mine = inspect.signature(npoptim.OPTIMIZERS[name]).parameters
         for key, parameter in mine.items():
