@@ -21,6 +21,7 @@ import numpy as np
 
 from .errors import InputError
 from .optimum import design_matrix
+from .surfaces import Surface
 
 LINEAR_KINDS = ("polynomial", "legendre", "chebyshev")
 
@@ -47,6 +48,14 @@ class QuadraticSlice:
         """The loss on the grid ``ci_values`` x ``cj_values``: shape ``[len(cj_values), len(ci_values)]`` (rows c_j)."""
         return self.loss(np.asarray(ci_values, dtype=np.float64)[None, :],
                          np.asarray(cj_values, dtype=np.float64)[:, None])
+
+    def partials(self, ci, cj) -> tuple[np.ndarray, np.ndarray]:
+        """The loss's derivatives in ``c_i`` and ``c_j`` at ``(ci, cj)`` (arrays broadcast)."""
+        u = np.asarray(ci, dtype=np.float64) - self.center[0]
+        v = np.asarray(cj, dtype=np.float64) - self.center[1]
+        (r00, r01, r02), (_, r11, r12), _ = self.r
+        first, second = r00 * u + r01 * v + r02, r11 * v + r12
+        return 2 * self.scale * r00 * first, 2 * self.scale * (r01 * first + r11 * second)
 
     @property
     def hessian(self) -> np.ndarray:
@@ -104,10 +113,14 @@ def model_slice(kind: str, degree: int, domain, x, y, base, i: int, j: int, loss
     Chebyshev models map it to [-1, 1]). Raises :class:`InputError` naming
     ``render.path_params`` for a model that is not linear in its parameters.
     """
+    _check_linear(kind)
+    return loss_slice(design_matrix(kind, degree, domain, x), y, base, i, j, loss)
+
+
+def _check_linear(kind: str) -> None:
     if kind not in LINEAR_KINDS:
         raise InputError(f"render.path_params: an exact loss slice needs a model linear in its parameters "
                          f"({', '.join(LINEAR_KINDS)}), not model.kind {kind!r}")
-    return loss_slice(design_matrix(kind, degree, domain, x), y, base, i, j, loss)
 
 
 def path_indices(path_params, names) -> tuple[int, int]:
@@ -131,3 +144,47 @@ def path_indices(path_params, names) -> tuple[int, int]:
     if found[0] == found[1]:
         raise InputError(f"{key}: needs two different coefficients, got {list(path_params)!r}")
     return found[0], found[1]
+
+
+def history_slice(history, i: int, j: int, base=None) -> QuadraticSlice:
+    """The exact slice over coefficients ``i``, ``j`` of a trained History's model, through ``base``.
+
+    ``base`` defaults to the run's final coefficients. The model, domain and
+    loss come from ``history.config``; the training samples are the stored
+    ``data_x``/``data_y``, or else the grid with the float32 target the
+    trainer used there. Raises :class:`InputError` (``render.path_params``) for
+    a model that is not linear in its parameters or a run without coefficients.
+    """
+    cfg = history.config
+    model, data = cfg.get("model", {}), cfg.get("data", {})
+    _check_linear(model.get("kind", "polynomial"))
+    if history.params is None:
+        raise InputError("render.path_params: this run kept no coefficients (its model is too large)")
+    if history.data_x is not None:
+        x, y = history.data_x, history.data_y
+    else:  # trained on the grid itself: the targets are the clean ones rounded to float32, like the trainer's
+        x, y = history.x, history.y.astype(np.float32).astype(np.float64)
+    domain = data.get("domain") or (float(history.x[0]), float(history.x[-1]))
+    base = history.params[-1] if base is None else base
+    return model_slice(model.get("kind", "polynomial"), int(model.get("degree", history.params.shape[1] - 1)),
+                       domain, x, y, base, i, j, cfg.get("train", {}).get("loss", "mse_sum"))
+
+
+def slice_surface(s: QuadraticSlice, paths, margin: float = 0.15) -> Surface:
+    """A :class:`~polyanim.surfaces.Surface` of the slice, on a box around ``paths`` and the slice's minimum.
+
+    ``paths`` is a list of ``[k, 2]`` arrays of ``(c_i, c_j)``; the box holds
+    their finite points and the minimum, widened by ``margin`` of its size on
+    each side, so the panel that draws the paths draws all of them.
+    """
+    lowest = s.minimum()
+    points = [np.asarray(p, dtype=np.float64).reshape(-1, 2) for p in paths]
+    if lowest is not None:
+        points.append(np.array([lowest[0]]))
+    stacked = np.concatenate(points + [np.array([s.center])])
+    stacked = stacked[np.isfinite(stacked).all(axis=1)]
+    lo, hi = stacked.min(axis=0), stacked.max(axis=0)
+    pad = np.maximum((hi - lo) * margin, 1e-3 * np.maximum(np.abs(hi), 1.0))
+    domain = ((float(lo[0] - pad[0]), float(hi[0] + pad[0])), (float(lo[1] - pad[1]), float(hi[1] + pad[1])))
+    return Surface("slice", s.loss, s.partials, domain, s.center, (lowest[0],) if lowest else (),
+                   lowest[1] if lowest else None, doc="the exact loss slice")

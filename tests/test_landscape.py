@@ -120,3 +120,24 @@ def test_the_slice_through_a_recorded_point_is_the_trainers_loss(kind, loss):
         sl = model_slice(kind, 3, cfg.data.span(), x, y, params, 1, 3, loss)
         assert sl.constant == pytest.approx(recorded, rel=1e-5)
         assert sl.loss(params[1], params[3]) == pytest.approx(recorded, rel=1e-5)
+
+
+def test_a_historys_slice_uses_its_own_model_samples_and_loss():
+    from polyanim import config
+    from polyanim.landscape import history_slice, slice_surface
+    from polyanim.train import train
+    cfg = config.from_dict({"seed": 1, "data": {"points": 80, "noise": 0.1}, "model": {"degree": 3},
+                            "train": {"steps": 40, "record_every": 10, "log_every": 0, "lr": 1e-5}})
+    h = train(cfg, quiet=True)
+    assert h.data_x is not None  # noisy: the samples are stored, and they are what the slice uses
+    s = history_slice(h, 1, 3)
+    assert s.loss(h.params[-1][1], h.params[-1][3]) == pytest.approx(h.loss[-1], rel=1e-5)
+    surface = slice_surface(s, [h.params[:, [1, 3]]])
+    for point in h.params[:, [1, 3]]:
+        assert surface.inside(point)
+    assert surface.inside(surface.minima[0]) and surface.minimum == pytest.approx(s.minimum()[1])
+    # the surface's gradient is the slice's: zero at its minimum
+    np.testing.assert_allclose(surface.grad(surface.minima[0]), 0, atol=1e-6 * np.abs(s.hessian).max())
+    h.params = None
+    with pytest.raises(InputError, match="^render.path_params: this run kept no coefficients"):
+        history_slice(h, 1, 3)

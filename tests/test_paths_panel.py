@@ -116,3 +116,48 @@ def test_without_a_problem_the_panel_says_what_it_needs(paths_registered):
     scene = Scene(runs, render_cfg(panels=("paths",), size=(320, 240)))
     texts = [t.get_text() for t in scene.axes["paths"].texts]
     assert any("problem" in t for t in texts) and scene.panels["paths"].artists == []
+
+
+def trained_race(steps=300):
+    """SGD and Adam on the post's cubic, trained (torch), as a RunSet."""
+    from polyanim.train import train
+    runs = []
+    for label, optimizer, lr in [("SGD", "sgd", 5e-6), ("Adam", "adam", 0.02)]:
+        cfg = config.from_dict({"seed": 0, "data": {"points": 400},
+                                "train": {"steps": steps, "record_every": 5, "log_every": 0,
+                                          "optimizer": optimizer, "lr": lr}})
+        runs.append((label, train(cfg, quiet=True)))
+    return RunSet(runs)
+
+
+def test_a_linear_models_coefficients_race_over_their_exact_slice(paths_registered, tmp_path):
+    from polyanim.landscape import history_slice
+    runs = trained_race()
+    render = render_cfg()
+    object.__setattr__(render, "path_params", ["c1", "c3"])  # the key the integrator adds
+    scene = Scene(runs, render)
+    panel, ax = scene.panels["paths"], scene.axes["paths"]
+    assert panel.columns == (1, 3) and (ax.get_xlabel(), ax.get_ylabel()) == ("c₁", "c₃")
+    best = min(runs.histories, key=lambda h: h.loss[-1])
+    exact = history_slice(best, 1, 3)
+    # the surface drawn is the slice through the best run's final point, and it holds both paths
+    c1, c3 = best.params[-1][1], best.params[-1][3]
+    assert panel.surface.loss((c1, c3)) == pytest.approx(exact.loss(c1, c3))
+    for h in runs.histories:
+        assert all(panel.surface.inside(p) for p in h.params[:, [1, 3]])
+    image = scene.full_frame(len(runs.steps) - 1)
+    Image.fromarray(image).save(tmp_path / "valley.png")
+    for k, h in enumerate(runs.histories):
+        np.testing.assert_array_equal(np.ravel(panel.dots[k].get_data()), h.params[-1, [1, 3]])
+
+
+def test_path_params_on_a_model_that_is_not_linear_say_so(paths_registered):
+    from polyanim.train import train
+    cfg = config.from_dict({"seed": 0, "data": {"points": 50}, "model": {"kind": "mlp", "hidden": [2]},
+                            "train": {"steps": 5, "record_every": 1, "log_every": 0, "optimizer": "adam"}})
+    h = train(cfg, quiet=True)
+    render = render_cfg(panels=("paths",), size=(320, 240))
+    object.__setattr__(render, "path_params", [0, 1])
+    scene = Scene(h, render)
+    texts = " ".join(t.get_text() for t in scene.axes["paths"].texts)
+    assert "linear in its parameters" in texts or "kept no coefficients" in texts

@@ -6,8 +6,11 @@ scene's cached background holds them. Each run's path so far is a line in its
 run colour with a dot at its head; a run that leaves the domain is cut where
 it crossed the edge and marked there with a cross, and so is a run that
 diverged, at its last point. Every run's parameters are its History's
-``params`` (``[F, 2]``: the path); the surface is the runs' config's
-``problem`` section (:func:`polyanim.surfaces.surface`).
+``params`` (``[F, 2]``: the path) and the surface the runs' config's
+``problem`` section (:func:`polyanim.surfaces.surface`); or, for a model
+linear in its parameters and ``render.path_params`` (a key the integrator
+adds), two of the coefficients over their exact loss slice
+(:mod:`polyanim.landscape`).
 
 The geometry (:func:`contour_levels`, :func:`clip_path`) is numpy only, for
 the HTML player to reuse.
@@ -18,7 +21,9 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.colors import LinearSegmentedColormap, LogNorm, to_rgb
 
-from .. import surfaces
+from .. import style, surfaces
+from ..errors import InputError
+from ..landscape import history_slice, path_indices, slice_surface
 from .base import View, color_texts, no_data, quiet_corner
 
 LEVELS = 14          # filled contour bands
@@ -81,6 +86,35 @@ def _problem(runs, view: View) -> dict | None:
     return None
 
 
+def landscape(runs, view: View):
+    """What the panel draws: ``(surface, columns, axis names)``, or the line saying what it lacks.
+
+    A ``problem:`` section's test function with the runs' two parameters; or,
+    with ``render.path_params`` naming two coefficients of a linear model,
+    the exact loss slice over them through the final point of the run that
+    ended lowest (the other runs' paths are drawn on it too).
+    """
+    problem = _problem(runs, view)
+    with_params = [r for r in runs if r.params is not None]
+    if problem is not None:
+        if not any(r.params.shape[1] == 2 for r in with_params):
+            return "paths need runs with two parameters"
+        return surfaces.surface(**problem), (0, 1), ["x", "y"]
+    chosen = getattr(view.render, "path_params", None)
+    if not chosen:
+        return "paths need a problem: section\nor render.path_params"
+    try:
+        if not with_params:
+            history_slice(runs[0], 0, 1)  # raises why: a model not linear, or too large to keep its coefficients
+        names = with_params[0].meta.get("param_names") or [f"c{k}" for k in range(with_params[0].params.shape[1])]
+        i, j = path_indices(chosen, names)
+        best = min(with_params, key=lambda r: r.loss[-1] if np.isfinite(r.loss[-1]) else np.inf)
+        exact = history_slice(best, i, j)
+    except InputError as exc:
+        return str(exc).split(": ", 1)[-1]
+    return slice_surface(exact, [r.params[:, [i, j]] for r in with_params]), (i, j), [names[i], names[j]]
+
+
 class PathsPanel:
     """The paths panel; ``lines``, ``dots`` and ``exits`` per run (None for a run without a 2-D path)."""
 
@@ -88,32 +122,32 @@ class PathsPanel:
 
     def setup(self, axes: list, runs: list, view: View) -> list:
         ax, t = axes[0], view.theme
-        self.ax, self.lines, self.dots, self.exits = ax, [], [], []
-        problem = _problem(runs, view)
-        if problem is None or not any(r.params is not None and r.params.shape[1] == 2 for r in runs):
-            no_data(ax, "paths need a problem: section\nand runs with two parameters", t["faint"])
+        self.ax, self.lines, self.dots, self.exits, self.paths = ax, [], [], [], []
+        found = landscape(runs, view)
+        if isinstance(found, str):
+            no_data(ax, found, t["faint"])
             return []
-        self.surface = surfaces.surface(**problem)
+        self.surface, self.columns, names = found
         self.log = self._contours(ax, t)
         for run, color in zip(runs, view.colors):
-            if run.params is None or run.params.shape[1] != 2:
-                self.lines.append(None), self.dots.append(None), self.exits.append(None)
+            if run.params is None or run.params.shape[1] <= max(self.columns):
+                self.lines.append(None), self.dots.append(None), self.exits.append(None), self.paths.append(None)
                 continue
-            ax.plot(*clip_path(run.params, self.surface.domain)[0].T, color=color, linewidth=1, alpha=0.25)
-            (line,) = ax.plot(run.params[:1, 0], run.params[:1, 1], color=color, linewidth=1.8, zorder=6)
+            path = run.params[:, list(self.columns)]
+            ax.plot(*clip_path(path, self.surface.domain)[0].T, color=color, linewidth=1, alpha=0.25)
+            (line,) = ax.plot(path[:1, 0], path[:1, 1], color=color, linewidth=1.8, zorder=6)
             # marks on the domain's edge are drawn whole, not cut by the axes
             (dot,) = ax.plot([], [], "o", color=color, markersize=5, zorder=8, markeredgecolor=t["bg"],
                              markeredgewidth=0.8, clip_on=False)
             (cross,) = ax.plot([], [], "X", color=color, markersize=9, zorder=8, markeredgecolor=t["bg"],
                                markeredgewidth=0.8, clip_on=False)
-            self.lines.append(line), self.dots.append(dot), self.exits.append(cross)
+            self.lines.append(line), self.dots.append(dot), self.exits.append(cross), self.paths.append(path)
         (xl, xh), (yl, yh) = self.surface.domain
         ax.set_xlim(xl, xh)
         ax.set_ylim(yl, yh)
-        names = (runs[0].meta.get("param_names") or ["x", "y"])[:2]
-        ax.set_xlabel(names[0])
-        ax.set_ylabel(names[1])
-        self._legend(view, runs)
+        ax.set_xlabel(style.pretty_name(names[0]))
+        ax.set_ylabel(style.pretty_name(names[1]))
+        self._legend(view)
         return self.artists
 
     @property
@@ -139,26 +173,26 @@ class PathsPanel:
                         markeredgewidth=0.8, linestyle="none", zorder=5)
         return log
 
-    def _legend(self, view: View, runs: list) -> None:
+    def _legend(self, view: View) -> None:
         t = view.theme
         shown = [k for k, line in enumerate(self.lines) if line is not None]
         legend = self.ax.legend(handles=[self.lines[k] for k in shown],
                                 labels=[view.timeline.labels[k] for k in shown], loc="upper right",
                                 fontsize="x-small", handlelength=1.0, borderpad=0.3, labelspacing=0.25,
                                 facecolor=t["bg"], edgecolor=t["grid"], framealpha=0.8)
-        curves = [(r.params[:, 0], r.params[:, 1]) for r in runs if r.params is not None and r.params.shape[1] == 2]
+        curves = [(path[:, 0], path[:, 1]) for path in self.paths if path is not None]
         legend.set_loc(quiet_corner(self.ax, legend, view.canvas, curves))
         color_texts(legend, t["fg"])
 
     def update(self, states: list) -> list:
-        for line, dot, cross, state in zip(self.lines, self.dots, self.exits, states):
+        for line, dot, cross, path, state in zip(self.lines, self.dots, self.exits, self.paths, states):
             if line is None:
                 continue
-            run = state.run
             if state.ended:
-                points = run.params
+                points = path
             else:
-                points = np.vstack([run.params[: state.index + 1], np.asarray(state.params, dtype=np.float64)[None]])
+                now = np.asarray(state.params, dtype=np.float64)[list(self.columns)]
+                points = np.vstack([path[: state.index + 1], now[None]])
             inside, exit_point = clip_path(points, self.surface.domain)
             if exit_point is not None:
                 line.set_data(np.append(inside[:, 0], exit_point[0]), np.append(inside[:, 1], exit_point[1]))
