@@ -182,8 +182,20 @@ CASES = [  # (optimizer, lr, hyperparameters): each with torch's defaults and wi
 ]
 
 
-@pytest.mark.parametrize("name, lr, hyper", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
-@pytest.mark.parametrize("function", ["rosenbrock", "beale"])
+STARTS = {"rosenbrock": (-1.5, 2.0), "beale": (1.0, 1.5), "tiny": (1.0, 1.0)}
+# gradients of about 1e-6, where it shows whether eps goes inside or outside a square root
+TINY = "1e-6 * (x**2 + 3*y**2)"
+TORCH["tiny"] = torch_expression(TINY)
+
+
+# on the tiny surface the plain SGD family does not move (a step is lr times 1e-6) and L-BFGS stops at once
+# (its loss changes by less than tolerance_change): the other surfaces test them
+PAIRS = [pytest.param(function, *case, id=f"{function}-{case[0]}-{k}") for function in STARTS
+         for k, case in enumerate(CASES)
+         if function != "tiny" or case[0] not in ("sgd", "momentum", "nesterov", "lbfgs")]
+
+
+@pytest.mark.parametrize("function, name, lr, hyper", PAIRS)
 def test_the_numpy_optimizers_follow_torch_optim(function, name, lr, hyper):
     steps = 200 if name != "lbfgs" else 10
     if name == "lbfgs" and function == "rosenbrock" and "line_search_fn" not in hyper:
@@ -191,11 +203,12 @@ def test_the_numpy_optimizers_follow_torch_optim(function, name, lr, hyper):
         # multiply-add, numpy's is not, and that last-bit difference grows tenfold every few iterations
         # (torch against itself with a gradient rounded differently drifts as much); one step is max_iter iterations
         steps = 1
-    start = (-1.5, 2.0) if function == "rosenbrock" else (1.0, 1.5)
-    mine_p, mine_l = npoptim.run(function, name, lr, start, steps, **hyper)
+    start = STARTS[function]
+    problem = surface("expression", expression=TINY) if function == "tiny" else function
+    mine_p, mine_l = npoptim.run(problem, name, lr, start, steps, **hyper)
     want_p, want_l = torch_run(function, name, lr, start, steps, **hyper)
     assert len(mine_p) == steps + 1 and np.isfinite(want_p).all()
-    assert np.abs(mine_p[-1] - mine_p[0]).max() > 1e-3  # it moved: the comparison means something
+    assert np.abs(mine_p[-1] - mine_p[0]).max() > 1e-4  # it moved: the comparison means something
     np.testing.assert_allclose(mine_p, want_p, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(mine_l, want_l, rtol=1e-9, atol=1e-12)
 
@@ -241,3 +254,13 @@ def test_options_are_torchs_names_and_defaults():
         for key, parameter in mine.items():
             assert key in theirs, (name, key)
             assert parameter.default == theirs[key].default, (name, key)
+
+
+def test_the_surfaces_optimizers_slices_and_paths_panel_import_no_torch(tmp_path):
+    from conftest import run_python
+    done = run_python("import sys; sys.modules['torch'] = None\n"
+                      "import polyanim.surfaces, polyanim.npoptim, polyanim.landscape, polyanim.panels.paths\n"
+                      "p, loss = polyanim.npoptim.run('beale', 'lbfgs', None, None, 3)\n"
+                      "print(len(loss), 'polyanim.train' in sys.modules)", tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["4", "False"]
