@@ -16,14 +16,19 @@ terms, even in the seed's long narrow valley (cubic coefficients ``c1``,
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import numpy as np
 
 from .errors import InputError
 from .optimum import design_matrix
+from .registry.models import MODELS
 from .surfaces import Surface
 
-LINEAR_KINDS = ("polynomial", "legendre", "chebyshev")
+
+def linear_kinds() -> list[str]:
+    """The registered model kinds that are linear in their parameters (their entry gives a numpy basis)."""
+    return [kind for kind, spec in MODELS.items() if spec.linear]
 
 
 @dataclass(frozen=True)
@@ -114,13 +119,14 @@ def model_slice(kind: str, degree: int, domain, x, y, base, i: int, j: int, loss
     ``render.path_params`` for a model that is not linear in its parameters.
     """
     _check_linear(kind)
-    return loss_slice(design_matrix(kind, degree, domain, x), y, base, i, j, loss)
+    return loss_slice(design_matrix(SimpleNamespace(kind=kind, degree=degree), domain, x), y, base, i, j, loss)
 
 
 def _check_linear(kind: str) -> None:
-    if kind not in LINEAR_KINDS:
+    spec = MODELS.get(kind)
+    if spec is None or not spec.linear:
         raise InputError(f"render.path_params: an exact loss slice needs a model linear in its parameters "
-                         f"({', '.join(LINEAR_KINDS)}), not model.kind {kind!r}")
+                         f"({', '.join(linear_kinds())}), not model.kind {kind!r}")
 
 
 def path_indices(path_params, names) -> tuple[int, int]:

@@ -1,5 +1,6 @@
 """The exact loss slice of a linear model, checked against evaluating the loss point by point."""
 
+from types import SimpleNamespace
 import numpy as np
 import pytest
 
@@ -34,7 +35,7 @@ def brute_force(a, y, base, i, j, ci, cj, loss):
 def test_the_slice_equals_the_loss_evaluated_point_by_point(kind, degree, i, j, loss):
     x, y = seed_samples()
     domain = (-np.pi, np.pi)
-    a = design_matrix(kind, degree, domain, x)
+    a = design_matrix(SimpleNamespace(kind=kind, degree=degree), domain, x)
     best = np.linalg.lstsq(a, y, rcond=None)[0]
     base = best + np.random.default_rng(degree).normal(0, 0.05, best.size)  # a final point near the optimum
     s = model_slice(kind, degree, domain, x, y, base, i, j, loss)
@@ -52,7 +53,7 @@ def test_the_slice_is_exact_near_an_almost_exact_fit():
     # a cubic target: the loss on the slice is far below the squares of its terms
     x, _ = seed_samples()
     y = 0.5 * x ** 3 - x + 0.2 + 1e-3 * np.sin(7 * x)
-    a = design_matrix("polynomial", 3, None, x)
+    a = design_matrix(SimpleNamespace(kind="polynomial", degree=3), None, x)
     base = np.linalg.lstsq(a, y, rcond=None)[0]
     ci, cj = base[1] + np.linspace(-1e-3, 1e-3, 13), base[3] + np.linspace(-1e-4, 1e-4, 11)
     want = brute_force(a, y, base, 1, 3, ci, cj, "mse_sum")
@@ -61,7 +62,7 @@ def test_the_slice_is_exact_near_an_almost_exact_fit():
 
 def test_the_quadratics_coefficients_and_minimum_are_the_losss():
     x, y = seed_samples(500)
-    a = design_matrix("polynomial", 3, None, x)
+    a = design_matrix(SimpleNamespace(kind="polynomial", degree=3), None, x)
     base = np.array([0.1, 0.8, -0.05, -0.09])
     s = loss_slice(a, y, base, 1, 3)
     ai, aj = a[:, 1], a[:, 3]
