@@ -162,11 +162,7 @@ def _resolve_replay(source: Path, args):
     if bad:
         raise UsageError(f"--set {bad[0]}: only render.* keys apply when replaying a saved history "
                          "(retrain from the config to change the others)")
-    options = {}
-    for item in args.sets:
-        key, value = config.parse_override(item)
-        options[key.removeprefix("render.")] = value
-    hist, settings = api.resolve(source, options, caller="--set", prefix="render.")
+    hist, settings = api.resolve_sets(source, args.sets)
     name = hist.config.get("name") if isinstance(hist.config.get("name"), str) else "run"
     out = Path(args.out[0]) if args.out else source.with_name(f"{name}.gif")
     return hist, settings, name, out
