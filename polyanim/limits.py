@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import math
 
-MAX_HISTORY_BYTES = 1 << 30  # a History's arrays, in memory and on disk
+from .history_io import MAX_HISTORY_BYTES  # the History reader's cap on its arrays, checked here too
+
 LARGE_HISTORY_BYTES = 100 << 20  # print the estimate above this
 MAX_FRAMES = 20_000  # about 11 minutes at 30 fps: a video, not an animation for a post
 LARGE_FRAMES = 2_000

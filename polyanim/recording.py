@@ -93,9 +93,9 @@ class Recorder:
             raise RecorderError(f"x: expected at least 2 finite values, got {self.x.size}")
         self.y, label = _target(target, self.x, label)
         if label is not None:
-            from .config import _mathtext  # the legend draws it: matplotlib's $…$ rule, checked now
+            from .config import mathtext_problem  # the legend draws it: matplotlib's $…$ rule, checked now
 
-            problem = _mathtext(str(label))
+            problem = mathtext_problem(str(label))
             if problem:
                 raise RecorderError(f"label: {problem}")
         self.label, self.name = label, str(name)
@@ -231,8 +231,8 @@ class Recorder:
 
     def history(self, meta: dict | None = None):
         """The recorded :class:`~polyanim.history.History` (``meta`` entries replace the recorder's own)."""
-        from . import __version__
         from .history import History
+        from .version import __version__
 
         snaps = self.snapshots
         if not snaps:

@@ -13,8 +13,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from .. import __version__, config, history as history_mod
+from .. import config, history as history_mod
 from ..errors import one_line
+from ..version import __version__
 from .plan import Unit
 
 CRASH_HOOK = "POLYANIM_BATCH_CRASH"  # tests: a worker given the unit of this name dies as if killed
