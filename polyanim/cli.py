@@ -216,6 +216,7 @@ def _check_limits(cfg, source: Path, out: Path) -> None:
 
     cls = writer_for(out)
     try:
+        cls.check(tuple(cfg.render.size), cfg.render)  # before training: a size the format cannot stream
         notes = limits.check_config(cfg, still=cls.still)
     except config.ConfigError as exc:
         raise config.ConfigError(f"{source}: {exc}") from None

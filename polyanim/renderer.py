@@ -102,6 +102,8 @@ def render(history, path, render, *, quiet: bool = False, err=None, writer=None,
         seen.add(p.resolve())
         _check_alpha(p, render)
     classes = [writer or writer_for(p) for p in paths]
+    for cls in classes:  # what a format cannot write in bounded memory is refused before any drawing
+        cls.check(_frame_size(cls, render), render)
     timelines = [_timeline(history, render, cls, err, warn) for cls in classes]
     with ExitStack() as stack:
         staged = [stack.enter_context(atomic_path(p)) for p in paths]  # the one place outputs are staged
@@ -279,8 +281,12 @@ def _timeline(history, render, cls, err, warn):
                 warn(line)
             else:
                 print(f"warning: {line}", file=err)
+    return frames, rate, _frame_size(cls, render)
+
+
+def _frame_size(cls, render) -> tuple[int, int]:
     w, h = render.size
-    return frames, rate, (w + w % 2, h + h % 2) if cls.even_size else (w, h)
+    return (w + w % 2, h + h % 2) if cls.even_size else (w, h)
 
 
 def _stream(history, render, size, group, quiet, err) -> None:

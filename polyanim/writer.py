@@ -55,6 +55,22 @@ class Writer:
     # the encoder's CPU seconds per frame per pixel and whether it runs on one thread, as measured
     # (polyanim.renderer.drawing_workers); None: unmeasured, so ``render.workers: auto`` draws serially
     encode_cost: tuple[float, bool] | None = None
+    # the largest frame (width x height) the format writes in bounded memory; None: render.size's own cap
+    max_frame_pixels: int | None = None
+
+    @classmethod
+    def check(cls, size: tuple[int, int], render) -> None:
+        """Refuse, before anything is drawn, settings this format cannot write (InputError, one line).
+
+        The default refuses frames over :attr:`max_frame_pixels`; the message
+        names ``render.size`` and the largest size allowed (docs/limits.md).
+        """
+        w, h = size
+        if cls.max_frame_pixels is not None and w * h > cls.max_frame_pixels:
+            side = int(cls.max_frame_pixels ** 0.5)
+            raise InputError(f"render.size: {w}x{h} is {w * h / 1e6:.1f} megapixels; this format streams at most "
+                             f"{cls.max_frame_pixels / 1e6:.1f} (e.g. 3840x2160 or {side}x{side}) in bounded "
+                             "memory (docs/limits.md); use a smaller size, or a .png poster")
 
     def __init__(self, path: str | os.PathLike, size: tuple[int, int], fps: float, render=None, pins=()):
         self.path = Path(path)  # the user's destination: name it in messages, never write it

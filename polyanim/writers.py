@@ -8,6 +8,7 @@ they declare ``accepts_forked_frames``), and no frame is kept once written.
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 import subprocess
@@ -20,6 +21,7 @@ from .fileio import scratch_path
 from .registry import load
 from .registry.formats import FORMATS
 from .style import THEMES
+from .errors import InputError
 from .writer import UnsupportedFormat, Writer, WriterError  # noqa: F401  (the protocol, named here too)
 
 # Measured on the 200-frame benchmark (benchmarks/render_bench.py): colours in the
@@ -34,6 +36,7 @@ PALETTE_SAMPLES = 12  # frames the GIF palette is computed from, spread over the
 # Theme colours put in every GIF palette exactly: median cut on a small palette
 # otherwise merges the red label into the orange curve.
 PINNED = ("bg", "fg", "grid", "target", "pred", "label")
+MAX_SHEET_PIXELS = 7680 * 7680  # a filmstrip's picture: no bigger than the largest poster
 
 
 def ffmpeg_exe() -> str:
@@ -49,6 +52,10 @@ class FFmpegWriter(Writer):
     """Streams raw RGBA frames to an ffmpeg process through a pipe; subclasses give ``output_args``."""
 
     accepts_forked_frames = True  # write() only feeds ffmpeg's pipe, which forked drawers inherit
+    # ffmpeg queues about 8 frames between each of its threads and x264 keeps its lookahead and
+    # references: at 3840x2160 an MP4 peaks at about 2 GB whatever its length, a GIF at about 0.8 GB
+    # (benchmarks/big_bench.py --memory); 7680x7680 would be 7x that, so bigger frames are refused
+    max_frame_pixels = 3840 * 2160
     proc = None
 
     def output_args(self) -> list[str]:
@@ -179,7 +186,10 @@ class Mp4Writer(FFmpegWriter):
     encode_cost = (37.0e-3 / (1920 * 1080), False)  # x264 spreads over every core
 
     def output_args(self) -> list[str]:
-        return ["-c:v", "libx264", "-preset", "medium", "-crf", "20", "-tune", "animation",
+        # x264 holds its lookahead (40 frames at this preset) in memory; above 1920x1080 a 10-frame
+        # lookahead keeps a 3840x2160 render's peak about 25% lower (benchmarks/big_bench.py --memory)
+        lookahead = ["-rc-lookahead", "10"] if self.size[0] * self.size[1] > 1920 * 1080 else []
+        return ["-c:v", "libx264", "-preset", "medium", "-crf", "20", "-tune", "animation", *lookahead,
                 "-pix_fmt", "yuv420p", "-movflags", "+faststart", "-f", "mp4"]
 
 
@@ -195,36 +205,57 @@ class WebmWriter(FFmpegWriter):
 
 
 class PngWriter(Writer):
-    """A poster (one chosen snapshot) or a filmstrip (a grid of frames, for print) as PNG."""
+    """A poster (one chosen snapshot) or a filmstrip (a grid of frames, for print) as PNG.
+
+    Each frame is pasted into the picture as it comes, so memory is the picture plus one frame; a
+    filmstrip's sheet may be at most as big as the largest poster (:data:`MAX_SHEET_PIXELS`).
+    """
 
     still = True
     gap = 8  # pixels between filmstrip cells
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._frames = []  # at most render.filmstrip (<= 64) frames: a picture, not a stream
+    @classmethod
+    def grid(cls, size, cells: int) -> tuple[int, int, int, int]:
+        """(columns, rows, sheet width, sheet height) of a filmstrip of ``cells`` frames of ``size``."""
+        w, h = size
+        cols = math.ceil(math.sqrt(cells))
+        rows = math.ceil(cells / cols)
+        return cols, rows, cols * w + (cols - 1) * cls.gap, rows * h + (rows - 1) * cls.gap
+
+    @classmethod
+    def check(cls, size, render) -> None:
+        cells = getattr(render, "filmstrip", 0) or 1
+        _, _, width, height = cls.grid(size, cells)
+        if width * height > MAX_SHEET_PIXELS:
+            raise InputError(f"render.filmstrip: {cells} frames of {size[0]}x{size[1]} make a {width}x{height} "
+                             f"picture; at most {MAX_SHEET_PIXELS / 1e6:.0f} megapixels (as a 7680x7680 poster, "
+                             "docs/limits.md): use fewer frames or a smaller render.size")
+
+    def open(self, target) -> None:
+        super().open(target)
+        self._image, self._count = None, 0
 
     def write(self, frame) -> None:
         import numpy as np
 
-        self._frames.append(np.array(frame, copy=True))
+        frame = np.asarray(frame)
+        cells = getattr(self.render, "filmstrip", 0) or 1
+        if cells == 1:
+            self._image = np.array(frame, copy=True)
+            return
+        w, h = self.size
+        cols, _, width, height = self.grid(self.size, cells)
+        if self._image is None:
+            self._image = np.empty((height, width, 4), np.uint8)
+            self._image[:] = frame[0, 0]  # the figure's background colour
+        r, c = divmod(self._count, cols)
+        self._image[r * (h + self.gap):r * (h + self.gap) + h, c * (w + self.gap):c * (w + self.gap) + w] = frame
+        self._count += 1
 
     def close(self) -> None:
-        import numpy as np
         from PIL import Image
 
-        frames = self._frames
-        if len(frames) == 1:
-            image = frames[0]
-        else:
-            w, h = self.size
-            cols = int(np.ceil(np.sqrt(len(frames))))
-            rows = int(np.ceil(len(frames) / cols))
-            image = np.empty((rows * h + (rows - 1) * self.gap, cols * w + (cols - 1) * self.gap, 4), np.uint8)
-            image[:] = frames[0][0, 0]  # the figure's background colour
-            for k, frame in enumerate(frames):
-                r, c = divmod(k, cols)
-                image[r * (h + self.gap):r * (h + self.gap) + h, c * (w + self.gap):c * (w + self.gap) + w] = frame
+        image = self._image
         opaque = bool((image[..., 3] == 255).all())
         Image.fromarray(image[..., :3] if opaque else image, "RGB" if opaque else "RGBA").save(self.target, format="PNG")
 
@@ -305,17 +336,21 @@ def _close_quietly(pipe) -> None:
         pass
 
 
+MAX_PIPE_BYTES = 16 << 20  # two 1920x1080 RGBA frames: the kernel memory a pipe may pin, at any size
+
+
 def _grow_pipe(pipe, frame_bytes: int) -> None:
-    """Let the pipe hold two frames, so a write returns while ffmpeg is still busy.
+    """Let the pipe hold two frames (at most :data:`MAX_PIPE_BYTES`), so a write returns while ffmpeg is busy.
 
     Unprivileged processes may grow a pipe up to /proc/sys/fs/pipe-max-size
-    (1 MiB by default, less than one 640x480 RGBA frame); root may go further.
+    (1 MiB by default, less than one 640x480 RGBA frame); root may go further,
+    which at 3840x2160 would pin 64 MiB of kernel memory per encoder.
     """
     try:
         import fcntl
 
         try:
-            fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, 2 * frame_bytes)
+            fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, min(2 * frame_bytes, MAX_PIPE_BYTES))
         except PermissionError:
             with open("/proc/sys/fs/pipe-max-size") as fh:
                 fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, int(fh.read()))
