@@ -45,6 +45,21 @@ def resolve(source, options: dict, *, caller: str = "polyanim.render", prefix: s
     return history, settings
 
 
+def resolve_sets(source, sets, *, caller: str = "--set") -> tuple:
+    """``(history, Render)`` for a replay with ``--set render.KEY=VALUE`` items (the CLI's and a batch's).
+
+    The items are read as ``--set`` reads them and resolved by :func:`resolve`,
+    so a replay draws exactly what ``polyanim.render`` draws for those options.
+    """
+    from .config import parse_override
+
+    options = {}
+    for item in sets:
+        key, value = parse_override(item)
+        options[key.removeprefix("render.")] = value
+    return resolve(source, options, caller=caller, prefix="render.")
+
+
 def render(source, out, *, progress: bool = False, **options):
     """Render ``source`` to the file ``out``; its suffix picks the format (``polyanim.registry.formats``).
 

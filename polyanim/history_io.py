@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .errors import InputError
-from .limits import MAX_HISTORY_BYTES
 
 if TYPE_CHECKING:  # only for an annotation: history imports this module
     from .history import History
@@ -35,6 +34,7 @@ FINITE = ("x", "data_x", "data_y")  # the grid and the samples: a NaN there brea
 # (polyanim stores arrays uncompressed; a compressed file may inflate that much), so any file under
 # 100 MB loads or is refused in about its own size of memory.
 EXPANSION = 32 << 20
+MAX_HISTORY_BYTES = 1 << 30  # a History's arrays, in memory and on disk (polyanim.limits checks configs against it)
 MAX_MEMBERS = 1024  # a RunSet of 8 runs has about 50 members; a zip directory is parsed whole
 MAX_META_BYTES = 4 << 20  # the meta JSON (a few kB in practice)
 MAX_META_DEPTH = 32  # nesting of the meta JSON (configs are 4 levels deep)

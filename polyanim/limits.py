@@ -16,7 +16,8 @@ from fractions import Fraction
 from . import costs, timing
 from .registry.models import MAX_PARAMS, MODELS
 
-MAX_HISTORY_BYTES = 1 << 30  # a History's arrays, in memory and on disk
+from .history_io import MAX_HISTORY_BYTES  # the History reader's cap on its arrays, checked here too
+
 LARGE_HISTORY_BYTES = 100 << 20  # print the estimate above this
 MAX_FRAMES = 20_000  # about 11 minutes at 30 fps: a video, not an animation for a post
 LARGE_FRAMES = 2_000

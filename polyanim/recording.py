@@ -98,9 +98,9 @@ class Recorder:
         self.x, self.order = _grid(x)  # order: None when x came sorted (the trainer's grid), the usual case
         self.y, label = _target(target, self.x, label, self.order)
         if label is not None:
-            from .config import _mathtext  # the legend draws it: matplotlib's $…$ rule, checked now
+            from .config import mathtext_problem  # the legend draws it: matplotlib's $…$ rule, checked now
 
-            problem = _mathtext(str(label))
+            problem = mathtext_problem(str(label))
             if problem:
                 raise RecorderError(f"label: {problem}")
         self.label, self.name = label, str(name)
@@ -274,8 +274,8 @@ class Recorder:
         the exact last state. The recorder is left as it was: a History taken
         mid-loop (a preview) changes nothing for the next one.
         """
-        from . import __version__
         from .history import History
+        from .version import __version__
 
         snaps, stopped = self._ended()
         if not snaps:

@@ -14,10 +14,11 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from . import __version__, targets
+from . import targets
 from .history import History
 from .models import build
-from .multirun import ONE_THREAD_WORK, work
+from .version import __version__
+from .workload import ONE_THREAD_WORK, work
 from .optimizers import make_optimizer, make_scheduler
 from .optimum import converged_below
 from .panels.registry import PANELS

@@ -83,10 +83,9 @@ def test_gallery_shows_images_before_videos_and_links_pages():
 class RawWriter(Writer):
     """A dummy format: the RGBA frames back to back."""
 
-    def __enter__(self):
-        super().__enter__()
-        self.fh = open(self.tmp, "wb")
-        return self
+    def open(self, target) -> None:
+        super().open(target)
+        self.fh = open(target, "wb")
 
     def write(self, frame) -> None:
         self.fh.write(bytes(frame))

@@ -74,7 +74,7 @@ def _check_target(target: str, grid: np.ndarray) -> None:
                           f"(e.g. at x={grid[bad][0]:g}); narrow data.domain or change the target")
 
 
-def _mathtext(v):
+def mathtext_problem(v):
     r"""Refuse text that matplotlib cannot draw: the rule is matplotlib's, checked here, before any training.
 
     In each line, an even number of unescaped ``$`` makes the ``$…$`` parts

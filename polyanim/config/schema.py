@@ -3,7 +3,7 @@
 ``Render(fps=-1)`` raises :class:`ConfigError` like a file saying so: every
 ``__post_init__`` runs :func:`polyanim.config.fields._validate` on its own
 fields first, then the checks that span fields. Also the key helpers
-(``_type_at``, ``_known_keys``, ``_unknown``) that messages about keys use.
+(``type_at``, ``known_keys``, ``unknown_key``) that messages about keys use.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from ..registry import listing
 from ..registry.formats import transparent_formats
 from .fields import (ACTIVATIONS, DEFAULT_DOMAIN, DEFAULT_TARGET, LAYOUTS, MODEL_TABLE, OPTIMIZER_TABLE, PANELS,
                      RECORDINGS, RUN_SECTIONS, SAMPLINGS, SCHEDULE_TABLE, ConfigError, _at_least, _between,
-                     _check_target, _data_file, _expression, _hidden, _interval, _mathtext, _non_negative,
+                     _check_target, _data_file, _expression, _hidden, _interval, mathtext_problem, _non_negative,
                      _optional, _panels, _plain, _positive, _size, _spec, _validate, _workers)
 
 
@@ -240,7 +240,7 @@ class Render:
     filmstrip: int = _spec(0, check=_between(0, 64),
                            doc="`.png`: `0` for one poster frame, or K for a grid of K frames spread over the "
                                "run (≤ 64)")
-    title: str = _spec("", check=_mathtext, doc="figure title (empty: none); `$…$` is mathtext, `\\$` a literal "
+    title: str = _spec("", check=mathtext_problem, doc="figure title (empty: none); `$…$` is mathtext, `\\$` a literal "
                                                 "dollar")
     panels: tuple[str, ...] = _spec(("fit", "loss"), check=_panels,
                                     doc=f"panels from {_names(PANELS, 'and')}: the fit panel large, the others below "
@@ -340,7 +340,7 @@ def _run_dict(run: Run, base: dict) -> dict:
     return out
 
 
-def _type_at(parts: list[str]):
+def type_at(parts: list[str]):
     """The annotated type at a dotted path (``["render", "title"]`` → ``str``); KeyError if none."""
     cls = Config
     for part in parts:
@@ -351,21 +351,23 @@ def _type_at(parts: list[str]):
 def _is_text(key: str) -> bool:
     """Whether a dotted key names a text setting (``name``, ``render.title``, ``data.target``, …)."""
     try:
-        kind = _type_at(key.split("."))
+        kind = type_at(key.split("."))
         return kind is str or set(typing.get_args(kind)) == {str, type(None)}
     except (KeyError, TypeError):
         return False
 
 
-def _known_keys(prefix: list[str]) -> list[str]:
-    return _fields_of(_type_at(prefix))
+def known_keys(prefix: list[str]) -> list[str]:
+    """The keys allowed under a dotted path (``["render"]`` → the render keys; ``[]``: the sections)."""
+    return _fields_of(type_at(prefix))
 
 
 def _fields_of(cls) -> list[str]:
     return [f.name for f in dataclasses.fields(cls)] + (["sweep"] if cls is Config else [])
 
 
-def _unknown(source: str, key: str, allowed: list[str]) -> str:
+def unknown_key(source: str, key: str, allowed: list[str]) -> str:
+    """The one-line message for an unknown ``key``: the closest allowed key as a hint, then all of them."""
     head, _, leaf = key.rpartition(".")
     close = difflib.get_close_matches(leaf, allowed, n=1)
     hint = f"; did you mean '{(head + '.' if head else '') + close[0]}'?" if close else ""
