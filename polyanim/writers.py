@@ -286,7 +286,8 @@ class PngWriter(Writer):
                 r, c = divmod(k, cols)
                 image[r * (h + self.gap):r * (h + self.gap) + h, c * (w + self.gap):c * (w + self.gap) + w] = frame
         opaque = bool((image[..., 3] == 255).all())
-        Image.fromarray(image[..., :3] if opaque else image, "RGB" if opaque else "RGBA").save(self.tmp, format="PNG")
+        # no mode argument: Pillow 11.3 deprecates it; uint8 with 3 or 4 channels is RGB or RGBA by itself
+        Image.fromarray(np.ascontiguousarray(image[..., :3]) if opaque else image).save(self.tmp, format="PNG")
 
 
 class HtmlWriter(Writer):
@@ -346,7 +347,7 @@ def _pin_colors(palette_png: str, colors: list[str]) -> None:
         if rgba not in opaque:
             opaque.append(rgba)
     entries = (opaque + opaque[-1:] * 256)[: 256 - len(transparent)] + transparent
-    Image.fromarray(np.array(entries, dtype=np.uint8).reshape(16, 16, 4), "RGBA").save(palette_png)
+    Image.fromarray(np.array(entries, dtype=np.uint8).reshape(16, 16, 4)).save(palette_png)  # RGBA: 4 channels
 
 
 def _write_all(pipe, frame) -> None:

@@ -54,3 +54,21 @@ def test_timing_loop_and_pixels(tmp_path, history, suffix, options, capsys):
         else:
             np.testing.assert_array_equal(frames[k], drawn)  # lossless
     assert (frames[0][0, 0, 3] == 0) == (r.theme == "transparent")
+
+
+@pytest.mark.parametrize("suffix,options", [(".png", {}), (".png", {"theme": "transparent"}), (".gif", {})])
+def test_the_writers_call_no_pillow_api_deprecated_in_the_supported_range(tmp_path, history, monkeypatch, suffix,
+                                                                           options):
+    # Pillow 11.3 deprecates Image.fromarray's mode argument (a DeprecationWarning: an error under -W error);
+    # this Pillow may be older or newer, so the 11.3 behaviour is what the stand-in does
+    real = Image.fromarray
+
+    def fromarray(obj, *args, **kwargs):
+        if args or kwargs:
+            raise DeprecationWarning("'mode' parameter is deprecated and will be removed in Pillow 13")
+        return real(obj)
+
+    monkeypatch.setattr(Image, "fromarray", fromarray)
+    out = render(history, tmp_path / f"a{suffix}", small(**options))
+    with Image.open(out) as im:
+        assert im.mode == {".gif": "P", ".png": "RGBA" if options else "RGB"}[suffix]
