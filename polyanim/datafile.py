@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .fileio import open_regular, read_regular
+
 SUFFIXES = (".csv", ".npy", ".npz")
 MAX_BYTES = 1 << 30  # a bigger "measurement" is a mistake (or a denial of service), not something to animate
 MAX_ROWS = 200_000  # as many points as data.points allows: a training step's memory grows with them
@@ -61,7 +63,8 @@ def _cached(path: str, size: int, mtime_ns: int) -> tuple[np.ndarray, np.ndarray
         if suffix == ".csv":
             x, y, where = _csv(path)
         else:
-            x, y, where = _arrays(path, suffix)
+            with open_regular(path, MAX_BYTES, DataFileError, "data file") as fh:  # a FIFO swapped in never blocks
+                x, y, where = _arrays(path, suffix, fh)
     except OSError as exc:
         raise DataFileError(f"{path}: cannot read ({exc.strerror or exc})") from None
     _check(path, x, y, where)
@@ -72,7 +75,7 @@ def _cached(path: str, size: int, mtime_ns: int) -> tuple[np.ndarray, np.ndarray
 
 def _csv(path: str):
     """Two numeric columns, after an optional ``x,y`` header; ``where(i)`` names row i by its line number."""
-    raw = Path(path).read_bytes()
+    raw = read_regular(path, MAX_BYTES, DataFileError, "data file")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -119,11 +122,11 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def _arrays(path: str, suffix: str):
+def _arrays(path: str, suffix: str, fh):
     """x and y from a ``.npy`` of shape [N, 2] or a ``.npz`` with 1-D arrays ``x`` and ``y``."""
     _check_shapes(path, suffix)
     try:
-        loaded = np.load(path, allow_pickle=False)
+        loaded = np.load(fh, allow_pickle=False)
     except (ValueError, EOFError, zipfile.BadZipFile) as exc:
         kind = "a .npz archive" if suffix == ".npz" else "a .npy array"
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

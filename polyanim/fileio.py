@@ -1,4 +1,11 @@
-"""Atomic file output: a destination is replaced whole or left untouched.
+"""Atomic file output, and the one way polyanim opens a file the user named.
+
+Input (:func:`open_regular`, :func:`read_regular`): a config, History, data
+file or batch input is read only when it is a regular file, and only up to a
+size cap, so a FIFO, ``/dev/zero``, a directory or a socket is one line of
+bad input, never a hang or a read that fills memory.
+
+Output (:func:`atomic_path`): a destination is replaced whole or left untouched.
 
 Temporary files are named ``.NAME.polyanim-PID.RANDOM.tmp.EXT`` (and helpers
 of one, such as the GIF palette, ``….tmp.EXT.palette.png``), next to their
@@ -13,10 +20,13 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
+
+from .errors import InputError
 
 
 # read once, at import: reading it means setting it, which would race with threads creating files
@@ -25,6 +35,63 @@ os.umask(UMASK)
 
 TEMPORARY = re.compile(r"\..*\.polyanim-(?P<pid>[0-9]+)\.[a-z0-9_]+\.tmp(\.[A-Za-z0-9_]+)*")
 STALE_SECONDS = 10.0  # a temporary file this old, of a process that is gone, is a leftover
+
+
+_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"),
+          (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+
+
+@contextmanager
+def open_regular(path: str | os.PathLike, limit: int | None = None, error: type[Exception] = InputError,
+                 what: str = "file"):
+    """Open ``path`` for binary reading if it is a regular file of at most ``limit`` bytes.
+
+    Anything else raises ``error`` with one line naming the path and what it is
+    (``a FIFO (named pipe)``, ``a directory``, ``a character device``...) or its
+    size against the cap. The path is checked with ``os.stat`` before it is
+    opened (opening some devices does something) and again with ``fstat`` on
+    the descriptor, which is opened with ``O_NONBLOCK`` so that a FIFO swapped in
+    between never blocks the open. A missing or forbidden file raises the
+    usual ``OSError`` for the caller to word.
+    """
+    _check_kind(os.stat(path), path, limit, error, what)
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        _check_kind(os.fstat(fd), path, limit, error, what)
+        os.set_blocking(fd, True)
+        fh = os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+    with fh:
+        yield fh
+
+
+def read_regular(path: str | os.PathLike, limit: int, error: type[Exception] = InputError,
+                 what: str = "file") -> bytes:
+    """The bytes of the regular file ``path``, at most ``limit`` of them (see :func:`open_regular`).
+
+    A file that grows past the cap while it is read is refused like one that
+    was too big to begin with.
+    """
+    with open_regular(path, limit, error, what) as fh:
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise error(_too_big(path, f"more than {limit} bytes", limit, what))
+    return data
+
+
+def _check_kind(st: os.stat_result, path, limit: int | None, error, what: str) -> None:
+    if not stat.S_ISREG(st.st_mode):
+        kind = next((name for test, name in _KINDS if test(st.st_mode)), "a special file")
+        raise error(f"{path}: is {kind}, not a regular {what}")
+    if limit is not None and st.st_size > limit:
+        raise error(_too_big(path, f"{st.st_size} bytes", limit, what))
+
+
+def _too_big(path, size: str, limit: int, what: str) -> str:
+    shown = f"{limit >> 20} MB" if limit >= 1 << 20 and limit % (1 << 20) == 0 else f"{limit} bytes"
+    return f"{path}: {size}; a {what} is at most {shown}"
 
 
 @contextmanager

@@ -226,7 +226,7 @@ def load(path: str | os.PathLike) -> History | RunSet:
     read the file is that one line, never another exception.
     """
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise HistoryError(f"{path}: no such history file")
     try:
         return _load(path)

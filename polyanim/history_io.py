@@ -11,6 +11,7 @@ object built in memory are held to the same rules.
 
 from __future__ import annotations
 
+import os
 import re
 import struct
 import zipfile
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .errors import InputError
+from .fileio import open_regular
 
 if TYPE_CHECKING:  # only for an annotation: history imports this module
     from .history import History
@@ -37,6 +39,7 @@ EXPANSION = 32 << 20
 MAX_HISTORY_BYTES = 1 << 30  # a History's arrays, in memory and on disk (polyanim.limits checks configs against it)
 MAX_MEMBERS = 1024  # a RunSet of 8 runs has about 50 members; a zip directory is parsed whole
 MAX_META_BYTES = 4 << 20  # the meta JSON (a few kB in practice)
+MAX_FILE_BYTES = MAX_HISTORY_BYTES + MAX_META_BYTES + EXPANSION  # arrays, meta and the zip's own records
 MAX_META_DEPTH = 32  # nesting of the meta JSON (configs are 4 levels deep)
 DEFLATE_RATIO = 1032  # the most deflate can expand: a member declaring more is lying
 
@@ -99,24 +102,24 @@ def _read_arrays(path: Path) -> dict[str, np.ndarray]:
     1 MiB chunks straight into its final buffer (``np.load`` would copy it
     once more), and inflating stops at the member's declared size.
     """
-    size = path.stat().st_size
-    with open(path, "rb") as fh:
+    with open_regular(path, MAX_FILE_BYTES, HistoryError, "history file") as fh:
+        size = os.fstat(fh.fileno()).st_size
         if fh.read(6) == b"\x93NUMPY":
             raise HistoryError(f"{path}: not a polyanim history (a single array, not an .npz archive)")
         _check_directory(fh, size, path)
-    with zipfile.ZipFile(path) as archive:
-        headers = {}
-        for info in archive.infolist():
-            key = _known(info.filename)
-            if key is None:
-                continue
-            if key in headers:
-                raise HistoryError(f"{path}: {info.filename}: appears twice in the archive")
-            headers[key] = _header(archive, info)
-        problem = _headers_problem({k: v[1:4] for k, v in headers.items()}, size)
-        if problem:
-            raise HistoryError(f"{path}: {problem}")
-        return {key: _read_member(archive, *header) for key, header in headers.items()}
+        with zipfile.ZipFile(fh) as archive:
+            headers = {}
+            for info in archive.infolist():
+                key = _known(info.filename)
+                if key is None:
+                    continue
+                if key in headers:
+                    raise HistoryError(f"{path}: {info.filename}: appears twice in the archive")
+                headers[key] = _header(archive, info)
+            problem = _headers_problem({k: v[1:4] for k, v in headers.items()}, size)
+            if problem:
+                raise HistoryError(f"{path}: {problem}")
+            return {key: _read_member(archive, *header) for key, header in headers.items()}
 
 
 def _check_directory(fh, size: int, path: Path) -> None:

@@ -253,11 +253,13 @@ class PngWriter(Writer):
         self._count += 1
 
     def close(self) -> None:
+        import numpy as np
         from PIL import Image
 
         image = self._image
         opaque = bool((image[..., 3] == 255).all())
-        Image.fromarray(image[..., :3] if opaque else image, "RGB" if opaque else "RGBA").save(self.target, format="PNG")
+        # no mode argument: Pillow 11.3 deprecates it; uint8 with 3 or 4 channels is RGB or RGBA by itself
+        Image.fromarray(np.ascontiguousarray(image[..., :3]) if opaque else image).save(self.target, format="PNG")
 
 
 class HtmlWriter(Writer):
@@ -319,7 +321,7 @@ def _pin_colors(palette_png: str, colors: list[str]) -> None:
         if rgba not in opaque:
             opaque.append(rgba)
     entries = (opaque + opaque[-1:] * 256)[: 256 - len(transparent)] + transparent
-    Image.fromarray(np.array(entries, dtype=np.uint8).reshape(16, 16, 4), "RGBA").save(palette_png)
+    Image.fromarray(np.array(entries, dtype=np.uint8).reshape(16, 16, 4)).save(palette_png)  # RGBA: 4 channels
 
 
 def _write_all(pipe, frame) -> None:

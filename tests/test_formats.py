@@ -107,3 +107,21 @@ def test_the_pipe_into_ffmpeg_never_pins_more_than_16_mib():
     finally:
         proc.stdin.close()
         proc.wait()
+
+
+@pytest.mark.parametrize("suffix,options", [(".png", {}), (".png", {"theme": "transparent"}), (".gif", {})])
+def test_the_writers_call_no_pillow_api_deprecated_in_the_supported_range(tmp_path, history, monkeypatch, suffix,
+                                                                           options):
+    # Pillow 11.3 deprecates Image.fromarray's mode argument (a DeprecationWarning: an error under -W error);
+    # this Pillow may be older or newer, so the 11.3 behaviour is what the stand-in does
+    real = Image.fromarray
+
+    def fromarray(obj, *args, **kwargs):
+        if args or kwargs:
+            raise DeprecationWarning("'mode' parameter is deprecated and will be removed in Pillow 13")
+        return real(obj)
+
+    monkeypatch.setattr(Image, "fromarray", fromarray)
+    out = render(history, tmp_path / f"a{suffix}", small(**options))
+    with Image.open(out) as im:
+        assert im.mode == {".gif": "P", ".png": "RGBA" if options else "RGB"}[suffix]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import one_line
+from ..fileio import read_regular
+from ..history_io import MAX_FILE_BYTES
 from .plan import BatchError
 from .worker import _died, execute
 
@@ -31,7 +33,7 @@ def _run_dask(units, formats, out_dir: Path, client, shared: bool, finish) -> No
         futures = {}
         for unit in units:
             # no shared file system: a History input travels with its task
-            payload = Path(unit.source).read_bytes() if unit.kind == "history" and not shared else None
+            payload = read_regular(unit.source, MAX_FILE_BYTES, BatchError, "history file") if unit.kind == "history" and not shared else None
             futures[client.submit(execute, unit, tuple(formats), dest, payload, pure=False)] = unit
         for fut in as_completed(futures):
             unit = futures.pop(fut)

@@ -19,12 +19,14 @@ from pathlib import Path
 
 from .. import config, costs, limits
 from ..errors import InputError, one_line
-from ..fileio import atomic_path
+from ..fileio import atomic_path, open_regular, read_regular
+from ..history_io import MAX_FILE_BYTES
 from ..registry.formats import FORMATS as FORMAT_TABLE
 from ..version import __version__
 
 FORMATS = ("gif",)
 STATE_DIR = ".polyanim-batch"
+MAX_STATE_BYTES = 1 << 20  # a resume record is a few hundred bytes
 CONFIG_SUFFIXES = (".yaml", ".yml")
 HISTORY_SUFFIX = ".npz"
 # --workers auto: a worker per core only while each has WORKER_START_SECONDS of work (polyanim.costs).
@@ -162,7 +164,8 @@ def input_files(inputs) -> list[Path]:
         elif not _kind(path):
             raise BatchError(f"{path}: not a config (.yaml, .yml) or a history (.history.npz) file")
         else:
-            files.append(path)
+            with open_regular(path, None, BatchError, "config or history file"):  # a FIFO is refused, unread
+                files.append(path)
     if not files:
         raise BatchError("no inputs: give configs, history files or folders of them")
     return files
@@ -268,7 +271,7 @@ def _digest(kind: str, what: dict, formats) -> str:
 
 def _file_hash(path: Path) -> str:
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with open_regular(path, MAX_FILE_BYTES, BatchError, "history file") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
@@ -294,7 +297,7 @@ def _state_path(out_dir: Path, name: str) -> Path:
 def up_to_date(unit: Unit, out_dir: Path) -> Result | None:
     """The unit's earlier Result if its sidecar matches its digest and every output is there, else None."""
     try:
-        state = json.loads(_state_path(out_dir, unit.name).read_text(encoding="utf-8"))
+        state = json.loads(read_regular(_state_path(out_dir, unit.name), MAX_STATE_BYTES, BatchError, "resume record"))
         outputs = state["outputs"]
         if state["digest"] != unit.digest or state["version"] != __version__:
             return None

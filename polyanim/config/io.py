@@ -12,9 +12,12 @@ import os
 import typing
 from pathlib import Path
 
+from ..fileio import read_regular
 from .fields import UNRESOLVED, ConfigError, _hints, _plain
 from .runs import with_runs
 from .schema import Config, Render, _fields_of, _is_text, known_keys, type_at, unknown_key
+
+MAX_CONFIG_BYTES = 1 << 20  # the longest real config is a few kB; a bigger YAML is a mistake, not a config
 
 
 def load(path: str | Path, overrides: typing.Sequence[str] = ()) -> Config:
@@ -23,7 +26,7 @@ def load(path: str | Path, overrides: typing.Sequence[str] = ()) -> Config:
 
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular(path, MAX_CONFIG_BYTES, ConfigError, "config file").decode("utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such config file") from None
     except (OSError, UnicodeDecodeError) as exc:
