@@ -14,7 +14,12 @@ import math
 from pathlib import Path
 
 from .fileio import atomic_path
+from .html import POLICY
 from .registry.formats import FORMATS
+from .style import no_bidi
+
+# the player's policy; the cards show the batch's own files beside the page (relative links)
+GALLERY_POLICY = POLICY + "; img-src 'self' file: data:; media-src 'self' file:"
 
 # what a card shows, best first: something that moves in an <img>, then a still, then a video, then a link
 # how the contact sheet shows a unit: its first image format, else its first video (table order)
@@ -66,11 +71,12 @@ def write_index(path, results, title: str = "polyanim batch") -> Path:
     cards = "\n".join(_card(k, r) for k, r in enumerate(results))
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{GALLERY_POLICY}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(title)}</title>
+<title>{html.escape(no_bidi(title))}</title>
 <style>{_STYLE}</style></head>
 <body>
-<header><h1>{html.escape(title)}</h1>
+<header><h1><bdi>{html.escape(no_bidi(title))}</bdi></h1>
 <span id="count">{len(results)} animations{f", {failed} failed" if failed else ""}</span>
 <label>Sort <select id="sort">
 <option value="loss-asc">by final loss, lowest first</option>
@@ -94,9 +100,9 @@ def _card(order: int, r) -> str:
     shown = f"{loss:.4g}" if loss is not None else "–"
     files = [f for f in r.outputs if not f.endswith(".npz")]
     links = " ".join(f'<a href="{_href(f)}">{html.escape(f.rsplit(".", 1)[-1])}</a>' for f in r.outputs)
-    caption = (f'<figcaption><b class="label">{html.escape(r.label)}</b><br>'
+    caption = (f'<figcaption><b class="label"><bdi>{html.escape(no_bidi(r.label))}</bdi></b><br>'
                f'final loss <span class="loss">{shown}</span> · <span class="status">{html.escape(status)}</span>'
-               + (f'<div class="error">{html.escape(r.error)}</div>' if r.error else "")
+               + (f'<div class="error"><bdi>{html.escape(no_bidi(r.error))}</bdi></div>' if r.error else "")
                + (f'<div class="links">{links}</div>' if links else "") + "</figcaption>")
     return (f'<figure class="{html.escape(status)}" data-order="{order}" data-loss="{"" if loss is None else repr(loss)}"'
             f' data-name="{html.escape(r.name)}">{_media(files, r.label)}{caption}</figure>')
@@ -106,7 +112,7 @@ def _media(files: list[str], alt: str) -> str:
     by_format = {f.rsplit(".", 1)[-1]: f for f in files}
     for fmt in IMAGES:
         if fmt in by_format:
-            return f'<img src="{_href(by_format[fmt])}" alt="{html.escape(alt)}" loading="lazy">'
+            return f'<img src="{_href(by_format[fmt])}" alt="{html.escape(no_bidi(alt))}" loading="lazy">'
     for fmt in VIDEOS:
         if fmt in by_format:
             return f'<video src="{_href(by_format[fmt])}" autoplay loop muted playsinline></video>'

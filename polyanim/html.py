@@ -99,18 +99,22 @@ def _page(data: dict, *, title: str, theme: str, loop: bool) -> str:
     frames = len(data["steps"])
     values = {"TITLE": _html.escape(title.strip() or "polyanim"), "HEADING": heading, "THEME": theme,
               "WIDTH": str(data["size"][0]), "LAST": str(frames - 1), "DATA": blob, "SCRIPT": player_script(),
-              "LOOP": " checked" if loop else "",
+              "LOOP": " checked" if loop else "", "POLICY": POLICY,
               # room for the widest "201 / 201" up front, so the slider does not shrink while playing
               "READOUT": str(2 * len(str(frames)) + 3)}
     # one pass, so a title that happens to contain "@DATA@" is never expanded again
     return re.sub(r"@([A-Z]+)@", lambda m: values[m.group(1)], _TEMPLATE)
 
 
+# Nothing from the network, nothing but the page's own inline script and style: a label can never load
+# or run anything. The batch gallery uses the same policy, plus its own images and videos beside it.
+POLICY = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'"
+
 _TEMPLATE = """<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'">
+<meta http-equiv="Content-Security-Policy" content="@POLICY@">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="polyanim">
 <title>@TITLE@</title>

@@ -22,7 +22,7 @@ from matplotlib.layout_engine import PlaceHolderLayoutEngine
 from .history import RunSet
 from .panels.registry import PANELS, panel_class, several_runs_problem
 from .panels.base import View
-from .style import THEMES, cell_aspect, grid_shape, panel_grid
+from .style import THEMES, cell_aspect, grid_shape, no_bidi, panel_grid
 from .timeline import Timeline
 
 BASE_SIZE = (640, 480)  # the size at which render.dpi is taken literally
@@ -110,7 +110,7 @@ class Scene:
         self._animated += view.place_captions()
         self.captions = view.caption_texts  # the texts panels asked for (View.caption), in order
         if render.title and not view.grid:  # the grid's figure legend carries the title (panels.fit)
-            self.fig.suptitle(render.title, color=self.theme["fg"])
+            self.fig.suptitle(no_bidi(render.title), color=self.theme["fg"])
         for artist in self._animated:
             # the layout is computed once, from the static parts: moving artists must not
             # move the axes (a marker at the edge would otherwise shift a whole panel)

@@ -86,7 +86,7 @@ def target_name(history) -> str | None:
     config = meta.get("config") if isinstance(meta.get("config"), dict) else {}
     data = config.get("data") if isinstance(config.get("data"), dict) else {}
     name = meta.get("target_label") or data.get("target")
-    return str(name) if name else None
+    return no_bidi(str(name)) if name else None
 
 
 def run_notes(meta: dict) -> list[str]:
@@ -362,6 +362,17 @@ _SUP = str.maketrans(_SUP_CHARS, "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿ"
 _SUB = str.maketrans(_SUB_CHARS, "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎")
 
 
+# Bidirectional controls (embeddings, overrides, isolates, marks): a raw U+202E in a label reverses
+# the text drawn after it, in matplotlib's frames as in a browser, so a label could show words it does
+# not contain. They are dropped wherever a label is drawn; the letters of any script stay.
+_BIDI = dict.fromkeys([0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+
+
+def no_bidi(text: str) -> str:
+    """``text`` without bidirectional control characters (see ``_BIDI``): drawn in the order it is written."""
+    return text.translate(_BIDI)
+
+
 def plain_text(text: str) -> str:
     r"""``text`` as matplotlib draws it, in plain Unicode: for the HTML page, which draws no mathtext.
 
@@ -372,6 +383,7 @@ def plain_text(text: str) -> str:
     and ``_0`` become super- and subscripts where Unicode has them, ``\frac{a}{b}``
     becomes ``a/b`` and braces are dropped.
     """
+    text = no_bidi(text)
     parts = re.split(r"(?<!\\)\$", text)
     if len(parts) < 3 or len(parts) % 2 == 0:  # no math (an odd count is refused by the config)
         return text.replace("\\$", "$")

@@ -29,7 +29,7 @@ def runs_of(history) -> list[History]:
 
 def labels_of(history) -> list[str]:
     """The runs' labels; a lone History's one run is the ``prediction``."""
-    return list(history.labels) if isinstance(history, RunSet) else ["prediction"]
+    return [style.no_bidi(label) for label in history.labels] if isinstance(history, RunSet) else ["prediction"]
 
 
 def blend(values: np.ndarray, i: int, f: float):

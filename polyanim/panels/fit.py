@@ -65,7 +65,7 @@ class FitPanel:
         # in the constrained layout, so the title is the legend's title.
         legend = view.fig.legend(handles=handles, loc="outside upper center", ncols=len(handles),
                                  frameon=False, borderaxespad=0.2, handlelength=1.5,
-                                 title=view.render.title or None, title_fontsize="large")
+                                 title=style.no_bidi(view.render.title) or None, title_fontsize="large")
         color_texts(legend, t["fg"])
 
     def _base(self, ax) -> list:
