@@ -245,6 +245,8 @@ def test_bad_arguments_are_one_line_input_errors(tmp_path):
         Recording("PolyanimCallback", GRID, None, None, None, {"every": 0})
     with pytest.raises(polyanim.InputError, match="suffix|format"):
         Recording("PolyanimCallback", GRID, None, tmp_path / "fit.xyz", None, {})
+    with pytest.raises(polyanim.InputError, match="render: fps"):
+        Recording("PolyanimCallback", GRID, None, None, {"fps": 1000}, {})
     with pytest.raises(polyanim.InputError, match="predict="):
         Grid(GRID).inputs((3,))
 

@@ -15,6 +15,7 @@ import numpy as np
 from ..errors import InputError
 from ..recording import Recorder
 
+CALLER = "PolyanimCallback"  # each framework's callback has this name
 RECORDER_KEYS = ("every", "schedule", "steps", "frames", "threshold", "samples", "label", "param_names", "name")
 
 
@@ -23,14 +24,25 @@ class Grid:
 
     def __init__(self, x: np.ndarray):
         self.x = np.asarray(x, dtype=np.float64)
+        self.tensors: dict = {}  # (shape, device, dtype) -> the inputs as a tensor, made once
+
+    def tensor(self, feature_shape, device, dtype):
+        """:meth:`inputs` as a torch tensor on ``device`` in ``dtype``, built once per placement."""
+        key = (tuple(feature_shape), str(device), dtype)
+        if key not in self.tensors:
+            import torch
+
+            self.tensors[key] = torch.as_tensor(self.inputs(feature_shape)).to(device=device, dtype=dtype)
+        return self.tensors[key]
 
     def inputs(self, feature_shape=(1,)) -> np.ndarray:
         """The grid as ``[P, *feature_shape]`` float32: one input per grid point, shaped like a training input."""
         feature_shape = tuple(int(n) for n in feature_shape)
         if int(np.prod(feature_shape, dtype=np.int64)) != 1:
-            raise InputError(f"predict: the training inputs have shape [batch, {', '.join(map(str, feature_shape))}]"
-                             f" but the grid x gives one number per point; pass predict=lambda model, x: ... "
-                             f"returning one value per grid point")
+            shape = ", ".join(map(str, feature_shape))
+            raise InputError(f"{CALLER}: predict: the training inputs have shape [batch, {shape}] but the grid x "
+                             f"gives one number per point; pass predict=lambda model, x: ... returning one value "
+                             f"per grid point")
         return self.x.astype(np.float32).reshape((self.x.size, *feature_shape))
 
     def values(self, out) -> np.ndarray:
@@ -41,11 +53,11 @@ class Grid:
         try:
             array = np.asarray(out, dtype=np.float32)
         except (TypeError, ValueError):
-            raise InputError(f"predict: the model returned {type(out).__name__}, not numbers; pass "
+            raise InputError(f"{CALLER}: predict: the model returned {type(out).__name__}, not numbers; pass "
                              f"predict=lambda model, x: ... returning one value per grid point") from None
         if array.size != self.x.size:
-            raise InputError(f"predict: the model returned shape {list(array.shape)} for {self.x.size} grid points; "
-                             f"pass predict=lambda model, x: ... returning one value per grid point")
+            raise InputError(f"{CALLER}: predict: the model returned shape {list(array.shape)} for {self.x.size} "
+                             f"grid points; pass predict=lambda model, x: ... returning one value per grid point")
         return array.reshape(-1)
 
 
@@ -73,7 +85,7 @@ def torch_predict(module, grid: Grid, feature_shape=(1,), predict=None) -> np.nd
     first = first if first is not None else next(iter(module.buffers()), None)
     device = first.device if first is not None else torch.device("cpu")
     dtype = first.dtype if first is not None and first.is_floating_point() else torch.float32
-    x = torch.as_tensor(grid.inputs(feature_shape)).to(device=device, dtype=dtype)
+    x = grid.tensor(feature_shape, device, dtype)
     modes = [(m, m.training) for m in module.modules()]  # restore each: some may be frozen in eval on purpose
     module.eval()
     try:
@@ -95,7 +107,7 @@ def call(predict, model, x):
         if predict is not None:
             raise
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"predict: the model does not take the grid x as a batch of inputs "
+        raise InputError(f"{CALLER}: predict: the model does not take the grid x as a batch of inputs "
                          f"{list(x.shape)} ({type(exc).__name__}: {first[:160]}); pass predict=lambda model, x: ... "
                          f"returning one value per grid point") from None
 
@@ -114,11 +126,13 @@ class Recording:
         if unknown:
             raise InputError(f"{caller}: {unknown[0]}: not an option; allowed: x, target, out, render, predict, "
                              f"{', '.join(RECORDER_KEYS)}")
-        self.caller = caller
         self.recorder = Recorder(x, target, **options)
         self.grid = Grid(self.recorder.x)
         self.outs = _outputs(out)
         self.render = dict(render or {})
+        from ..config import render_settings
+
+        render_settings(self.render, source=f"{caller}: render")  # a bad option fails now, not after training
         self.meta: dict = {}
         self.last_loss = None
         self.pending = None
@@ -143,18 +157,15 @@ class Recording:
     def finish(self, step: int, predict, lr=None) -> None:
         """Mark ``step`` as the trained model's, then write ``out`` and the ``.history.npz`` beside it if given."""
         rec = self.recorder
-        if rec.closed:
-            pass  # stopped (diverged) or already finished
-        elif rec.snapshots and rec.snapshots[-1].step == step:
-            rec.closed = True  # the last step was kept already, with this very model: it is the final one
-        elif self.last_loss is not None:
+        if self.last_loss is not None:  # no-op once closed (a diverged run, or a second fit)
+            # the frameworks compute no loss after the last update: the last step's stands for the trained model
             rec.add(step, loss=self.last_loss, pred=predict, lr=lr, final=True)
         if self.outs and rec.snapshots:
             from ..api import render
 
             history = self.history()
+            history.save(beside(self.outs[0]))  # first: whatever the render says, the run is kept
             render(history, self.outs if len(self.outs) > 1 else self.outs[0], **self.render)
-            history.save(beside(self.outs[0]))
 
     def history(self):
         """The recorded History, with the framework named in ``meta``."""
@@ -173,7 +184,7 @@ def _outputs(out) -> list[Path]:
 
     outs = [Path(o) for o in (out if isinstance(out, (list, tuple)) else [out])]
     if not outs:
-        raise InputError("out: expected a path or a non-empty list of paths")
+        raise InputError(f"{CALLER}: out: expected a path or a non-empty list of paths")
     for each in outs:
         check_output(each)
     return outs
