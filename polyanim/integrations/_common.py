@@ -172,6 +172,19 @@ class Recording:
         return self.recorder.history(self.meta)
 
 
+class Adapter:
+    """What every framework's callback has: its :class:`Recording`, the optional ``predict=`` and :meth:`history`."""
+
+    def _start(self, x, target, out, render, predict, options: dict, framework: dict) -> None:
+        self.recording = Recording(CALLER, x, target, out, render, options)
+        self.recording.meta["framework"] = framework
+        self.predict = predict
+
+    def history(self):
+        """The recorded :class:`polyanim.History` (after or during training)."""
+        return self.recording.history()
+
+
 def beside(out: Path) -> Path:
     """``fit.gif`` -> ``fit.history.npz``, in the same folder."""
     return out.with_name(out.name[: -len(out.suffix)] + ".history.npz" if out.suffix else out.name + ".history.npz")

@@ -11,10 +11,10 @@ from __future__ import annotations
 import transformers
 from transformers import TrainerCallback
 
-from ._common import Recording, torch_predict, version
+from ._common import Adapter, torch_predict, version
 
 
-class PolyanimCallback(TrainerCallback):
+class PolyanimCallback(Adapter, TrainerCallback):
     """Records the training: at each kept step the prediction on ``x``, the step's training loss and the lr.
 
     ``x`` is the drawing grid, ``target`` the curve to fit on it, and ``every``,
@@ -35,9 +35,8 @@ class PolyanimCallback(TrainerCallback):
 
     def __init__(self, x, target=None, *, out=None, render=None, predict=None, **options):
         super().__init__()
-        self.recording = Recording("PolyanimCallback", x, target, out, render, options)
-        self.recording.meta["framework"] = {"name": "transformers", "version": version(transformers)}
-        self.predict = predict
+        self._start(x, target, out, render, predict, options, {"name": "transformers",
+                                                                     "version": version(transformers)})
 
     def _predict(self, model):
         return torch_predict(model, self.recording.grid, (1,), self.predict)
@@ -59,10 +58,6 @@ class PolyanimCallback(TrainerCallback):
     def on_train_end(self, args, state, control, model=None, optimizer=None, **kwargs):
         if state.is_world_process_zero:
             self.recording.finish(state.global_step, lambda: self._predict(model), lr=_lr(optimizer))
-
-    def history(self):
-        """The recorded :class:`polyanim.History` (after or during training)."""
-        return self.recording.history()
 
 
 def _lr(optimizer):

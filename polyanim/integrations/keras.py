@@ -18,10 +18,10 @@ os.environ.setdefault("KERAS_BACKEND", "torch")
 
 import keras  # noqa: E402
 
-from ._common import Recording, call, version  # noqa: E402
+from ._common import Adapter, call, version  # noqa: E402
 
 
-class PolyanimCallback(keras.callbacks.Callback):
+class PolyanimCallback(Adapter, keras.callbacks.Callback):
     """Records the fit: at each kept step the prediction on ``x``, the step's training loss and the learning rate.
 
     ``x`` is the drawing grid, ``target`` the curve to fit on it, and ``every``,
@@ -40,10 +40,8 @@ class PolyanimCallback(keras.callbacks.Callback):
 
     def __init__(self, x, target=None, *, out=None, render=None, predict=None, **options):
         super().__init__()
-        self.recording = Recording("PolyanimCallback", x, target, out, render, options)
-        self.recording.meta["framework"] = {"name": "keras", "version": version(keras),
-                                            "backend": keras.backend.backend()}
-        self.predict = predict
+        self._start(x, target, out, render, predict, options, {"name": "keras", "version": version(keras),
+                                                                     "backend": keras.backend.backend()})
         self.step = 0
 
     def _predict(self):
@@ -69,10 +67,6 @@ class PolyanimCallback(keras.callbacks.Callback):
     def _lr(self):
         lr = getattr(getattr(self.model, "optimizer", None), "learning_rate", None)
         return None if lr is None else float(keras.ops.convert_to_numpy(lr))
-
-    def history(self):
-        """The recorded :class:`polyanim.History` (after or during training)."""
-        return self.recording.history()
 
 
 def _call(model, x):

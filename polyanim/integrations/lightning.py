@@ -12,10 +12,10 @@ from __future__ import annotations
 import lightning
 from lightning.pytorch.callbacks import Callback
 
-from ._common import Recording, torch_predict, version
+from ._common import Adapter, torch_predict, version
 
 
-class PolyanimCallback(Callback):
+class PolyanimCallback(Adapter, Callback):
     """Records the fit: at each kept step the prediction on ``x``, the step's training loss and the learning rate.
 
     ``x`` is the drawing grid, ``target`` the curve to fit on it (array,
@@ -35,9 +35,8 @@ class PolyanimCallback(Callback):
 
     def __init__(self, x, target=None, *, out=None, render=None, predict=None, **options):
         super().__init__()
-        self.recording = Recording("PolyanimCallback", x, target, out, render, options)
-        self.recording.meta["framework"] = {"name": "lightning", "version": version(lightning)}
-        self.predict = predict
+        self._start(x, target, out, render, predict, options, {"name": "lightning",
+                                                                     "version": version(lightning)})
         self.feature_shape = None
 
     def _predict(self, pl_module):
@@ -60,10 +59,6 @@ class PolyanimCallback(Callback):
     def on_train_end(self, trainer, pl_module):
         if trainer.is_global_zero:
             self.recording.finish(trainer.global_step, lambda: self._predict(pl_module), lr=_lr(trainer))
-
-    def history(self):
-        """The recorded :class:`polyanim.History` (after or during training)."""
-        return self.recording.history()
 
 
 def _feature_shape(batch):
