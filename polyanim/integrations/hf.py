@@ -35,8 +35,8 @@ class PolyanimCallback(Adapter, TrainerCallback):
 
     def __init__(self, x, target=None, *, out=None, render=None, predict=None, **options):
         super().__init__()
-        self._start(x, target, out, render, predict, options, {"name": "transformers",
-                                                                     "version": version(transformers)})
+        framework = {"name": "transformers", "version": version(transformers)}
+        self._start(x, target, out, render, predict, options, framework)
 
     def _predict(self, model):
         return torch_predict(model, self.recording.grid, (1,), self.predict)

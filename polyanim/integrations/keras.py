@@ -40,8 +40,8 @@ class PolyanimCallback(Adapter, keras.callbacks.Callback):
 
     def __init__(self, x, target=None, *, out=None, render=None, predict=None, **options):
         super().__init__()
-        self._start(x, target, out, render, predict, options, {"name": "keras", "version": version(keras),
-                                                                     "backend": keras.backend.backend()})
+        framework = {"name": "keras", "version": version(keras), "backend": keras.backend.backend()}
+        self._start(x, target, out, render, predict, options, framework)
         self.step = 0
 
     def _predict(self):

@@ -35,8 +35,8 @@ class PolyanimCallback(Adapter, Callback):
 
     def __init__(self, x, target=None, *, out=None, render=None, predict=None, **options):
         super().__init__()
-        self._start(x, target, out, render, predict, options, {"name": "lightning",
-                                                                     "version": version(lightning)})
+        framework = {"name": "lightning", "version": version(lightning)}
+        self._start(x, target, out, render, predict, options, framework)
         self.feature_shape = None
 
     def _predict(self, pl_module):
