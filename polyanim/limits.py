@@ -52,6 +52,25 @@ def history_bytes(config) -> int:
     return total
 
 
+def field_snapshot_bytes(g1: int, g2: int, classes: int | None = None) -> int:
+    """Bytes one snapshot of a field History holds: its mesh prediction (G1 x G2 x C float32s; C is 1 for
+    a regression or two classes, whose P(class 1) is enough) and its step, loss, lr, acc and test_acc."""
+    channels = classes if classes is not None and classes > 2 else 1
+    return 4 * g1 * g2 * channels + 5 * 8
+
+
+def field_problem(g1: int, g2: int, classes: int | None, n_snapshots: int) -> str | None:
+    """Why a field History of ``n_snapshots`` on a G1 x G2 mesh would be too large, or None: checked before
+    training (by the Recorder when its schedule is known, and for a config), not when the memory is gone."""
+    size = n_snapshots * field_snapshot_bytes(g1, g2, classes)
+    if size <= MAX_HISTORY_BYTES:
+        return None
+    per = field_snapshot_bytes(g1, g2, classes)
+    return (f"{n_snapshots:,} snapshots x {_bytes(per)} ({g1}x{g2} mesh"
+            f"{f' x {classes} classes' if classes and classes > 2 else ''}) is about {_bytes(size)}; the limit is "
+            f"{_bytes(MAX_HISTORY_BYTES)} (docs/limits.md): record fewer snapshots or a coarser mesh")
+
+
 def timeline(config) -> int:
     """Positions of the animation's timeline: the snapshots of one run, or about the union of several."""
     from .recording import planned_steps
