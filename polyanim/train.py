@@ -26,7 +26,6 @@ from .registry.optimizers import OPTIMIZERS
 from .recording import Snapshot, for_train, loss_warnings
 
 
-
 class TrainingError(RuntimeError):
     """Training produced nothing to draw (e.g. the very first loss is not finite)."""
 
@@ -162,6 +161,10 @@ def train(config, *, quiet: bool = False, out=None, err=None,
         err = err or sys.stderr
         if config.seed is not None:
             torch.manual_seed(config.seed)
+        if config.data.field:  # two inputs (data.dataset): a field History
+            from .train_field import train_field
+
+            return train_field(config, quiet=quiet, out=out, err=err, on_snapshot=on_snapshot)
         run = _Run.build(config, on_snapshot)
         started = time.perf_counter()
         stopped = _loop(run, quiet=quiet, out=out, err=err)
