@@ -105,11 +105,14 @@ def _check_inputs(data) -> None:
         raise ConfigError(f"target: {data.target!r} is not finite on data.domain squared; narrow data.domain")
 
 
-def _check_field_model(model) -> None:
-    """A model of two inputs for ``data.dataset`` (its registry entry's ``inputs``)."""
-    if 2 not in MODEL_TABLE[model.kind].inputs:
-        fits = [k for k, spec in MODEL_TABLE.items() if 2 in spec.inputs]
-        raise ConfigError(f"model.kind: {model.kind} takes one input; with data.dataset use {', '.join(fits)}")
+def _check_model_inputs(model, field: bool) -> None:
+    """A model of two inputs for ``data.dataset``, of one otherwise (its registry entry's ``inputs``)."""
+    n = 2 if field else 1
+    if n not in MODEL_TABLE[model.kind].inputs:
+        fits = [k for k, spec in MODEL_TABLE.items() if n in spec.inputs]
+        raise ConfigError(f"model.kind: {model.kind} takes {'one input' if field else 'two inputs'}; "
+                          + (f"with data.dataset use {', '.join(fits)}" if field
+                             else f"set data.dataset, or for one input use {', '.join(fits)}"))
 
 
 def _mathtext(v):

@@ -21,7 +21,7 @@ from ..registry import listing
 from ..registry.formats import transparent_formats
 from .fields import (ACTIVATIONS, DATASETS, DEFAULT_DOMAIN, DEFAULT_SURFACE, DEFAULT_TARGET, LAYOUTS, MODEL_TABLE, OPTIMIZER_TABLE, PANELS,
                      RECORDINGS, RUN_SECTIONS, SAMPLINGS, SCHEDULE_TABLE, ConfigError, _at_least, _between,
-                     _check_field_model, _check_inputs, _check_target, _data_file, _expression, _hidden, _interval, _mathtext, _non_negative,
+                     _check_inputs, _check_model_inputs, _check_target, _data_file, _expression, _hidden, _interval, _mathtext, _non_negative,
                      _optional, _panels, _plain, _positive, _size, _spec, _validate, _workers)
 
 
@@ -309,9 +309,8 @@ class Config:
         if self.train.record == "every" and self.train.frames is None and self.train.record_every > self.train.steps:
             raise ConfigError(f"train.record_every: must be <= train.steps ({self.train.steps}), "
                               f"got {self.train.record_every}")
-        if self.data.field:
-            _check_field_model(self.model)
-        elif self.data.file is None:  # with a file the grid needs its points: Data.check_file() checks the target
+        _check_model_inputs(self.model, self.data.field)
+        if self.data.file is None and not self.data.field:  # with a file: Data.check_file() checks the target
             grid = self.data.grid()
             if self.data.samples is not None and self.data.sampling == "grid":  # the training x are known too
                 grid = np.concatenate([grid, np.linspace(*self.data.train_range(), self.data.samples)])
