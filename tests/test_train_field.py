@@ -105,3 +105,11 @@ def test_shipped_configs_load(name):
     c = load_config(Path(__file__).parent.parent / "configs" / f"{name}.yaml")
     assert c.data.field and limits.check_config(c, still=True) == []
     assert len(c.runs) == {"xor_linear_vs_mlp": 2, "widths": 4}.get(name, 0)
+
+
+def test_live_window_refuses_two_inputs_in_one_line():
+    from polyanim import InputError
+    from polyanim.train import drawing_inputs
+
+    with pytest.raises(InputError, match="--live: .*data.dataset"):
+        drawing_inputs(config({"dataset": "moons"}, {"kind": "mlp"}))
