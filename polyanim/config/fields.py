@@ -18,6 +18,7 @@ import numpy as np
 
 from .. import datafile, targets
 from ..errors import InputError
+from ..panels.registry import CURVE_PANELS, default_panels, kind_problem
 from ..panels.registry import PANELS as PANEL_TABLE
 from ..registry.models import MODELS as MODEL_TABLE
 from ..registry.optimizers import OPTIMIZERS as OPTIMIZER_TABLE, SCHEDULES as SCHEDULE_TABLE
@@ -194,6 +195,17 @@ def _panels(v):
     if bad or len(set(v)) != len(v):
         return f"each of {', '.join(PANEL_TABLE)} at most once, got {list(v)}"
     return None
+
+
+def _field_panels(render, data) -> None:
+    """A field's default panels in place of the curve default, and panels that draw the data's kind."""
+    kind = "field" if data.field else "curve"
+    if kind == "field" and tuple(render.panels) == CURVE_PANELS:
+        task = "regress" if data.dataset == "surface" else "classify"
+        object.__setattr__(render, "panels", default_panels(kind, task, accuracy=task == "classify"))
+    problem = kind_problem(render.panels, kind)
+    if problem:
+        raise ConfigError(f"render.panels: {problem}")
 
 
 def _validate(obj) -> None:

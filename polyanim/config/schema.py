@@ -22,7 +22,7 @@ from ..registry.formats import transparent_formats
 from .fields import (ACTIVATIONS, DATASETS, DEFAULT_DOMAIN, DEFAULT_SURFACE, DEFAULT_TARGET, LAYOUTS, MODEL_TABLE, OPTIMIZER_TABLE, PANELS,
                      RECORDINGS, RUN_SECTIONS, SAMPLINGS, SCHEDULE_TABLE, ConfigError, _at_least, _between,
                      _check_inputs, _check_model_inputs, _check_target, _data_file, _expression, _hidden, _interval, _mathtext, _non_negative,
-                     _optional, _panels, _plain, _positive, _size, _spec, _validate, _workers)
+                     _field_panels, _optional, _panels, _plain, _positive, _size, _spec, _validate, _workers)
 
 
 def _names(names, last: str = "or") -> str:
@@ -254,8 +254,11 @@ class Render:
     title: str = _spec("", check=_mathtext, doc="figure title (empty: none); `$…$` is mathtext, `\\$` a literal "
                                                 "dollar")
     panels: tuple[str, ...] = _spec(("fit", "loss"), check=_panels,
-                                    doc=f"panels from {_names(PANELS, 'and')}: the fit panel large, the others below "
-                                        "it (beside it when width/height ≥ 1.6)")
+                                    doc=f"panels from {_names(PANELS, 'and')}: the main panel (fit, boundary, "
+                                        "surface) large, the others below it (beside it when width/height ≥ 1.6); "
+                                        "with `data.dataset` the default is `[boundary, loss, accuracy]` "
+                                        "(`[surface, loss]` for `surface`); fit and params draw one input only, "
+                                        "boundary, surface and accuracy two")
     theme: str = _spec("light", choices=("light", "dark", "transparent"),
                        doc="`light`, `dark`, or `transparent` (no background, mid-grey ink legible on light "
                            f"and dark pages; {_names(transparent_formats(), 'and')})")
@@ -310,6 +313,7 @@ class Config:
             raise ConfigError(f"train.record_every: must be <= train.steps ({self.train.steps}), "
                               f"got {self.train.record_every}")
         _check_model_inputs(self.model, self.data.field)
+        _field_panels(self.render, self.data)
         if self.data.file is None and not self.data.field:  # with a file: Data.check_file() checks the target
             grid = self.data.grid()
             if self.data.samples is not None and self.data.sampling == "grid":  # the training x are known too
