@@ -43,7 +43,8 @@ def resolve(source, options: dict, *, caller: str = "polyanim.render", prefix: s
 
     from .panels.registry import kind_problem, panels_for
 
-    settings = replace(settings, panels=panels_for(history, settings.panels))  # a field's own default
+    if "panels" not in options and "panels" not in (config.get("render") or {}):  # a field's own default
+        settings = replace(settings, panels=panels_for(history, settings.panels))
     problem = kind_problem(settings.panels, history.kind)
     if problem:
         raise InputError(f"{caller}: {prefix or 'render.'}panels: {problem}")

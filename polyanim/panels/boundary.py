@@ -60,6 +60,8 @@ class BoundaryPanel:
         for k, run in enumerate(runs):
             ax = axes[min(k, len(axes) - 1)]
             ax.grid(False)
+            for spine in ax.spines.values():  # under the moving image, as in the cached background
+                spine.set_zorder(0.5)
             cell = {"image": ax.imshow(self._rgba(run.pred[0]), extent=field.extent(h), origin="lower",
                                        interpolation="nearest", aspect="auto", zorder=1)}
             cell["line"] = ax.plot([], [], color=t["fg"], linewidth=1.4, zorder=3, solid_capstyle="round")[0]

@@ -52,6 +52,8 @@ class SurfacePanel:
         for k, run in enumerate(runs):
             ax = axes[min(k, len(axes) - 1)]
             ax.grid(False)
+            for spine in ax.spines.values():  # under the moving image, as in the cached background
+                spine.set_zorder(0.5)
             cell = {"image": ax.imshow(self._rgba(run.pred[0]), extent=field.extent(h), origin="lower",
                                        interpolation="nearest", aspect="auto", zorder=1)}
             cell["lines"] = ax.plot(lines[:, 0], lines[:, 1], color=t["fg"], linewidth=0.8, alpha=0.55, zorder=2)[0]
