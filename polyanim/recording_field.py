@@ -14,7 +14,7 @@ import numpy as np
 
 from .datasets import MAX_CLASSES, rectangle
 from .history_io import MAX_MESH, TASKS, field_problem
-from .recording_checks import RecorderError, _scalar
+from .recording_checks import RecorderError, _scalar, _untensor
 
 SUM_TOLERANCE = 1e-3  # float32 softmax outputs sum to 1 within about 1e-6; a user's rounding within this
 FIELD_ARGS = ("task", "classes", "rect", "test", "class_names")  # meaningful only with two inputs
@@ -22,11 +22,7 @@ FIELD_ARGS = ("task", "classes", "rect", "test", "class_names")  # meaningful on
 
 def _real(value, name: str, dtype=np.float64) -> np.ndarray:
     """A torch tensor (any device, with or without grad) or array-like as a new numpy array of reals."""
-    if hasattr(value, "detach"):  # read without importing torch
-        value = value.detach().cpu()
-        if str(value.dtype) == "torch.bfloat16":  # numpy has no bfloat16
-            value = value.float()
-        value = value.numpy()
+    value = _untensor(value)
     try:
         array = np.asarray(value)
         if array.dtype.kind == "c":  # numpy would drop the imaginary part with a warning
