@@ -104,7 +104,7 @@ def _children_cpu() -> float:
 def worker_start() -> float:
     """A spawned worker's cost before its first unit: interpreter, imports, warm-up (a fresh process)."""
     code = ("import time; t = time.perf_counter()\n"
-            "from polyanim.batching import _init_worker\n"
+            "from polyanim.batching.worker import _init_worker\n"
             "_init_worker(True); print(time.perf_counter() - t)")
     start = time.perf_counter()
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=ENV, check=True, capture_output=True)

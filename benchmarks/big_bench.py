@@ -2,6 +2,7 @@
 
     python benchmarks/big_bench.py --stages          # per-frame cost of drawing, pipe copy, encoding
     python benchmarks/big_bench.py --whole --rounds 2  # whole 2,001-frame renders, serial vs parallel drawing
+    python benchmarks/big_bench.py --memory --sizes 640x480,7680x7680   # peak RSS of 11-frame renders
 
 Stages are measured on a window of consecutive frames of the seed problem
 recorded every step (2,001 snapshots, fit panel) at 1920x1080: drawing is
@@ -10,7 +11,10 @@ drained by ``cat``; encoding is ffmpeg's CPU time (user + system, all its
 threads) on the same frames from a file, with polyanim's exact settings. Whole
 renders are ``python render.py HISTORY --out X`` processes, serial
 (``render.workers=1``) and parallel (``render.workers=2``) run alternately;
-medians.
+medians. Memory is the peak resident size of the whole ``render.py`` process
+tree (polyanim and its ffmpeg), sampled every 5 ms, for an 11-frame render of a
+small Recorder History at each size, per format; it is also given in frames
+(peak / bytes of one RGBA frame), which must stay a small constant at any size.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from render_bench import PY, build_history, header, run  # noqa: E402
+
+import numpy as np  # noqa: E402
 
 from polyanim import config, history as history_mod  # noqa: E402
 from polyanim.renderer import plan  # noqa: E402
@@ -138,15 +144,52 @@ def whole(folder: Path, hist: Path, rounds: int) -> None:
         print(f"3. {kind}: 2-core speed-up of parallel drawing = {s / p:.2f}x; outputs identical: {same}")
 
 
+def memory(folder: Path, sizes: list[tuple[int, int]], kinds: list[str], hold: float) -> None:
+    """Peak tree RSS of short renders (6 snapshots at 10 fps plus ``hold``) at each size, per format."""
+    import polyanim
+
+    x = np.linspace(-3, 3, 200)
+    rec = polyanim.Recorder(x, "sin(x)", every=1, name="mem")
+    for step in range(6):
+        rec.add(step, loss=1.0 / (step + 1), pred=np.sin(x) * step / 5, params=[0.1 * step, 0.2])
+    hist = rec.history().save(folder / "mem.history.npz")
+    print("| size | format | frames | peak RSS MB | peak in frames | wall s |")
+    print("| --- | --- | ---: | ---: | ---: | ---: |")
+    for w, h in sizes:
+        for kind in kinds:
+            out = folder / f"mem.{kind}"
+            cmd = [PY, str(ROOT / "render.py"), str(hist), "--out", str(out), "-q", "--set", f"render.size=[{w},{h}]",
+                   "--set", "render.fps=10", "--set", f"render.hold={hold}", "--set", "render.workers=1"]
+            started = time.perf_counter()
+            try:
+                wall, peak_kb = run(cmd, sample=True)
+            except SystemExit as exc:  # refused (exit 2): how fast, and the line it said
+                last = str(exc).strip().splitlines()[-1]
+                print(f"| {w}x{h} | {kind} | refused in {time.perf_counter() - started:.1f} s: {last} | | | |")
+                continue
+            n = 1 if kind == "png" else len(plan(6, config.from_dict({"render": {"fps": 10, "hold": hold}}).render,
+                                                GifWriter.frame_rate)[0])
+            frame_mb = w * h * 4 / 2**20
+            print(f"| {w}x{h} | {kind} | {n} | {peak_kb / 1024:.0f} | {peak_kb / 1024 / frame_mb:.1f} | {wall:.1f} |")
+            out.unlink()
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--stages", action="store_true")
     p.add_argument("--whole", action="store_true")
     p.add_argument("--rounds", type=int, default=1)
+    p.add_argument("--memory", action="store_true")
+    p.add_argument("--sizes", default="640x480,7680x7680", help="for --memory: WxH,WxH,...")
+    p.add_argument("--formats", default="gif,mp4", help="for --memory: suffixes without the dot")
+    p.add_argument("--hold", type=float, default=0.6, help="for --memory: seconds of held last frame (0.6: 12 frames)")
     args = p.parse_args()
     print(header(), "\n")
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as tmp:
         folder = Path(tmp)
+        if args.memory:
+            sizes = [tuple(int(v) for v in s.split("x")) for s in args.sizes.split(",")]
+            return memory(folder, sizes, args.formats.split(","), args.hold)
         hist = build_history(folder, 1, "big2001")
         if args.stages or not args.whole:
             stages(folder, hist)

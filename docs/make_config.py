@@ -32,7 +32,7 @@ def _table(header: tuple[str, str], rows) -> list[str]:
 def _field(config, key: str):
     """The dataclass field behind a dotted key (None for ``sweep``, which is no field)."""
     *head, leaf = key.split(".")
-    return next((f for f in dataclasses.fields(config._type_at(head)) if f.name == leaf), None)
+    return next((f for f in dataclasses.fields(config.type_at(head)) if f.name == leaf), None)
 
 
 def tables() -> str:

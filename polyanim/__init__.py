@@ -11,7 +11,7 @@ These names are the public API; every module inside the package is internal
 and may change. Importing this package imports neither torch nor matplotlib.
 """
 
-__version__ = "0.2.0"
+from .version import __version__  # noqa: E402,F401
 
 from .errors import InputError  # noqa: E402
 from .history import History, RunSet, load  # noqa: E402

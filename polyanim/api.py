@@ -36,6 +36,9 @@ def resolve(source, options: dict, *, caller: str = "polyanim.render", prefix: s
     else:
         raise InputError(f"{caller}: source: expected a History, a RunSet or the path of a .history.npz, "
                          f"got {type(source).__name__}")
+    if not len(history) or isinstance(history, RunSet) and not all(len(h) for h in history.histories):
+        raise InputError(f"{caller}: source: {'a run of the RunSet' if isinstance(history, RunSet) else 'the History'} "
+                         "has no snapshots; record at least one step")
     config = history.config if isinstance(history.config, dict) else {}
     settings = render_settings(options, saved=config.get("render"), source=caller, prefix=prefix,
                                saved_source=f"{where} (meta.config)")
@@ -49,6 +52,21 @@ def resolve(source, options: dict, *, caller: str = "polyanim.render", prefix: s
     if problem:
         raise InputError(f"{caller}: {prefix or 'render.'}panels: {problem}")
     return history, settings
+
+
+def resolve_sets(source, sets, *, caller: str = "--set") -> tuple:
+    """``(history, Render)`` for a replay with ``--set render.KEY=VALUE`` items (the CLI's and a batch's).
+
+    The items are read as ``--set`` reads them and resolved by :func:`resolve`,
+    so a replay draws exactly what ``polyanim.render`` draws for those options.
+    """
+    from .config import parse_override
+
+    options = {}
+    for item in sets:
+        key, value = parse_override(item)
+        options[key.removeprefix("render.")] = value
+    return resolve(source, options, caller=caller, prefix="render.")
 
 
 def render(source, out, *, progress: bool = False, **options):
@@ -65,12 +83,43 @@ def render(source, out, *, progress: bool = False, **options):
     """
     history, settings = resolve(source, options)
     many = isinstance(out, (list, tuple))
-    outs = [Path(o) for o in (out if many else [out])]
+    outs = [_path(o) for o in (out if many else [out])]
     if not outs:
         raise InputError("polyanim.render: out: expected a path or a non-empty list of paths")
     for each in outs:
         check_output(each)
+    from .writers import writer_for
+
+    if not all(writer_for(each).still for each in outs):  # a picture or a page draws no animation frames
+        check_recorder_frames(history, settings, "polyanim.render")
     return _render(history, outs if many else outs[0], settings, progress=progress)
+
+
+def _path(out) -> Path:
+    """``out`` as a Path, or InputError naming ``out`` (None, a number or bytes are not file names here)."""
+    if isinstance(out, str) or (isinstance(out, os.PathLike) and isinstance(os.fspath(out), str)):
+        return Path(out)
+    raise InputError(f"polyanim.render: out: expected a file path (a str or pathlib.Path, e.g. 'run.gif') "
+                     f"or a list of them, got {type(out).__name__}")
+
+
+def check_recorder_frames(history, settings: Render, caller: str) -> None:
+    """Refuse too many frames for a Recorder's History naming what sets them there (not ``train.*``).
+
+    A History trained from a config (it has ``meta.config.train``) is left to
+    the renderer, whose message names the config keys.
+    """
+    from . import limits
+
+    runs = history.histories if isinstance(history, RunSet) else [history]
+    if any("train" in h.config for h in runs if isinstance(h.config, dict)):
+        return
+    n = limits.frames(len(history), settings)
+    if n > limits.MAX_FRAMES:
+        raise InputError(f"{caller}: Recorder every=/frames=, render.duration, render.interpolate: {n:,} frames "
+                         f"from {len(history):,} snapshots; the limit is {limits.MAX_FRAMES:,} frames "
+                         "(docs/limits.md): record fewer snapshots (a larger every= or a smaller frames= for the "
+                         "Recorder), set render.duration (e.g. duration='20s'), or lower render.interpolate")
 
 
 def _render(history, out, settings: Render, *, progress: bool):
@@ -110,11 +159,12 @@ class Frames:
     draws afresh, and every array is the caller's own copy.
     """
 
-    def __init__(self, history, settings: Render):
+    def __init__(self, history, settings: Render, caller: str = "polyanim.frames"):
         from .renderer import plan
         from .writers import Writer
 
         self.history, self.settings = history, settings
+        check_recorder_frames(history, settings, caller)
         self.positions, rate, self.warnings = plan(len(history), settings, Writer.frame_rate)
         self.fps = float(rate)
         self.size = tuple(settings.size)
@@ -157,7 +207,7 @@ def animation(source, **options):
 
     history, settings = resolve(source, options, caller="polyanim.animation")
     _bundled_ffmpeg_for_matplotlib()
-    timeline = Frames(history, settings)
+    timeline = Frames(history, settings, "polyanim.animation")
     scene = Scene(history, settings)
     scene.freeze_layout()
     return FuncAnimation(scene.fig, scene.update, frames=timeline.positions, init_func=scene.init,

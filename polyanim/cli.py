@@ -9,15 +9,13 @@ stderr naming the file, the key and what is allowed); 1 anything else.
 from __future__ import annotations
 
 import argparse
-import os
-import signal
 import sys
 import time
 from pathlib import Path
-from typing import Callable
 
-from . import __version__, api, config
-from .errors import InputError, one_line
+from . import api, config
+from .errors import InputError, run_command
+from .version import __version__
 
 
 class UsageError(InputError):
@@ -77,46 +75,6 @@ def main(argv: list[str] | None = None) -> int:
     return run_command("polyanim", lambda: _run(build_parser().parse_args(argv), written), interrupted)
 
 
-def run_command(prog: str, body: Callable[[], int], interrupted: Callable[[], str]) -> int:
-    """Run a command's ``body`` under the exit-code contract; return its exit code.
-
-    0 or what ``body`` returns; 2 for bad input (one line: ``PROG: error: …``);
-    130 on Ctrl-C or SIGTERM (``PROG: interrupted; `` and what ``interrupted()``
-    says was kept); 1 for anything else, still one line unless ``POLYANIM_DEBUG``
-    is set. ``--help`` and ``--version`` exit 0 through it.
-    """
-    previous = _terminate_as_interrupt()
-    try:
-        return body()
-    except SystemExit as exc:  # --help and --version
-        return exc.code if isinstance(exc.code, int) else 0
-    except InputError as exc:
-        print(f"{prog}: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"{prog}: interrupted; {interrupted()}", file=sys.stderr)
-        return 130
-    except Exception as exc:  # anything else is exit 1, still one line unless debugging
-        if os.environ.get("POLYANIM_DEBUG"):
-            raise
-        print(f"{prog}: error: {one_line(exc)}", file=sys.stderr)
-        return 1
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
-
-
-def _terminate_as_interrupt():
-    """Make SIGTERM (``timeout``, ``kill``) unwind like Ctrl-C, so no temporary file is left behind."""
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt
-
-    try:
-        return signal.signal(signal.SIGTERM, interrupt)
-    except ValueError:  # not the main thread: leave signals alone
-        return None
-
-
 def _run(args, written: list) -> int:
     """One command: resolve the input and outputs, train or load, render, and hold the live window."""
     source = Path(args.input)
@@ -162,11 +120,7 @@ def _resolve_replay(source: Path, args):
     if bad:
         raise UsageError(f"--set {bad[0]}: only render.* keys apply when replaying a saved history "
                          "(retrain from the config to change the others)")
-    options = {}
-    for item in args.sets:
-        key, value = config.parse_override(item)
-        options[key.removeprefix("render.")] = value
-    hist, settings = api.resolve(source, options, caller="--set", prefix="render.")
+    hist, settings = api.resolve_sets(source, args.sets)
     name = hist.config.get("name") if isinstance(hist.config.get("name"), str) else "run"
     out = Path(args.out[0]) if args.out else source.with_name(f"{name}.gif")
     return hist, settings, name, out
@@ -262,6 +216,7 @@ def _check_limits(cfg, source: Path, out: Path) -> None:
 
     cls = writer_for(out)
     try:
+        cls.check(tuple(cfg.render.size), cfg.render)  # before training: a size the format cannot stream
         notes = limits.check_config(cfg, still=cls.still, frame_rate=cls.frame_rate)
     except config.ConfigError as exc:
         raise config.ConfigError(f"{source}: {exc}") from None

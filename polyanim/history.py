@@ -102,14 +102,7 @@ class History:
         return len(self.steps)
 
     def __repr__(self) -> str:
-        steps = f"steps {self.steps[0]}..{self.steps[-1]}"
-        if self.kind == "field":
-            task = self.meta["task"] + (f", {self.meta['classes']} classes" if self.meta["task"] == "classify" else "")
-            points = 0 if self.data_x is None else len(self.data_x)
-            test = "" if self.test_x is None else f" + {len(self.test_x)} test"
-            return (f"<History field ({task}): {len(self)} snapshots, {steps}, mesh {len(self.x)}x{len(self.x2)}, "
-                    f"{points} points{test}>")
-        return f"<History curve: {len(self)} snapshots, {steps}, {len(self.x)} grid points>"
+        return f"<History {_summary([self], self.x)}>"
 
     @property
     def kind(self) -> str:
@@ -173,6 +166,9 @@ class RunSet:
     def __iter__(self):
         return iter(self.runs)
 
+    def __repr__(self) -> str:
+        return f"<RunSet {_summary(self.histories, self.x, self.labels)}>"
+
     @property
     def labels(self) -> list[str]:
         return [label for label, _ in self.runs]
@@ -196,9 +192,6 @@ class RunSet:
     test_y = property(lambda self: self.runs[0][1].test_y)
     kind = property(lambda self: self.runs[0][1].kind)
 
-    def __repr__(self) -> str:
-        return f"<RunSet of {len(self.runs)} runs ({', '.join(self.labels)}): {self.runs[0][1]!r:.200}>"
-
     def save(self, path: str | os.PathLike) -> Path:
         """Write the runs to ``path`` atomically: the first run as a single-run file, the others prefixed."""
         first = self.runs[0][1]
@@ -216,6 +209,31 @@ class RunSet:
                     arrays[f"run{k}_{key}"] = getattr(h, key)
         arrays["meta"] = np.array(json.dumps(meta))
         return _write(path, arrays)
+
+
+def _summary(runs: list, x: np.ndarray, labels=None) -> str:
+    """One line about some runs, for a repr: how many, their snapshots and steps, the grid, the final losses."""
+    names = "" if labels is None else " (" + _clipped(", ".join(repr(label) for label in labels), 80) + ")"
+    counts = sorted({len(h) for h in runs})
+    finals = ", ".join(f"{float(h.loss[-1]):.4g}" for h in runs[:8]) + (", ..." if len(runs) > 8 else "")
+    return (f"{len(runs)} run{'s' * (len(runs) != 1)}{names}, "
+            f"{counts[0] if len(counts) == 1 else f'{counts[0]}-{counts[-1]}'} snapshots, "
+            f"steps {min(int(h.steps[0]) for h in runs)}-{max(int(h.steps[-1]) for h in runs)}, "
+            f"{_where(runs[0])}, final loss {finals}")
+
+
+def _where(h: History) -> str:
+    """What the predictions are drawn on: the curve's grid, or a field's mesh with its task and points."""
+    if h.kind != "field":
+        return f"{h.x.size} grid points"
+    task = h.meta["task"] + (f" {h.meta['classes']} classes" if h.meta["task"] == "classify" else "")
+    test = "" if h.test_x is None else f" + {len(h.test_x)} test"
+    return (f"field ({task}), mesh {h.x.size}x{h.x2.size}, "
+            f"{0 if h.data_x is None else len(h.data_x)} points{test}")
+
+
+def _clipped(text: str, most: int) -> str:
+    return text if len(text) <= most else text[:most - 3] + "..."
 
 
 def _arrays(h: History) -> dict:

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .errors import InputError
-from .limits import MAX_HISTORY_BYTES
 
 if TYPE_CHECKING:  # only for an annotation: history imports this module
     from .history import History
@@ -42,6 +41,7 @@ MAX_MESH = 400  # mesh points a side
 # (polyanim stores arrays uncompressed; a compressed file may inflate that much), so any file under
 # 100 MB loads or is refused in about its own size of memory.
 EXPANSION = 32 << 20
+MAX_HISTORY_BYTES = 1 << 30  # a History's arrays, in memory and on disk (polyanim.limits checks configs against it)
 MAX_MEMBERS = 1024  # a RunSet of 8 runs has about 50 members; a zip directory is parsed whole
 MAX_META_BYTES = 4 << 20  # the meta JSON (a few kB in practice)
 MAX_META_DEPTH = 32  # nesting of the meta JSON (configs are 4 levels deep)
@@ -50,6 +50,25 @@ DEFLATE_RATIO = 1032  # the most deflate can expand: a member declaring more is 
 
 class HistoryError(InputError):
     """A history file that cannot be used; the message names the file and the problem."""
+
+
+def field_snapshot_bytes(g1: int, g2: int, classes: int | None = None) -> int:
+    """Bytes one snapshot of a field History holds: its mesh prediction (G1 x G2 x C float32s; C is 1 for
+    a regression or two classes, whose P(class 1) is enough) and its step, loss, lr, acc and test_acc."""
+    channels = classes if classes is not None and classes > 2 else 1
+    return 4 * g1 * g2 * channels + 5 * 8
+
+
+def field_problem(g1: int, g2: int, classes: int | None, n_snapshots: int) -> str | None:
+    """Why a field History of ``n_snapshots`` on a G1 x G2 mesh would be too large, or None: checked before
+    training (by the Recorder when its schedule is known, and for a config), not when the memory is gone."""
+    size = n_snapshots * field_snapshot_bytes(g1, g2, classes)
+    if size <= MAX_HISTORY_BYTES:
+        return None
+    per = field_snapshot_bytes(g1, g2, classes)
+    return (f"{n_snapshots:,} snapshots x {per / 2**10:,.1f} KiB ({g1}x{g2} mesh"
+            f"{f' x {classes} classes' if classes and classes > 2 else ''}) is about {size / 2**20:,.1f} MiB; the "
+            f"limit is {MAX_HISTORY_BYTES / 2**20:,.0f} MiB (docs/limits.md): record fewer snapshots or a coarser mesh")
 
 
 def _meta_problem(meta: dict, where: str = "meta") -> str | None:

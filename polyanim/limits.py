@@ -16,7 +16,9 @@ from fractions import Fraction
 from . import costs, timing
 from .registry.models import MAX_PARAMS, MODELS
 
-MAX_HISTORY_BYTES = 1 << 30  # a History's arrays, in memory and on disk
+from .history_io import MAX_HISTORY_BYTES  # the History reader's cap on its arrays, checked here too
+from .history_io import field_problem, field_snapshot_bytes  # noqa: F401  (the Recorder checks them too)
+
 LARGE_HISTORY_BYTES = 100 << 20  # print the estimate above this
 MAX_FRAMES = 20_000  # about 11 minutes at 30 fps: a video, not an animation for a post
 LARGE_FRAMES = 2_000
@@ -55,25 +57,6 @@ def history_bytes(config) -> int:
         row = 4 * d.points + 3 * 8 + (8 * params if 0 < params <= MAX_PARAMS else 0)  # pred; steps, loss, lr
         total += snapshots(run.train) * row
     return total
-
-
-def field_snapshot_bytes(g1: int, g2: int, classes: int | None = None) -> int:
-    """Bytes one snapshot of a field History holds: its mesh prediction (G1 x G2 x C float32s; C is 1 for
-    a regression or two classes, whose P(class 1) is enough) and its step, loss, lr, acc and test_acc."""
-    channels = classes if classes is not None and classes > 2 else 1
-    return 4 * g1 * g2 * channels + 5 * 8
-
-
-def field_problem(g1: int, g2: int, classes: int | None, n_snapshots: int) -> str | None:
-    """Why a field History of ``n_snapshots`` on a G1 x G2 mesh would be too large, or None: checked before
-    training (by the Recorder when its schedule is known, and for a config), not when the memory is gone."""
-    size = n_snapshots * field_snapshot_bytes(g1, g2, classes)
-    if size <= MAX_HISTORY_BYTES:
-        return None
-    per = field_snapshot_bytes(g1, g2, classes)
-    return (f"{n_snapshots:,} snapshots x {_bytes(per)} ({g1}x{g2} mesh"
-            f"{f' x {classes} classes' if classes and classes > 2 else ''}) is about {_bytes(size)}; the limit is "
-            f"{_bytes(MAX_HISTORY_BYTES)} (docs/limits.md): record fewer snapshots or a coarser mesh")
 
 
 def timeline(config) -> int:

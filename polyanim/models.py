@@ -165,13 +165,6 @@ class MLP(torch.nn.Module):
         """Built from a ``model`` section and ``data.domain``."""
         return cls(m.hidden, m.activation, domain)
 
-    @classmethod
-    def from_field(cls, m, rect, outputs):
-        """The same widths and activation on two inputs (``data.dataset``): see :mod:`polyanim.models_field`."""
-        from .models_field import FieldMLP
-
-        return FieldMLP(m.hidden, m.activation, rect, outputs)
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(unit_interval(x, self.domain).unsqueeze(-1)).squeeze(-1)
 

@@ -87,6 +87,11 @@ class FieldMLP(_Field):
         layers.append(torch.nn.Linear(width, outputs))
         self.net = torch.nn.Sequential(*layers)
 
+    @classmethod
+    def from_field(cls, m, rect, outputs):
+        """The ``mlp`` entry's widths and activation on two inputs."""
+        return cls(m.hidden, m.activation, rect, outputs)
+
     def string(self) -> str:
         widths = "-".join(str(w) for w in (2, *self.hidden, self.outputs))
         return f"mlp {widths} ({self.activation}), {sum(p.numel() for p in self.parameters())} parameters"

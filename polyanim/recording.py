@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import InputError
 from .loss_notes import RISE_SNAPSHOTS, STALL_REL, STALL_SNAPSHOTS, loss_warnings  # noqa: F401  (public here)
+from .recording_checks import RecorderError, _grid, _pair, _scalar, _step, _target, _vector, _whole
 from .registry.models import MAX_PARAMS
 
 
@@ -67,21 +67,28 @@ DEFAULT_CAP = 200  # adaptive: at most this many snapshots unless ``frames`` say
 class Recorder:
     """Records any training loop into a :class:`~polyanim.history.History`, numpy or torch alike.
 
-    ``x`` is the grid the prediction curve is drawn on; ``target`` the curve to
-    fit on that grid (an array, a function of ``x`` or an expression such as
-    ``"sin(x)"``; ``None``: no target curve). Call :meth:`add` at every step of
-    your loop; it keeps the steps the schedule picks and returns at once for the
-    others, and :meth:`wants` tells the loop in advance so it can skip computing
-    the prediction. ``schedule`` is ``"every"`` (every ``every`` steps, or
+    ``x`` is the grid the prediction curve is drawn on, in any order: it is
+    sorted once (stably; repeated values are kept), and ``target`` and every
+    ``pred`` are put in the same order as they come, so curves are drawn over
+    the sorted grid (:attr:`x`). Values all equal are refused. ``target`` is
+    the curve to fit on that grid (an array in the order of ``x``, a function
+    of ``x`` or an expression such as ``"sin(x)"``; ``None``: no target curve).
+    Call :meth:`add` at every step of your loop; it keeps the steps the
+    schedule picks and returns at once for the others, and :meth:`wants`
+    tells the loop in advance so it can skip computing the prediction.
+    ``schedule`` is ``"every"`` (every ``every`` steps, or
     ``ceil(steps / frames)`` with a frame budget), ``"log"`` (``frames``
     log-spaced steps up to ``steps``) or ``"adaptive"`` (whenever the
     prediction moved by ``threshold`` of the target's spread, at most
-    ``frames`` snapshots). ``samples=(xs, ys)`` are the training points, drawn as
-    dots; ``label`` names the target in the legend; ``param_names`` names the
-    values given as ``params``. Arrays may be numpy arrays, lists or torch
-    tensors on any device, with or without grad: tensors are read with
-    ``.detach().cpu()``, so torch is never imported here. :meth:`history`
-    returns the result. Bad arguments raise :class:`~polyanim.InputError`.
+    ``frames`` snapshots). The animation ends on the last step offered to
+    :meth:`add`, kept by the schedule or not (see :meth:`history`).
+    ``samples=(xs, ys)`` are the training points, two 1-D arrays of the same
+    length, drawn as dots (not the curve: any order, any x). ``label`` names
+    the target in the legend; ``param_names`` names the values given as
+    ``params``. Arrays may be numpy arrays, lists or torch tensors on any
+    device, with or without grad: tensors are read with ``.detach().cpu()``,
+    so torch is never imported here. :meth:`history` returns the result. Bad
+    arguments (complex numbers included) raise :class:`~polyanim.InputError`.
 
     Two inputs: given points ``X`` of shape ``[N, 2]`` first and their labels
     (or values) second, it records a classifier's or a surface's "field"
@@ -107,19 +114,21 @@ class Recorder:
                                     "inputs take the points X and their labels as the first two arguments")
             self.field = recording_field.Field(x, target, task=task, classes=classes, rect=rect,
                                                resolution=resolution, test=test, class_names=class_names)
-            self.x, self.y, self.label, self.name, self.samples = self.field.x, self.field.y, None, str(name), None
+            self.x, self.order, self.y, self.scale = self.field.x, None, self.field.y, self.field.scale
+            self.label, self.name, self.samples = None, str(name), None
         else:
             recording_field.curve_refuses(task=task, classes=classes, rect=rect, test=test, class_names=class_names)
             self._curve(x, target, samples, label, name)
         self.param_names = [str(n) for n in param_names] if param_names is not None else None
         self._plan(schedule, every, steps, frames, threshold)
         if self.field is not None:
-            self.scale = self.field.scale
             planned = self.plan()
             self.field.check_size(len(planned) if planned is not None else self.cap if self.adaptive else 1)
         self.snapshots: list[Snapshot] = []
         self.stopped: dict | None = None
         self.closed = False
+        # the last step offered and not kept: (step, loss, pred, params, lr, read, acc, test_acc)
+        self.latest: tuple | None = None
 
     mesh = property(lambda self: self._field().mesh, doc="Two inputs: the points to predict on, [G2*G1, 2].")
     mesh_shape = property(lambda self: self._field().mesh_shape, doc="Two inputs: the mesh's (G2, G1).")
@@ -130,14 +139,12 @@ class Recorder:
         return self.field
 
     def _curve(self, x, target, samples, label, name) -> None:
-        self.x = _vector(x, "x", np.float64)
-        if self.x.size < 2 or not np.isfinite(self.x).all():
-            raise RecorderError(f"x: expected at least 2 finite values, got {self.x.size}")
-        self.y, label = _target(target, self.x, label)
+        self.x, self.order = _grid(x)  # order: None when x came sorted (the trainer's grid), the usual case
+        self.y, label = _target(target, self.x, label, self.order)
         if label is not None:
-            from .config import _mathtext  # the legend draws it: matplotlib's $…$ rule, checked now
+            from .config import mathtext_problem  # the legend draws it: matplotlib's $…$ rule, checked now
 
-            problem = _mathtext(str(label))
+            problem = mathtext_problem(str(label))
             if problem:
                 raise RecorderError(f"label: {problem}")
         self.label, self.name = label, str(name)
@@ -175,6 +182,9 @@ class Recorder:
 
     def wants(self, step: int) -> bool:
         """Whether :meth:`add` would keep ``step`` (adaptive: whether it needs the prediction to decide)."""
+        return self._wants(_step(step))
+
+    def _wants(self, step: int) -> bool:
         if self.closed:
             return False
         if self.adaptive:
@@ -186,7 +196,10 @@ class Recorder:
         return step % self.every == 0
 
     def plan(self) -> list[int] | None:
-        """The steps the schedule keeps, in order; ``None`` when that is not known in advance."""
+        """The steps the schedule keeps, in order; ``None`` when that is not known in advance.
+
+        :meth:`history` may end on one step more: the last one offered to :meth:`add`.
+        """
         if self.planned is not None:
             return sorted(self.planned)
         if self.adaptive or self.steps is None:
@@ -197,48 +210,69 @@ class Recorder:
             final: bool = False) -> bool:
         """Offer the state at ``step``; return whether it was kept.
 
-        ``loss`` is a number (or 0-d tensor); ``pred`` the prediction on the grid
-        ``x``, or a function returning it, called only when the step is kept (as
-        is ``params`` when it is a function). ``params`` are a mapping of names
-        to values, or a sequence named by ``param_names``; ``lr`` the learning
-        rate. ``final=True`` keeps the step whatever the schedule (the trained
-        model after the last step) and closes the recorder. A loss that is not
-        finite marks the run as stopped there (see :meth:`stop`). Two inputs:
-        ``pred`` is on :attr:`mesh`; ``acc``/``test_acc`` are fractions (0 to 1).
+        ``step`` is a whole number >= 0 (``3.0`` is one, ``2.5`` is not), larger
+        than every step kept before. ``loss`` is a real number (or 0-d tensor);
+        ``pred`` the prediction on the grid ``x``, or a function returning it,
+        called only when the step is kept (as is ``params`` when it is a
+        function). ``params`` are a mapping of names to values, or a sequence
+        named by ``param_names``; ``lr`` the learning rate. ``final=True`` keeps
+        the step whatever the schedule and closes the recorder: use it for the
+        trained model after the last update (later calls are ignored). A step
+        the schedule does not keep is remembered, unread, as the run's latest
+        state, which :meth:`history` draws last. A loss that is not finite
+        marks the run as stopped there (see :meth:`stop`). Two inputs: ``pred``
+        is on :attr:`mesh`; ``acc``/``test_acc`` are fractions (0 to 1).
         """
-        if self.closed or not (final or self.wants(step)):
+        if self.field is None and (acc is not None or test_acc is not None):
+            raise RecorderError("acc, test_acc: only for two inputs (a classifier on points X of shape [N, 2])")
+        step = _step(step)  # a bad step is refused even once closed: the loop has a bug either way
+        if self.closed:
+            return False
+        if self.snapshots and step <= self.snapshots[-1].step:
+            raise RecorderError(f"step: steps must increase, got {step} after {self.snapshots[-1].step}")
+        if not (final or self._wants(step)):
+            # references only: history() reads the last one
+            self.latest = (step, loss, pred, params, lr, False, acc, test_acc)
             return False
         value = _scalar(loss, "loss")
         if not math.isfinite(value):
             self.stop(step, f"loss became {value}")
             return False
-        if self.field is not None:
-            grid = self.field.prediction(pred() if callable(pred) else pred)
-        else:
-            grid = _vector(pred() if callable(pred) else pred, "pred", np.float32, copy=True)
-        if self.field is None and grid.shape != self.x.shape:
-            raise RecorderError(f"pred: expected {self.x.size} values on the grid x, got shape {grid.shape}")
+        grid = self._pred(pred)
         if self.adaptive and self.snapshots and not final and not self._moved_enough(grid):
+            self.latest = (step, value, grid, params, lr, True, acc, test_acc)  # read: the adaptive rule needed it
             return False
-        step = int(step)
-        if self.snapshots and step <= self.snapshots[-1].step:
-            raise RecorderError(f"step: steps must increase, got {step} after {self.snapshots[-1].step}")
+        if self.field is not None:
+            self.field.check_size(len(self.snapshots) + 1)
+        self.snapshots.append(self._snapshot(step, value, grid, params, lr, acc, test_acc))
+        self.latest = None
+        self.closed = final
+        return True
+
+    def _pred(self, pred) -> np.ndarray:
+        """``pred`` (or what it returns) as float32 on the grid, in the sorted grid's order (or on the mesh)."""
+        if self.field is not None:
+            return self.field.prediction(pred() if callable(pred) else pred)
+        grid = _vector(pred() if callable(pred) else pred, "pred", np.float32, copy=self.order is None)
+        if grid.shape != self.x.shape:
+            raise RecorderError(f"pred: expected {self.x.size} values on the grid x, got shape {grid.shape}")
+        return grid if self.order is None else grid[self.order]  # the indexing is the copy
+
+    def _snapshot(self, step: int, value: float, grid: np.ndarray, params, lr, acc=None, test_acc=None) -> Snapshot:
         if self.field is not None:
             from .recording_field import accuracy
 
             acc, test_acc = accuracy(acc, "acc"), accuracy(test_acc, "test_acc")
-            self.field.check_size(len(self.snapshots) + 1)
-        elif acc is not None or test_acc is not None:
-            raise RecorderError("acc, test_acc: only for two inputs (a classifier on points X of shape [N, 2])")
-        self.snapshots.append(Snapshot(step=step, loss=value, pred=grid, lr=None if lr is None else _scalar(lr, "lr"),
-                                       params=self._params(params() if callable(params) else params),
-                                       acc=acc, test_acc=test_acc))
-        self.closed = final
-        return True
+        return Snapshot(step=step, loss=value, pred=grid, lr=None if lr is None else _scalar(lr, "lr"),
+                        params=self._params(params() if callable(params) else params), acc=acc, test_acc=test_acc)
 
     def stop(self, step: int, reason: str) -> None:
         """Mark the run as stopped at ``step`` (diverged, cut short): later steps are ignored, the end fades."""
-        self.stopped = {"step": int(step), "reason": str(reason)}
+        step = _step(step)
+        if self.snapshots and step < self.snapshots[-1].step:
+            raise RecorderError(f"step: the run cannot stop at {step}, before its last kept step "
+                                f"{self.snapshots[-1].step}")
+        self.stopped = {"step": step, "reason": str(reason)}
         self.closed = True
 
     def _moved_enough(self, pred: np.ndarray) -> bool:
@@ -280,22 +314,32 @@ class Recorder:
         return values
 
     def history(self, meta: dict | None = None):
-        """The recorded :class:`~polyanim.history.History` (``meta`` entries replace the recorder's own)."""
-        from . import __version__
-        from .history import History
+        """The recorded :class:`~polyanim.history.History` (``meta`` entries replace the recorder's own).
 
-        snaps = self.snapshots
+        It ends on the last step offered to :meth:`add`: when the schedule did not
+        keep that step, it is read now and drawn after the kept ones (unless the
+        run was stopped before it, or closed by ``final=True``). Its ``pred`` and
+        ``params``, when functions (or arrays you change in place), are read now,
+        so they show your model as it is when you call ``history()``: after the
+        loop, that is one update past the step's loss. Give ``final=True`` for
+        the exact last state. The recorder is left as it was: a History taken
+        mid-loop (a preview) changes nothing for the next one.
+        """
+        from .history import History
+        from .version import __version__
+
+        snaps, stopped = self._ended()
         if not snaps:
             raise RecorderError("nothing recorded yet: add() kept no step"
-                                + (f" (the run stopped at step {self.stopped['step']}: {self.stopped['reason']})"
-                                   if self.stopped else ""))
+                                + (f" (the run stopped at step {stopped['step']}: {stopped['reason']})"
+                                   if stopped else ""))
         with_params = [s.params is not None for s in snaps]
         if any(with_params) and not all(with_params):
             raise RecorderError("params: given at some recorded steps but not at others")
-        base = {"config": {"name": self.name}, "stopped": self.stopped,
+        base = {"config": {"name": self.name}, "stopped": stopped,
                 # a loop of yours has no known best fit, so a flat end is no warning; a rising loss is
-                "warnings": [] if self.stopped else loss_warnings([s.step for s in snaps], [s.loss for s in snaps],
-                                                                  converged_below=math.inf),
+                "warnings": [] if stopped else loss_warnings([s.step for s in snaps], [s.loss for s in snaps],
+                                                             converged_below=math.inf),
                 "param_names": self.param_names if all(with_params) else [],
                 "versions": {"polyanim": __version__, "numpy": np.__version__}}
         if self.label is not None:
@@ -312,6 +356,17 @@ class Recorder:
                        data_x=self.samples[0] if self.samples else None,
                        data_y=self.samples[1] if self.samples else None)
 
+    def _ended(self) -> tuple[list[Snapshot], dict | None]:
+        """The snapshots to draw, the latest offered step last, and where the run stopped (if it did)."""
+        snaps, stopped = list(self.snapshots), self.stopped
+        if self.latest is None or (stopped is not None and self.latest[0] >= stopped["step"]):
+            return snaps, stopped
+        step, loss, pred, params, lr, read, acc, test_acc = self.latest
+        value = _scalar(loss, "loss")
+        if not math.isfinite(value):  # what add() does at a kept step: the run stopped there
+            return snaps, stopped or {"step": step, "reason": f"loss became {value}"}
+        grid = pred if read else self._pred(pred)
+        return snaps + [self._snapshot(step, value, grid, params, lr, acc, test_acc)], stopped
 
 def planned_steps(train) -> list[int] | None:
     """The steps a ``train`` config section records, final step included; ``None`` for adaptive."""
@@ -323,71 +378,3 @@ def for_train(train, x, target=None, **kwargs) -> Recorder:
     frames = train.frames if train.frames is not None or train.record != "adaptive" else train.max_frames
     return Recorder(x, target, schedule=train.record, every=train.record_every, steps=train.steps,
                     frames=frames, threshold=train.record_threshold, **kwargs)
-
-
-class RecorderError(InputError):
-    """A bad argument to :class:`Recorder` or :meth:`Recorder.add`; the message names it."""
-
-    def __init__(self, message: str):
-        super().__init__(f"polyanim.Recorder: {message}")
-
-
-def _whole(value, name: str, least: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
-        raise RecorderError(f"{name}: must be a whole number >= {least}, got {value!r}")
-    return int(value)
-
-
-def _pair(samples):
-    try:
-        xs, ys = samples
-    except (TypeError, ValueError):
-        raise RecorderError(f"samples: expected a pair (xs, ys), got {type(samples).__name__}") from None
-    return xs, ys
-
-
-def _vector(value, name: str, dtype, copy: bool = False) -> np.ndarray:
-    """``value`` (array, list, tensor on any device, with or without grad) as a 1-D numpy array."""
-    value = _as_numpy(value)
-    try:
-        array = np.array(value, dtype=dtype, copy=copy) if copy else np.asarray(value, dtype=dtype)
-    except (TypeError, ValueError) as exc:
-        raise RecorderError(f"{name}: expected numbers, got {type(value).__name__} ({exc})") from None
-    if array.ndim == 0:
-        array = array.reshape(1)
-    if array.ndim != 1:
-        array = array.reshape(-1) if array.size == max(array.shape) else array
-    if array.ndim != 1:
-        raise RecorderError(f"{name}: expected a 1-D array, got shape {array.shape}")
-    return array
-
-
-def _as_numpy(value):
-    """A torch tensor (any device, with or without grad) as numpy, read without importing torch; else as is."""
-    if hasattr(value, "detach"):
-        value = value.detach().cpu()
-        if str(value.dtype) == "torch.bfloat16":  # numpy has no bfloat16
-            value = value.float()
-        value = value.numpy()
-    return value
-
-
-def _scalar(value, name: str) -> float:
-    try:
-        return float(value.item() if hasattr(value, "item") else value)
-    except (TypeError, ValueError, RuntimeError) as exc:
-        raise RecorderError(f"{name}: expected a number, got {type(value).__name__} ({exc})") from None
-
-
-def _target(target, x: np.ndarray, label):
-    """The target on the grid and its legend label: from an array, a function of x, or an expression."""
-    if target is None:
-        return np.full(x.shape, np.nan), label
-    if isinstance(target, str):
-        from . import targets
-
-        return targets.parse(target)(x).astype(np.float64), label if label is not None else target
-    y = _vector(target(x) if callable(target) else target, "target", np.float64)
-    if y.shape != x.shape:
-        raise RecorderError(f"target: expected {x.size} values, one per x, got shape {y.shape}")
-    return y, label

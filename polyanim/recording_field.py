@@ -12,13 +12,25 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import limits
 from .datasets import MAX_CLASSES, rectangle
-from .history_io import MAX_MESH, TASKS
-from .recording import RecorderError, _as_numpy, _scalar
+from .history_io import MAX_MESH, TASKS, field_problem
+from .recording_checks import RecorderError, _scalar, _untensor
 
 SUM_TOLERANCE = 1e-3  # float32 softmax outputs sum to 1 within about 1e-6; a user's rounding within this
 FIELD_ARGS = ("task", "classes", "rect", "test", "class_names")  # meaningful only with two inputs
+
+
+def _real(value, name: str, dtype=np.float64) -> np.ndarray:
+    """A torch tensor (any device, with or without grad) or array-like as a new numpy array of reals."""
+    value = _untensor(value)
+    try:
+        array = np.asarray(value)
+        if array.dtype.kind == "c":  # numpy would drop the imaginary part with a warning
+            raise TypeError("complex values")
+        return np.array(array, dtype=dtype)
+    except (TypeError, ValueError) as exc:
+        raise RecorderError(f"{name}: expected real numbers, got {type(value).__name__} "
+                            f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
 
 
 def is_points(value) -> bool:
@@ -79,13 +91,13 @@ class Field:
 
     def check_size(self, n_snapshots: int) -> None:
         """Refuse a schedule whose History would exceed the limit (docs/limits.md), before training."""
-        problem = limits.field_problem(len(self.x), len(self.x2), self.classes, n_snapshots)
+        problem = field_problem(len(self.x), len(self.x2), self.classes, n_snapshots)
         if problem:
             raise RecorderError(f"resolution, every, frames: {problem}")
 
     def prediction(self, value) -> np.ndarray:
         """``value`` on the mesh as the History stores it: [G2, G1], or [G2, G1, C] for C >= 3 classes."""
-        array = np.array(_as_numpy(value), dtype=np.float32)
+        array = _real(value, "pred", np.float32)
         g2, g1 = self.mesh_shape
         channels = self.classes if self.task == "classify" else 1
         if array.ndim in (1, 2) and array.shape[0] == g2 * g1:
@@ -153,10 +165,7 @@ def field_history(field: Field, History, snaps, meta: dict):
 
 
 def _points(value, name: str) -> np.ndarray:
-    try:
-        array = np.asarray(_as_numpy(value), dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise RecorderError(f"{name}: expected numbers, got {type(value).__name__} ({exc})") from None
+    array = _real(value, name)
     if array.ndim != 2 or array.shape[1] != 2 or not len(array):
         raise RecorderError(f"{name}: expected points of shape [N, 2], got shape {array.shape}")
     bad = ~np.isfinite(array).all(axis=1)
@@ -166,10 +175,7 @@ def _points(value, name: str) -> np.ndarray:
 
 
 def _labels(value, name: str, n: int) -> np.ndarray:
-    try:
-        array = np.asarray(_as_numpy(value), dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise RecorderError(f"{name}: expected numbers, got {type(value).__name__} ({exc})") from None
+    array = _real(value, name)
     if array.ndim == 2 and 1 in array.shape:
         array = array.reshape(-1)
     if array.shape != (n,):

@@ -315,17 +315,38 @@ def loss_scale(runs) -> tuple[bool, tuple[float, float] | None]:
     return log, value_limits(calm, log)
 
 
+VALUE_LIMIT = 100  # panels span at most 1e-100..1e100 (log) or -1e100..1e100 (linear): see value_limits
+
+
 def value_limits(values: np.ndarray, log: bool) -> tuple[float, float] | None:
-    """Fixed y-limits holding ``values`` (finite; positive when ``log``) with a little headroom; None if empty."""
+    """Fixed y-limits holding ``values`` (finite; positive when ``log``) with a little headroom; None if empty.
+
+    The headroom is worked out in log space on a log axis. The limits stay
+    within 1e-100..1e100 (log) or +-1e100 (linear): matplotlib's locators
+    place ticks up to a view's span beyond it, which overflows float64 for a
+    view reaching 1e200 or so, so a loss beyond (a run blowing up to 1.7e296)
+    leaves through the edge of the panel, as a diverging run does.
+    """
     if not values.size:
         return None
-    if log:
-        lo, hi = np.log10(values.min()), np.log10(values.max())
+    if log:  # headroom in log space, around the part of the values that can be shown
+        lo, hi = _within(float(np.log10(values.min())), float(np.log10(values.max())), VALUE_LIMIT, 1.0)
         pad = max(0.05 * (hi - lo), 0.05)
-        return 10 ** (lo - pad), 10 ** (hi + pad)
-    lo, hi = values.min(), values.max()
+        lo, hi = _within(lo - pad, hi + pad, VALUE_LIMIT, 1.0)
+        return 10.0 ** lo, 10.0 ** hi
+    bound = 10.0 ** VALUE_LIMIT
+    lo, hi = _within(float(values.min()), float(values.max()), bound, bound / 10)
     pad = max(0.05 * (hi - lo), 1e-12)
-    return lo - pad, hi + pad
+    return _within(lo - pad, hi + pad, bound, bound / 10)
+
+
+def _within(lo: float, hi: float, bound: float, least: float) -> tuple[float, float]:
+    """``(lo, hi)`` clipped to ``[-bound, bound]``; when all of it is beyond one end, the band ``least`` inside it."""
+    if lo >= bound:
+        return bound - least, bound
+    if hi <= -bound:
+        return -bound, least - bound
+    return max(lo, -bound), min(hi, bound)
 
 
 def step_limit(runs, *, single: bool) -> int:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import math
-import platform
 import sys
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable
 
@@ -14,20 +12,18 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from . import __version__, targets
+from . import targets
 from .history import History
 from .models import build
-from .multirun import ONE_THREAD_WORK, work
+from .workload import ONE_THREAD_WORK, work
 from .optimizers import make_optimizer, make_scheduler
 from .optimum import converged_below
 from .panels.registry import PANELS
 from .registry.models import MAX_PARAMS, MODELS
 from .registry.optimizers import OPTIMIZERS
 from .recording import Snapshot, for_train, loss_warnings
-
-
-class TrainingError(RuntimeError):
-    """Training produced nothing to draw (e.g. the very first loss is not finite)."""
+from .train_field import TrainingError, run_meta, train_field
+from .train_field import torch_threads as _torch_threads
 
 
 @dataclass
@@ -126,19 +122,6 @@ def kept_param_names(m) -> list[str] | None:
     return spec.names(m) if spec.names is not None and spec.params(m) <= MAX_PARAMS else None
 
 
-@contextmanager
-def _torch_threads(n: int | None):
-    """Run with at most ``n`` intra-op threads (``None``: leave torch's setting), restoring it afterwards."""
-    old = torch.get_num_threads()
-    if n is not None and n < old:
-        torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        if torch.get_num_threads() != old:
-            torch.set_num_threads(old)
-
-
 def train(config, *, quiet: bool = False, out=None, err=None,
           on_snapshot: Callable[[Snapshot], None] | None = None) -> History:
     """Train the model a :class:`~polyanim.config.Config` describes and record its History.
@@ -167,8 +150,6 @@ def train(config, *, quiet: bool = False, out=None, err=None,
         if config.seed is not None:
             torch.manual_seed(config.seed)
         if config.data.field:  # two inputs (data.dataset): a field History
-            from .train_field import train_field
-
             return train_field(config, quiet=quiet, out=out, err=err, on_snapshot=on_snapshot)
         run = _Run.build(config, on_snapshot)
         started = time.perf_counter()
@@ -300,13 +281,4 @@ def _finish(run: _Run, stopped: dict | None, *, quiet: bool, out, err) -> list:
 
 def _meta(run: _Run, warnings: list, started: float) -> dict:
     """The History's ``meta`` beyond the recorder's own: the config, seed, warnings, parameter names, time, versions."""
-    config = run.config
-    return {
-        "config": config.to_dict(),
-        "seed": config.seed,
-        "warnings": warnings,
-        "param_names": run.recorder.param_names if run.keep_params else [],
-        "train_seconds": round(time.perf_counter() - started, 3),
-        "versions": {"polyanim": __version__, "torch": torch.__version__, "numpy": np.__version__,
-                     "python": platform.python_version()},
-    }
+    return run_meta(run.config, warnings, run.recorder.param_names if run.keep_params else [], started)

@@ -12,17 +12,49 @@ the training and test accuracy; surfaces learn with ``train.loss`` (MSE).
 from __future__ import annotations
 
 import math
+import platform
 import time
+from contextlib import contextmanager
 
 import numpy as np
 import torch
 
 from . import datasets, targets
+from .version import __version__
 from .optimizers import make_optimizer, make_scheduler
 from .recording import for_train, loss_warnings
-from .registry import load
 from .registry.models import MODELS
 from .registry.optimizers import OPTIMIZERS
+
+class TrainingError(RuntimeError):
+    """Training produced nothing to draw (e.g. the very first loss is not finite). Both trainers raise it."""
+
+
+@contextmanager
+def torch_threads(n: int | None):
+    """Run with at most ``n`` intra-op threads (``None``: leave torch's setting), restoring it afterwards."""
+    old = torch.get_num_threads()
+    if n is not None and n < old:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        if torch.get_num_threads() != old:
+            torch.set_num_threads(old)
+
+
+def run_meta(config, warnings: list, param_names: list, started: float) -> dict:
+    """A trained History's ``meta`` beyond the recorder's own: config, seed, warnings, names, time, versions."""
+    return {
+        "config": config.to_dict(),
+        "seed": config.seed,
+        "warnings": warnings,
+        "param_names": param_names,
+        "train_seconds": round(time.perf_counter() - started, 3),
+        "versions": {"polyanim": __version__, "torch": torch.__version__, "numpy": np.__version__,
+                     "python": platform.python_version()},
+    }
+
 
 DEFAULT_SAMPLES = 400  # data.samples null: points of a data set, before the test split
 DEFAULT_TEST = 0.2
@@ -85,11 +117,9 @@ class _Task:
 
 def train_field(config, *, quiet: bool, out, err, on_snapshot=None):
     """Train ``config``'s two-input model (``data.dataset``) and return its field History (see module doc)."""
-    from .train import TrainingError, _torch_threads
-
     started = time.perf_counter()
     run = _FieldRun(config, on_snapshot)
-    with _torch_threads(1):  # a few thousand parameters on a few hundred points: one thread is fastest
+    with torch_threads(1):  # a few thousand parameters on a few hundred points: one thread is fastest
         run.loop(quiet, out)
     rec = run.rec
     if not rec.snapshots:
@@ -107,7 +137,7 @@ class _FieldRun:
         field = rec.field
         self.task = _Task(field, config.train.loss)
         rect = (*field.x[[0, -1]], *field.x2[[0, -1]])
-        self.model = load(MODELS[config.model.kind].path).from_field(config.model, rect, self.task.outputs)
+        self.model = MODELS[config.model.kind].field_class().from_field(config.model, rect, self.task.outputs)
         self.optimizer = make_optimizer(config.train, self.model.parameters())
         self.scheduler = make_scheduler(config.train, self.optimizer)
         self.X, self.y = torch.tensor(field.data_x, dtype=torch.float32), self.task.target(field.data_y)
@@ -163,8 +193,6 @@ class _FieldRun:
 
 
 def _finish(config, rec, model, started, quiet, out, err):
-    from .train import _meta
-
     snaps = rec.snapshots
     if rec.stopped:
         print(f"warning: {rec.stopped['reason']} at step {rec.stopped['step']}; training stopped there, keeping "
@@ -177,9 +205,4 @@ def _finish(config, rec, model, started, quiet, out, err):
         accuracy = f", train accuracy {snaps[-1].acc:.1%}" if snaps[-1].acc is not None else ""
         print(f"Result: {model.string()}, loss {snaps[-1].loss:.4g}{accuracy}", file=out)
 
-    class _View:  # what train._meta reads of a run
-        pass
-
-    view = _View()
-    view.config, view.recorder, view.keep_params = config, rec, False
-    return rec.history(_meta(view, warnings, started))
+    return rec.history(run_meta(config, warnings, [], started))

@@ -1,16 +1,14 @@
-"""Output writers, chosen by the file suffix (:data:`polyanim.registry.formats.FORMATS`), behind one protocol.
+"""The built-in writers, one class per suffix (:data:`polyanim.registry.formats.FORMATS`).
 
-A writer is a context manager: ``with Writer(path, size, fps, render) as w:``
-then ``w.write(rgba_frame)`` per frame. On a clean exit the file is finished
-and renamed onto ``path``; on any error the temporary file is removed and an
-existing file at ``path`` is untouched. A writer with ``needs_frames = False``
-(the HTML page) gets ``w.write_history(history)`` instead of frames. Video writers pipe raw RGBA frames into
-the ffmpeg binary that imageio-ffmpeg ships, so encoding runs in another
-process while the next frame is drawn, and no frame is kept once written.
+Each follows the protocol of :mod:`polyanim.writer`. Video writers pipe raw
+RGBA frames into the ffmpeg binary that imageio-ffmpeg ships, so encoding
+runs in another process while the next frame is drawn (by forked drawers too:
+they declare ``accepts_forked_frames``), and no frame is kept once written.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 import subprocess
@@ -19,11 +17,12 @@ from contextlib import ExitStack
 from fractions import Fraction
 from pathlib import Path
 
-from .errors import InputError
-from .fileio import atomic_path, scratch_path
+from .fileio import scratch_path
 from .registry import load
 from .registry.formats import FORMATS
 from .style import THEMES
+from .errors import InputError
+from .writer import UnsupportedFormat, Writer, WriterError  # noqa: F401  (the protocol, named here too)
 
 # Measured on the 200-frame benchmark (benchmarks/render_bench.py): colours in the
 # palette, and ffmpeg's dither. Plots are flat colours plus anti-aliased edges, so
@@ -37,16 +36,7 @@ PALETTE_SAMPLES = 12  # frames the GIF palette is computed from, spread over the
 # Theme colours put in every GIF palette exactly: median cut on a small palette
 # otherwise merges the red label into the orange curve.
 PINNED = ("bg", "fg", "grid", "target", "pred", "label")
-
-
-class UnsupportedFormat(InputError):
-    """The output suffix names no writer; the message lists the supported ones."""
-
-
-class WriterError(RuntimeError):
-    """The encoder failed; the message carries the encoder's own last words."""
-
-    says_where = True  # the message names the file and says what happened (polyanim.errors.one_line)
+MAX_SHEET_PIXELS = 7680 * 7680  # a filmstrip's picture: no bigger than the largest poster
 
 
 def ffmpeg_exe() -> str:
@@ -58,64 +48,15 @@ def ffmpeg_exe() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
-class Writer:
-    """Base of all writers: atomic destination, ``write(frame)`` per frame, ``close`` on exit."""
-
-    even_size = False  # H.264/VP9 in yuv420p need even width and height
-    still = False  # a picture, not a video: the renderer draws only the poster or filmstrip frames
-    needs_frames = True  # False: written from the History by ``write_history`` (the HTML page), no frames drawn
-    palette_samples = 0  # frames wanted in ``prepare`` before streaming starts
-    # the encoder's CPU seconds per frame per pixel and whether it runs on one thread, as measured
-    # (polyanim.renderer.drawing_workers); None: unmeasured, so frames are drawn by one process
-    encode_cost: tuple[float, bool] | None = None
-
-    def __init__(self, path: str | os.PathLike, size: tuple[int, int], fps: float, render=None, pins=()):
-        self.path = Path(path)
-        self.size = tuple(size)
-        self.fps = fps
-        self.render = render
-        self.pins = tuple(pins)  # colours (hex) beyond the theme's the frames need exactly (one per run)
-        self._stack = ExitStack()
-
-    @staticmethod
-    def frame_rate(fps: float) -> tuple[Fraction, str | None]:
-        """The frame rate this format will really play at, and a warning if it differs."""
-        return Fraction(fps).limit_denominator(1001), None
-
-    def prepare(self, frames) -> None:
-        """Look at sample frames before streaming (the GIF palette); most writers don't."""
-
-    def __enter__(self):
-        self.tmp = self._stack.enter_context(atomic_path(self.path))
-        return self
-
-    def __exit__(self, kind, exc, tb):
-        try:
-            if kind is None:
-                self.close()
-            else:
-                self.abort()
-        except BaseException as err:
-            self._stack.__exit__(type(err), err, err.__traceback__)
-            raise
-        return self._stack.__exit__(kind, exc, tb)
-
-    def write(self, frame) -> None:
-        raise NotImplementedError
-
-    def write_history(self, history) -> None:
-        """Write the whole file from ``history`` (writers with ``needs_frames = False``)."""
-        raise NotImplementedError
-
-    def close(self) -> None:
-        pass
-
-    def abort(self) -> None:
-        pass
-
-
 class FFmpegWriter(Writer):
-    """Streams raw RGBA frames to an ffmpeg process through a pipe."""
+    """Streams raw RGBA frames to an ffmpeg process through a pipe; subclasses give ``output_args``."""
+
+    accepts_forked_frames = True  # write() only feeds ffmpeg's pipe, which forked drawers inherit
+    # ffmpeg queues about 8 frames between each of its threads and x264 keeps its lookahead and
+    # references: at 3840x2160 an MP4 peaks at about 2 GB whatever its length, a GIF at about 0.8 GB
+    # (benchmarks/big_bench.py --memory); 7680x7680 would be 7x that, so bigger frames are refused
+    max_frame_pixels = 3840 * 2160
+    proc = None
 
     def output_args(self) -> list[str]:
         raise NotImplementedError
@@ -126,46 +67,51 @@ class FFmpegWriter(Writer):
         return ["-f", "rawvideo", "-pix_fmt", "rgba", "-s", f"{w}x{h}",
                 "-framerate", f"{rate.numerator}/{rate.denominator}", "-i", "pipe:0"]
 
-    proc = None
-
-    def __enter__(self):
-        super().__enter__()
+    def open(self, target) -> None:
+        super().open(target)
+        self._stack = ExitStack()  # ffmpeg's logs and scratch files, closed with the writer
         if not self.palette_samples:
             self._start()  # ffmpeg's own start-up then overlaps with drawing the first frame
-        return self
+
+    def prepare(self, samples) -> None:
+        self._start()
 
     def _start(self) -> None:
         self._log = self._stack.enter_context(tempfile.TemporaryFile())
         cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
-               *self.input_args(), *self.output_args(), str(self.tmp)]
+               *self.input_args(), *self.output_args(), str(self.target)]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                      stderr=self._log, bufsize=0)
         _grow_pipe(self.proc.stdin, 4 * self.size[0] * self.size[1])
 
     def write(self, frame) -> None:
-        if self.proc is None:
-            self._start()
         try:
             _write_all(self.proc.stdin, frame)
         except BrokenPipeError:
             self.proc.wait()
-            raise WriterError(self._failure()) from None
+            raise WriterError(self.failed()) from None
 
     def close(self) -> None:
         if self.proc is None:
             raise WriterError(f"no frames to write to {self.path}")
-        _close_quietly(self.proc.stdin)
-        if self.proc.wait() != 0:
-            raise WriterError(self._failure())
+        with self._stack:
+            _close_quietly(self.proc.stdin)
+            if self.proc.wait() != 0:
+                raise WriterError(self.failed())
 
     def abort(self) -> None:
         if self.proc is not None:
             self.proc.kill()
             self.proc.wait()
             _close_quietly(self.proc.stdin)
+        if hasattr(self, "_stack"):
+            self._stack.close()
 
-    def _failure(self) -> str:
-        return ffmpeg_failure(self.path, "ffmpeg", self.proc.returncode, self._log)
+    def failed(self) -> str | None:
+        code = None if self.proc is None else self.proc.poll()
+        if code in (None, 0):
+            return None
+        return ffmpeg_failure(self.path, "ffmpeg", code, self._log, self.target)
 
 
 class GifWriter(FFmpegWriter):
@@ -198,7 +144,7 @@ class GifWriter(FFmpegWriter):
         theme = THEMES[getattr(self.render, "theme", "light")]
         pinned = list(dict.fromkeys([theme[k] for k in PINNED] + list(self.pins)))
         # next to the output's temporary file, named after it: a killed run leaves nothing in the temp dir
-        self._palette = str(self._stack.enter_context(scratch_path(self.tmp, ".palette.png")))
+        self._palette = str(self._stack.enter_context(scratch_path(self.target, ".palette.png")))
         cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
                "-f", "rawvideo", "-pix_fmt", "rgba", "-s", f"{w}x{h}", "-i", "pipe:0",
                "-vf", f"palettegen=max_colors={max(4, self._quality()['colors'] - len(pinned))}:stats_mode=full",
@@ -217,8 +163,9 @@ class GifWriter(FFmpegWriter):
             _close_quietly(proc.stdin)
             code = proc.wait()
         if code != 0:
-            raise WriterError(ffmpeg_failure(self.path, "ffmpeg palettegen", code, log))
+            raise WriterError(ffmpeg_failure(self.path, "ffmpeg palettegen", code, log, self.target))
         _pin_colors(self._palette, pinned)
+        self._start()  # the encoder proper, fed from here on (by forked drawers too)
 
     def input_args(self) -> list[str]:
         return [*super().input_args(), "-i", self._palette]
@@ -239,7 +186,10 @@ class Mp4Writer(FFmpegWriter):
     encode_cost = (37.0e-3 / (1920 * 1080), False)  # x264 spreads over every core
 
     def output_args(self) -> list[str]:
-        return ["-c:v", "libx264", "-preset", "medium", "-crf", "20", "-tune", "animation",
+        # x264 holds its lookahead (40 frames at this preset) in memory; above 1920x1080 a 10-frame
+        # lookahead keeps a 3840x2160 render's peak about 25% lower (benchmarks/big_bench.py --memory)
+        lookahead = ["-rc-lookahead", "10"] if self.size[0] * self.size[1] > 1920 * 1080 else []
+        return ["-c:v", "libx264", "-preset", "medium", "-crf", "20", "-tune", "animation", *lookahead,
                 "-pix_fmt", "yuv420p", "-movflags", "+faststart", "-f", "mp4"]
 
 
@@ -255,38 +205,59 @@ class WebmWriter(FFmpegWriter):
 
 
 class PngWriter(Writer):
-    """A poster (one chosen snapshot) or a filmstrip (a grid of frames, for print) as PNG."""
+    """A poster (one chosen snapshot) or a filmstrip (a grid of frames, for print) as PNG.
+
+    Each frame is pasted into the picture as it comes, so memory is the picture plus one frame; a
+    filmstrip's sheet may be at most as big as the largest poster (:data:`MAX_SHEET_PIXELS`).
+    """
 
     still = True
     gap = 8  # pixels between filmstrip cells
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._frames = []  # at most render.filmstrip (<= 64) frames: a picture, not a stream
+    @classmethod
+    def grid(cls, size, cells: int) -> tuple[int, int, int, int]:
+        """(columns, rows, sheet width, sheet height) of a filmstrip of ``cells`` frames of ``size``."""
+        w, h = size
+        cols = math.ceil(math.sqrt(cells))
+        rows = math.ceil(cells / cols)
+        return cols, rows, cols * w + (cols - 1) * cls.gap, rows * h + (rows - 1) * cls.gap
+
+    @classmethod
+    def check(cls, size, render) -> None:
+        cells = getattr(render, "filmstrip", 0) or 1
+        _, _, width, height = cls.grid(size, cells)
+        if width * height > MAX_SHEET_PIXELS:
+            raise InputError(f"render.filmstrip: {cells} frames of {size[0]}x{size[1]} make a {width}x{height} "
+                             f"picture; at most {MAX_SHEET_PIXELS / 1e6:.0f} megapixels (as a 7680x7680 poster, "
+                             "docs/limits.md): use fewer frames or a smaller render.size")
+
+    def open(self, target) -> None:
+        super().open(target)
+        self._image, self._count = None, 0
 
     def write(self, frame) -> None:
         import numpy as np
 
-        self._frames.append(np.array(frame, copy=True))
+        frame = np.asarray(frame)
+        cells = getattr(self.render, "filmstrip", 0) or 1
+        if cells == 1:
+            self._image = np.array(frame, copy=True)
+            return
+        w, h = self.size
+        cols, _, width, height = self.grid(self.size, cells)
+        if self._image is None:
+            self._image = np.empty((height, width, 4), np.uint8)
+            self._image[:] = frame[0, 0]  # the figure's background colour
+        r, c = divmod(self._count, cols)
+        self._image[r * (h + self.gap):r * (h + self.gap) + h, c * (w + self.gap):c * (w + self.gap) + w] = frame
+        self._count += 1
 
     def close(self) -> None:
-        import numpy as np
         from PIL import Image
 
-        frames = self._frames
-        if len(frames) == 1:
-            image = frames[0]
-        else:
-            w, h = self.size
-            cols = int(np.ceil(np.sqrt(len(frames))))
-            rows = int(np.ceil(len(frames) / cols))
-            image = np.empty((rows * h + (rows - 1) * self.gap, cols * w + (cols - 1) * self.gap, 4), np.uint8)
-            image[:] = frames[0][0, 0]  # the figure's background colour
-            for k, frame in enumerate(frames):
-                r, c = divmod(k, cols)
-                image[r * (h + self.gap):r * (h + self.gap) + h, c * (w + self.gap):c * (w + self.gap) + w] = frame
+        image = self._image
         opaque = bool((image[..., 3] == 255).all())
-        Image.fromarray(image[..., :3] if opaque else image, "RGB" if opaque else "RGBA").save(self.tmp, format="PNG")
+        Image.fromarray(image[..., :3] if opaque else image, "RGB" if opaque else "RGBA").save(self.target, format="PNG")
 
 
 class HtmlWriter(Writer):
@@ -299,7 +270,7 @@ class HtmlWriter(Writer):
         from .html import html_page
 
         r = self.render
-        self.tmp.write_text(html_page(history, title=r.title, fps=r.fps, size=tuple(r.size), theme=r.theme,
+        self.target.write_text(html_page(history, title=r.title, fps=r.fps, size=tuple(r.size), theme=r.theme,
                                       loop=r.loop, panels=r.panels, layout=r.layout), encoding="utf-8")
 
 
@@ -315,11 +286,12 @@ def writer_for(path: str | os.PathLike) -> type[Writer]:
     return load(FORMATS[suffix].path)
 
 
-def ffmpeg_failure(path, what: str, code: int, log) -> str:
+def ffmpeg_failure(path, what: str, code: int, log, target=None) -> str:
     """One line on an ffmpeg that failed writing ``path``: the signal that killed it, or its last words.
 
     A negative exit code is a signal (``-25``: SIGXFSZ, the file-size limit), which ffmpeg had no
-    chance to explain in its log.
+    chance to explain in its log. ffmpeg knows only the temporary ``target`` it writes: its words
+    name ``path`` instead, the file the user asked for.
     """
     if code < 0:
         try:
@@ -328,7 +300,8 @@ def ffmpeg_failure(path, what: str, code: int, log) -> str:
             name, words = f"signal {-code}", ""
         return f"{path}: {what} was killed by {name}" + (f" ({words[0].lower()}{words[1:]})" if words else "")
     log.seek(0)
-    tail = log.read().decode(errors="replace").strip().splitlines()[-3:]
+    text = log.read().decode(errors="replace")
+    tail = (text.replace(str(target), str(path)) if target else text).strip().splitlines()[-3:]
     return f"{path}: {what} failed (exit {code}): {' | '.join(tail) or 'no message'}"
 
 
@@ -363,17 +336,21 @@ def _close_quietly(pipe) -> None:
         pass
 
 
+MAX_PIPE_BYTES = 16 << 20  # two 1920x1080 RGBA frames: the kernel memory a pipe may pin, at any size
+
+
 def _grow_pipe(pipe, frame_bytes: int) -> None:
-    """Let the pipe hold two frames, so a write returns while ffmpeg is still busy.
+    """Let the pipe hold two frames (at most :data:`MAX_PIPE_BYTES`), so a write returns while ffmpeg is busy.
 
     Unprivileged processes may grow a pipe up to /proc/sys/fs/pipe-max-size
-    (1 MiB by default, less than one 640x480 RGBA frame); root may go further.
+    (1 MiB by default, less than one 640x480 RGBA frame); root may go further,
+    which at 3840x2160 would pin 64 MiB of kernel memory per encoder.
     """
     try:
         import fcntl
 
         try:
-            fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, 2 * frame_bytes)
+            fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, min(2 * frame_bytes, MAX_PIPE_BYTES))
         except PermissionError:
             with open("/proc/sys/fs/pipe-max-size") as fh:
                 fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, int(fh.read()))

@@ -211,8 +211,9 @@ def test_recorder_keeps_the_schedule_and_calls_pred_only_when_kept():
     kept = [rec.add(t, loss=1.0 / (t + 1), pred=pred) for t in range(35)]
     assert [t for t, k in enumerate(kept) if k] == [0, 10, 20, 30] and len(calls) == 4
     assert [rec.wants(t) for t in (40, 41)] == [True, False]
-    h = rec.history()
-    assert list(h.steps) == [0, 10, 20, 30] and np.allclose(h.y, np.sin(x)) and h.params is None
+    h = rec.history()  # ends on the last step offered (34), its pred read now: one call more
+    assert list(h.steps) == [0, 10, 20, 30, 34] and len(calls) == 5
+    assert np.allclose(h.y, np.sin(x)) and h.params is None and h.loss[-1] == 1.0 / 35
 
 
 @pytest.mark.parametrize("train_section", [

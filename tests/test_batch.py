@@ -15,6 +15,7 @@ from PIL import Image
 import polyanim
 from polyanim import batching as batch_mod
 from polyanim.batching import BatchError, Result, parse_formats, parse_grid, plan
+from polyanim.batching.command import _Progress
 from polyanim.cli import main
 from polyanim.gallery import write_index
 from polyanim.registry.formats import FORMATS
@@ -295,7 +296,7 @@ def test_progress_is_one_bar_on_a_terminal_and_lines_otherwise():
 
     results = [Result("a", "a", "ok", 1.0, 0.5), Result("b", "b", "failed", error="boom")]
     for stream, quiet in ((Terminal(), False), (io.StringIO(), False), (Terminal(), True)):
-        progress = batch_mod._Progress(3, 1, quiet, stream)
+        progress = _Progress(3, 1, quiet, stream)
         for r in results:
             progress.add(r)
         progress.close()

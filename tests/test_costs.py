@@ -49,8 +49,9 @@ def test_limits_refuse_before_training_exactly_when_plan_would_refuse_after():
 
 
 def test_the_timeline_is_counted_without_listing_it():
-    r = config.from_dict({"render": {"hold_start": 1e9}}).render
-    assert timing.count(3, r, GifWriter.frame_rate).start == round(1e9 * r.fps)  # no list of 1e10 zeros made
+    # the largest hold the config allows, beyond the frame limit: counted, then refused, with no list made
+    r = config.from_dict({"render": {"hold_start": 600, "fps": 100}}).render
+    assert timing.count(3, r, GifWriter.frame_rate).start == 600 * 50  # GIF plays fps 100 as 50 (2 cs)
     with pytest.raises(ConfigError, match="frames"):
         plan(3, r, GifWriter.frame_rate)
 

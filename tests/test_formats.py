@@ -54,3 +54,56 @@ def test_timing_loop_and_pixels(tmp_path, history, suffix, options, capsys):
         else:
             np.testing.assert_array_equal(frames[k], drawn)  # lossless
     assert (frames[0][0, 0, 3] == 0) == (r.theme == "transparent")
+
+
+# --- frame memory: sizes the encoders cannot stream are refused before drawing (docs/limits.md) ----
+
+@pytest.mark.parametrize("suffix", [".gif", ".mp4", ".webm", ".webp", ".apng"])
+def test_an_animation_too_big_to_stream_is_refused_at_once(tmp_path, history, suffix):
+    import time
+
+    import polyanim
+
+    started = time.perf_counter()
+    with pytest.raises(polyanim.InputError) as info:
+        polyanim.render(history, tmp_path / f"huge{suffix}", size=(7680, 7680))
+    assert time.perf_counter() - started < 5
+    message = str(info.value)
+    assert message.startswith("render.size: 7680x7680") and "\n" not in message
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_biggest_png_poster_is_allowed_but_not_a_filmstrip_sheet_beyond_it(history):
+    import polyanim
+    from polyanim.writers import MAX_SHEET_PIXELS, PngWriter
+
+    PngWriter.check((7680, 7680), small())  # a poster of render.size's own limit
+    with pytest.raises(polyanim.InputError, match=r"^render\.filmstrip: 16 frames of 3840x2160 make a "):
+        PngWriter.check((3840, 2160), small(filmstrip=16))
+    assert PngWriter.grid((160, 120), 16)[2:] == (4 * 160 + 3 * PngWriter.gap, 4 * 120 + 3 * PngWriter.gap)
+    assert MAX_SHEET_PIXELS == 7680 * 7680
+
+
+def test_a_filmstrip_is_pasted_as_the_frames_come(tmp_path, history):
+    out = render(history, tmp_path / "strip.png", small(filmstrip=5), quiet=True)
+    sheet = np.asarray(Image.open(out))
+    scene = Scene(history, small(filmstrip=5))
+    first = np.asarray(scene.frame(0.0))[..., :3]
+    assert sheet.shape == (2 * 120 + 8, 3 * 160 + 2 * 8, 3)  # 5 cells: 3 columns, 2 rows, 8 px gaps
+    np.testing.assert_array_equal(sheet[:120, :160], first)
+    assert (sheet[-120:, -160:] == first[0, 0]).all()  # the sixth cell is background
+
+
+def test_the_pipe_into_ffmpeg_never_pins_more_than_16_mib():
+    import fcntl
+    import subprocess
+
+    from polyanim.writers import MAX_PIPE_BYTES, _grow_pipe
+
+    proc = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, bufsize=0)
+    try:
+        _grow_pipe(proc.stdin, 7680 * 7680 * 4)
+        assert fcntl.fcntl(proc.stdin.fileno(), fcntl.F_GETPIPE_SZ) <= MAX_PIPE_BYTES
+    finally:
+        proc.stdin.close()
+        proc.wait()

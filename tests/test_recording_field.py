@@ -152,3 +152,14 @@ def test_size_limit_matches_limits(moons):
     polyanim.Recorder(X, y, resolution=300, every=1, steps=fits - 1)
     with pytest.raises(polyanim.InputError, match="limit"):
         polyanim.Recorder(X, y, resolution=300, every=1, steps=fits)
+
+
+def test_history_ends_on_the_last_offered_step_with_its_accuracy(moons):
+    X, y = moons
+    rec = polyanim.Recorder(X, y, resolution=4, every=2)
+    for step in range(6):  # kept: 0, 2, 4; 5 is the latest, read when the History is taken
+        rec.add(step, loss=1.0 / (step + 1), pred=lambda: np.full(16, 0.1 * step), acc=step / 10, test_acc=None)
+    h = rec.history()
+    assert h.steps.tolist() == [0, 2, 4, 5]
+    np.testing.assert_allclose(h.acc, [0, 0.2, 0.4, 0.5])
+    np.testing.assert_allclose(h.pred[-1], 0.5)

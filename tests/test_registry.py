@@ -50,7 +50,7 @@ def test_every_entry_loads_and_follows_its_protocol():
     for spec in MODELS.values():
         assert spec.inputs and set(spec.inputs) <= {1, 2}
         assert 1 not in spec.inputs or callable(load(spec.path).from_config)
-        assert 2 not in spec.inputs or callable(load(spec.path).from_field)
+        assert 2 not in spec.inputs or callable(spec.field_class().from_field)
     for spec in OPTIMIZERS.values():
         assert callable(load(spec.path))
     for spec in SCHEDULES.values():
@@ -85,10 +85,9 @@ def test_gallery_shows_images_before_videos_and_links_pages():
 class RawWriter(Writer):
     """A dummy format: the RGBA frames back to back."""
 
-    def __enter__(self):
-        super().__enter__()
-        self.fh = open(self.tmp, "wb")
-        return self
+    def open(self, target) -> None:
+        super().open(target)
+        self.fh = open(target, "wb")
 
     def write(self, frame) -> None:
         self.fh.write(bytes(frame))

@@ -39,7 +39,7 @@ class CountingWriter(Writer):
         type(self).nbytes.add(memoryview(frame).nbytes)
 
     def close(self):
-        self.tmp.write_text(str(self.frames))
+        self.target.write_text(str(self.frames))
 
 
 @pytest.mark.parametrize("i", [0, 3, 5])

@@ -20,17 +20,17 @@ Finally ``DIR/index.html`` shows every unit of the batch (see
 The package, by concern: :mod:`.plan` (units, ``--grid``, formats, resume
 records), :mod:`.worker` (one unit in a worker process), :mod:`.local` (the
 process pool), :mod:`.cluster` (Dask) and :mod:`.command` (the command line,
-progress and summary). Every name is importable from here.
+progress and summary). Their public names are importable from here; private helpers stay in
+their modules.
 """
 
-# re-exports: every name of the former single module still imports from here
-from .cluster import _connect, _run_dask  # noqa: F401
-from .command import _out_dir, _parse_workers, _Parser, _Progress, batch, build_parser, main, run, summary  # noqa: F401
-from .local import _fill, _run_local, _terminate, workers_for  # noqa: F401
-from .plan import (  # noqa: F401
-    CONFIG_SUFFIXES, FORMATS, FRAME_SECONDS, HISTORY_SUFFIX, STATE_DIR, WORKER_START_SECONDS, BatchError,
-    Result, Unit, _checked_key, _config_units, _digest, _estimate, _file_hash, _finish, _history_units, _kind,
-    _points, _sets, _short, _split_top, _state_path, _text, input_files, label, parse_formats, parse_grid,
-    plan, unit_name, up_to_date)
-from .worker import (  # noqa: F401
-    CRASH_HOOK, _died, _final_loss, _history_for, _init_worker, _one_torch_thread, _warm_up, execute)
+from .command import batch, build_parser, main, run, summary
+from .local import workers_for
+from .plan import (CONFIG_SUFFIXES, FORMATS, FRAME_SECONDS, HISTORY_SUFFIX, STATE_DIR, WORKER_START_SECONDS, BatchError,
+                   Result, Unit, input_files, label, parse_formats, parse_grid, plan, unit_name, up_to_date)
+from .worker import CRASH_HOOK, execute
+
+__all__ = ["CONFIG_SUFFIXES", "CRASH_HOOK", "FORMATS", "FRAME_SECONDS", "HISTORY_SUFFIX", "STATE_DIR",
+           "WORKER_START_SECONDS", "BatchError", "Result", "Unit", "batch", "build_parser", "execute", "input_files",
+           "label", "main", "parse_formats", "parse_grid", "plan", "run", "summary", "unit_name", "up_to_date",
+           "workers_for"]

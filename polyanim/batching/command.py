@@ -162,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str]) -> int:
     """``polyanim batch ...``: 0 when every unit succeeded, 1 when some failed, 2 for bad usage."""
-    from ..cli import run_command
+    from ..errors import run_command
 
     def body() -> int:
         args = build_parser().parse_args(argv)

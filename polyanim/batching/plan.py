@@ -17,10 +17,11 @@ import json
 import re
 from pathlib import Path
 
-from .. import __version__, config, costs, limits
+from .. import config, costs, limits
 from ..errors import InputError, one_line
 from ..fileio import atomic_path
 from ..registry.formats import FORMATS as FORMAT_TABLE
+from ..version import __version__
 
 FORMATS = ("gif",)
 STATE_DIR = ".polyanim-batch"
@@ -123,15 +124,15 @@ def _checked_key(key: str, option: str) -> str:
     """``key`` if it names a config value, else a BatchError with the allowed keys (a typo fails at once)."""
     parts = key.split(".")
     try:
-        kind = config._type_at(parts)
+        kind = config.type_at(parts)
     except (KeyError, TypeError):
         kind = None
     if kind is None or dataclasses.is_dataclass(kind):
         try:
-            allowed = config._known_keys(parts[:-1])
+            allowed = config.known_keys(parts[:-1])
         except (KeyError, TypeError):
-            allowed = config._known_keys([])
-        raise BatchError(config._unknown(option, key, allowed).replace("unknown key", "not a config value"))
+            allowed = config.known_keys([])
+        raise BatchError(config.unknown_key(option, key, allowed).replace("unknown key", "not a config value"))
     return key
 
 

@@ -13,8 +13,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from .. import __version__, config, history as history_mod
+from .. import config, history as history_mod
 from ..errors import one_line
+from ..version import __version__
 from .plan import Unit
 
 CRASH_HOOK = "POLYANIM_BATCH_CRASH"  # tests: a worker given the unit of this name dies as if killed
@@ -87,13 +88,13 @@ def execute(unit: Unit, formats, out_dir: str | None = None, payload: bytes | No
     out = {"version": __version__, "status": "failed", "final_loss": None, "error": "", "outputs": []}
     try:
         with tempfile.TemporaryDirectory(prefix="polyanim-batch-") as tmp:
-            hist, cfg, note = _history_for(unit, Path(tmp), payload)
+            hist, settings, note = _history_for(unit, Path(tmp), payload)
             where = Path(out_dir) if out_dir else Path(tmp)
             written = [hist.save(where / f"{unit.name}.history.npz")] if unit.kind == "config" else []
             from ..renderer import render
 
             for fmt in formats:
-                written.append(render(hist, where / f"{unit.name}.{fmt}", cfg.render, quiet=True, err=io.StringIO()))
+                written.append(render(hist, where / f"{unit.name}.{fmt}", settings, quiet=True, err=io.StringIO()))
             out["outputs"] = [p.name for p in written]
             if not out_dir:
                 out["files"] = {p.name: p.read_bytes() for p in written}
@@ -107,16 +108,20 @@ def execute(unit: Unit, formats, out_dir: str | None = None, payload: bytes | No
 
 
 def _history_for(unit: Unit, tmp: Path, payload: bytes | None):
-    """The unit's History, its config (render keys applied) and a divergence note ("" if none)."""
+    """The unit's History, its render settings and a divergence note ("" if none).
+
+    A History is replayed through the library's own path (:func:`polyanim.api.resolve_sets`), so it
+    draws what ``polyanim.render`` draws: its saved config is read, never rebuilt nor written back.
+    """
     if unit.kind == "history":
         path = Path(unit.source)
         if payload is not None:
             path = tmp / "input.history.npz"
             path.write_bytes(payload)
-        hist = history_mod.load(path)
-        cfg = config.from_dict(hist.config, source=f"{unit.source} (meta.config)", overrides=list(unit.sets))
-        hist.meta["config"] = cfg.to_dict()
-        return hist, cfg, ""
+        from ..api import resolve_sets
+
+        hist, settings = resolve_sets(history_mod.load(path), unit.sets, caller=f"{unit.source}: --set")
+        return hist, settings, ""
     cfg = config.from_dict(unit.config, source=unit.source)
     _one_torch_thread()
     quiet = dict(quiet=True, out=io.StringIO(), err=io.StringIO())
@@ -131,7 +136,7 @@ def _history_for(unit: Unit, tmp: Path, payload: bytes | None):
         hist = train(cfg, **quiet)
         runs = [("", hist.meta.get("stopped"))]
     notes = [f"{f'[{lbl}] ' if lbl else ''}{s['reason']} at step {s['step']}" for lbl, s in runs if s]
-    return hist, cfg, "; ".join(notes)
+    return hist, cfg.render, "; ".join(notes)
 
 
 def _final_loss(hist) -> float:

@@ -116,7 +116,7 @@ def _check_model_inputs(model, field: bool) -> None:
                              else f"set data.dataset, or for one input use {', '.join(fits)}"))
 
 
-def _mathtext(v):
+def mathtext_problem(v):
     r"""Refuse text that matplotlib cannot draw: the rule is matplotlib's, checked here, before any training.
 
     In each line, an even number of unescaped ``$`` makes the ``$…$`` parts

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .fields import UNRESOLVED, ConfigError, _hints, _plain
 from .runs import with_runs
-from .schema import Config, Render, _fields_of, _is_text, _known_keys, _type_at, _unknown
+from .schema import Config, Render, _fields_of, _is_text, known_keys, type_at, unknown_key
 
 
 def load(path: str | Path, overrides: typing.Sequence[str] = ()) -> Config:
@@ -102,7 +102,7 @@ def parse_override(item: str) -> tuple[str, object]:
         value = yaml.safe_load(raw) if raw.strip() else ""
     except yaml.YAMLError:
         value = raw
-    if _is_text(key) and not isinstance(value, str) and not (value is None and _type_at(key.split(".")) is not str):
+    if _is_text(key) and not isinstance(value, str) and not (value is None and type_at(key.split(".")) is not str):
         value = raw
     return key, value
 
@@ -118,11 +118,11 @@ def _set_dotted(tree: dict, key: str, value, source: str) -> None:
     for depth, part in enumerate(parts[:-1]):
         child = node.get(part)
         if not isinstance(child, dict):
-            known = _known_keys(parts[:depth])
-            raise ConfigError(_unknown(source, ".".join(parts[: depth + 1]), known))
+            known = known_keys(parts[:depth])
+            raise ConfigError(unknown_key(source, ".".join(parts[: depth + 1]), known))
         node = child
     if parts[-1] not in node:
-        raise ConfigError(_unknown(source, key, _known_keys(parts[:-1])))
+        raise ConfigError(unknown_key(source, key, known_keys(parts[:-1])))
     node[parts[-1]] = value
 
 
@@ -160,14 +160,14 @@ def _build(data: dict, source: str, cls=Config, prefix: str = ""):
     for key, raw in data.items():
         dotted = f"{prefix}{key}"
         if key not in fields:
-            raise ConfigError(_unknown(source, dotted, _fields_of(cls)))
+            raise ConfigError(unknown_key(source, dotted, _fields_of(cls)))
         kind = hints[key]
         if dataclasses.is_dataclass(kind):
             if raw is None:
                 raw = {}
             if not isinstance(raw, dict):
                 raise ConfigError(f"{source}: {dotted}: expected a section of keys "
-                                  f"({', '.join(_known_keys([key]))}), got {raw!r}")
+                                  f"({', '.join(known_keys([key]))}), got {raw!r}")
             values[key] = _build(raw, source, kind, dotted + ".")
             continue
         unit = fields[key].metadata.get("unit")

@@ -11,8 +11,8 @@ from __future__ import annotations
 import dataclasses
 
 from ..panels.registry import several_runs_problem
-from .fields import MAX_RUNS, RUN_SECTIONS, ConfigError, _mathtext
-from .schema import Config, Run, _known_keys, _unknown
+from .fields import MAX_RUNS, RUN_SECTIONS, ConfigError, mathtext_problem
+from .schema import Config, Run, known_keys, unknown_key
 
 
 def with_runs(base: Config, runs_raw, sweep_raw, source: str, build) -> Config:
@@ -69,18 +69,18 @@ def _run_specs(raw, source: str) -> list:
                                   f"data, the seed and one figure); set it at the top level. A run may set "
                                   f"label, {', '.join(RUN_SECTIONS)}")
             if key not in RUN_SECTIONS:
-                raise ConfigError(_unknown(source, f"{where}.{key}", ["label", *RUN_SECTIONS]))
+                raise ConfigError(unknown_key(source, f"{where}.{key}", ["label", *RUN_SECTIONS]))
             if value is None:
                 value = {}
             if not isinstance(value, dict):
                 raise ConfigError(f"{source}: {where}.{key}: expected a section of keys "
-                                  f"({', '.join(_known_keys([key]))}), got {value!r}")
+                                  f"({', '.join(known_keys([key]))}), got {value!r}")
             if key == "train" and "workers" in value:
                 raise ConfigError(f"{source}: {where}.train.workers: applies to all the runs; set it at the "
                                   "top level (train.workers)")
-            unknown = [name for name in value if name not in _known_keys([key])]
+            unknown = [name for name in value if name not in known_keys([key])]
             if unknown:
-                raise ConfigError(_unknown(source, f"{where}.{key}.{unknown[0]}", _known_keys([key])))
+                raise ConfigError(unknown_key(source, f"{where}.{key}.{unknown[0]}", known_keys([key])))
             overrides[key] = dict(value)
         specs.append((where, _label(item.get("label"), source, where), overrides, source, f"{where}."))
     return specs
@@ -92,14 +92,14 @@ def _sweep_specs(raw, source: str) -> list:
         raise ConfigError(f"{source}: sweep: expected {{key: train.lr, values: [...]}}, got {raw!r}")
     for name in raw:
         if name not in ("key", "values", "labels"):
-            raise ConfigError(_unknown(source, f"sweep.{name}", ["key", "values", "labels"]))
+            raise ConfigError(unknown_key(source, f"sweep.{name}", ["key", "values", "labels"]))
     key = raw.get("key")
     if not isinstance(key, str) or key.count(".") != 1 or key.split(".")[0] not in RUN_SECTIONS:
         raise ConfigError(f"{source}: sweep.key: expected a model.* or train.* key such as train.lr "
                           f"(data.* and render.* are shared by all runs), got {key!r}")
     section, leaf = key.split(".")
-    if leaf not in _known_keys([section]):
-        raise ConfigError(_unknown(f"{source}: sweep.key", key, _known_keys([section])))
+    if leaf not in known_keys([section]):
+        raise ConfigError(unknown_key(f"{source}: sweep.key", key, known_keys([section])))
     if key == "train.workers":
         raise ConfigError(f"{source}: sweep.key: train.workers applies to all the runs; sweep another key")
     values = raw.get("values")
@@ -123,7 +123,7 @@ def _label(raw, source: str, where: str) -> str | None:
     if isinstance(raw, bool) or not isinstance(raw, (str, int, float)) or not str(raw).strip():
         raise ConfigError(f"{source}: {where}{'.label' if where.startswith('runs') else ''}: "
                           f"expected a non-empty text label, got {raw!r}")
-    problem = _mathtext(str(raw).strip())
+    problem = mathtext_problem(str(raw).strip())
     if problem:
         raise ConfigError(f"{source}: {where}{'.label' if where.startswith('runs') else ''}: {problem}")
     return str(raw).strip()

@@ -3,7 +3,7 @@
 ``Render(fps=-1)`` raises :class:`ConfigError` like a file saying so: every
 ``__post_init__`` runs :func:`polyanim.config.fields._validate` on its own
 fields first, then the checks that span fields. Also the key helpers
-(``_type_at``, ``_known_keys``, ``_unknown``) that messages about keys use.
+(``type_at``, ``known_keys``, ``unknown_key``) that messages about keys use.
 """
 
 from __future__ import annotations
@@ -19,9 +19,11 @@ import numpy as np
 from .. import datafile
 from ..registry import listing
 from ..registry.formats import transparent_formats
-from .fields import (ACTIVATIONS, DATASETS, DEFAULT_DOMAIN, DEFAULT_SURFACE, DEFAULT_TARGET, LAYOUTS, MODEL_TABLE, OPTIMIZER_TABLE, PANELS,
+from .fields import (ACTIVATIONS, DATASETS, DEFAULT_DOMAIN, DEFAULT_SURFACE, DEFAULT_TARGET, LAYOUTS, MODEL_TABLE,
+                     OPTIMIZER_TABLE, PANELS,
                      RECORDINGS, RUN_SECTIONS, SAMPLINGS, SCHEDULE_TABLE, ConfigError, _at_least, _between,
-                     _check_inputs, _check_model_inputs, _check_target, _data_file, _expression, _hidden, _interval, _mathtext, _non_negative,
+                     _check_inputs, _check_model_inputs, _check_target, _data_file, _expression, _hidden, _interval,
+                     mathtext_problem, _non_negative,
                      _field_panels, _optional, _panels, _plain, _positive, _size, _spec, _validate, _workers)
 
 
@@ -228,21 +230,30 @@ class Train:
                               f"got {self.lr_min:g}")
 
 
+MAX_HOLD = 600  # s: ten minutes of one still picture; bounds the frames a hold adds before any is counted
+MAX_DURATION = 3600  # s: an hour; far beyond it the fps is so low that the encoders fail (1e12 s: ffmpeg did)
+
+
+def _duration(v):
+    return None if 0 < v <= MAX_DURATION else f"must be > 0 and at most {MAX_DURATION} (seconds)"
+
+
 @dataclass(frozen=True)
 class Render:
     size: tuple[int, int] = _spec((640, 480), check=_size, doc="[width, height] of the output in pixels (64 to "
                                                                "7680 each)")
-    dpi: float = _spec(100.0, check=_positive, doc="text and line scale at 640x480; other sizes scale it, so the "
-                                                   "layout looks the same")
+    dpi: float = _spec(100.0, check=_between(10, 1000), doc="text and line scale at 640x480 (10 to 1000); other "
+                                                            "sizes scale it, so the layout looks the same")
     fps: float = _spec(10.0, check=_between(0.1, 120),
                        doc="frames per second, 0.1 to 120 (GIF: rounded to a whole centisecond delay, at most "
                            "50, with a warning)")
-    hold: float = _spec(1.0, check=_non_negative, unit="s", doc="seconds to hold the last frame (`1.5` or "
-                                                                "`\"1.5s\"`)")
-    hold_start: float = _spec(0.0, check=_non_negative, unit="s", doc="seconds to hold the first frame")
-    duration: float | None = _spec(None, check=_optional(_positive),
-                                   unit="s", doc="total length, e.g. `8s`: picks the fps for you (overrides "
-                                                 "`fps`); above 50 fps snapshots are dropped evenly instead")
+    hold: float = _spec(1.0, check=_between(0, MAX_HOLD), unit="s",
+                        doc=f"seconds to hold the last frame (`1.5` or `\"1.5s\"`; 0 to {MAX_HOLD})")
+    hold_start: float = _spec(0.0, check=_between(0, MAX_HOLD), unit="s",
+                              doc=f"seconds to hold the first frame (0 to {MAX_HOLD})")
+    duration: float | None = _spec(None, check=_optional(_duration), unit="s",
+                                   doc=f"total length, e.g. `8s` (at most {MAX_DURATION} s): picks the fps for you "
+                                       "(overrides `fps`); above 50 fps snapshots are dropped evenly instead")
     loop: bool = _spec(True, doc="GIF: loop forever, or play once (`false`); HTML: the player starts with loop on")
     interpolate: int = _spec(0, check=_between(0, 16),
                              doc="in-between frames drawn between two snapshots (predictions linear, loss "
@@ -251,14 +262,12 @@ class Render:
     filmstrip: int = _spec(0, check=_between(0, 64),
                            doc="`.png`: `0` for one poster frame, or K for a grid of K frames spread over the "
                                "run (≤ 64)")
-    title: str = _spec("", check=_mathtext, doc="figure title (empty: none); `$…$` is mathtext, `\\$` a literal "
+    title: str = _spec("", check=mathtext_problem, doc="figure title (empty: none); `$…$` is mathtext, `\\$` a literal "
                                                 "dollar")
     panels: tuple[str, ...] = _spec(("fit", "loss"), check=_panels,
-                                    doc=f"panels from {_names(PANELS, 'and')}: the main panel (fit, boundary, "
-                                        "surface) large, the others below it (beside it when width/height ≥ 1.6); "
-                                        "with `data.dataset` the default is `[boundary, loss, accuracy]` "
-                                        "(`[surface, loss]` for `surface`); fit and params draw one input only, "
-                                        "boundary, surface and accuracy two")
+                                    doc=f"panels from {_names(PANELS, 'and')}: the main one large, the others below "
+                                        "(beside when width/height ≥ 1.6); with `data.dataset` (two inputs, where "
+                                        "fit and params do not apply) `[boundary, loss, accuracy]` or `[surface, loss]`")
     theme: str = _spec("light", choices=("light", "dark", "transparent"),
                        doc="`light`, `dark`, or `transparent` (no background, mid-grey ink legible on light "
                            f"and dark pages; {_names(transparent_formats(), 'and')})")
@@ -356,7 +365,7 @@ def _run_dict(run: Run, base: dict) -> dict:
     return out
 
 
-def _type_at(parts: list[str]):
+def type_at(parts: list[str]):
     """The annotated type at a dotted path (``["render", "title"]`` → ``str``); KeyError if none."""
     cls = Config
     for part in parts:
@@ -367,21 +376,23 @@ def _type_at(parts: list[str]):
 def _is_text(key: str) -> bool:
     """Whether a dotted key names a text setting (``name``, ``render.title``, ``data.target``, …)."""
     try:
-        kind = _type_at(key.split("."))
+        kind = type_at(key.split("."))
         return kind is str or set(typing.get_args(kind)) == {str, type(None)}
     except (KeyError, TypeError):
         return False
 
 
-def _known_keys(prefix: list[str]) -> list[str]:
-    return _fields_of(_type_at(prefix))
+def known_keys(prefix: list[str]) -> list[str]:
+    """The keys allowed under a dotted path (``["render"]`` → the render keys; ``[]``: the sections)."""
+    return _fields_of(type_at(prefix))
 
 
 def _fields_of(cls) -> list[str]:
     return [f.name for f in dataclasses.fields(cls)] + (["sweep"] if cls is Config else [])
 
 
-def _unknown(source: str, key: str, allowed: list[str]) -> str:
+def unknown_key(source: str, key: str, allowed: list[str]) -> str:
+    """The one-line message for an unknown ``key``: the closest allowed key as a hint, then all of them."""
     head, _, leaf = key.rpartition(".")
     close = difflib.get_close_matches(leaf, allowed, n=1)
     hint = f"; did you mean '{(head + '.' if head else '') + close[0]}'?" if close else ""

@@ -214,10 +214,12 @@ class StepCurves:
                 self.dots.append(None)
                 continue
             ok = np.isfinite(values)
+            # far beyond any panel's limits (style.value_limits); nearer float64's end autoscaling overflows
+            shown = np.clip(values[ok], -1e300, 1e300)
             if single:
-                ax.plot(run.steps[ok], values[ok], color=t["faint"], linewidth=1)
+                ax.plot(run.steps[ok], shown, color=t["faint"], linewidth=1)
             else:
-                ax.plot(run.steps[ok], values[ok], color=color, linewidth=1, alpha=0.3)
+                ax.plot(run.steps[ok], shown, color=color, linewidth=1, alpha=0.3)
             (line,) = ax.plot(run.steps[:1], values[:1], color=color, linewidth=2 if single else 1.8, zorder=6)
             (dot,) = ax.plot(run.steps[:1], values[:1], "o", color=t["label"] if single else color,
                              markersize=5 if single else 4.5, zorder=7, clip_on=False)
@@ -234,6 +236,8 @@ class StepCurves:
     def scale(self, view: View, name: str, log: bool, limits, label: str) -> None:
         """Fix the y axis (log or linear, ``limits`` unless None), name it, and add the runs' legend
         when this panel (``name``) carries it (:meth:`View.runs_legend_here`)."""
+        if limits is not None:  # first too: autoscaling a loss near 1e308 for the new scale would overflow
+            self.ax.set_ylim(*limits)
         if log:
             self.ax.set_yscale("log")
         if limits is not None:

@@ -2,8 +2,9 @@
 
 A suffix is listed here once; :func:`polyanim.writers.writer_for`, the config
 docs, the command-line help and ``polyanim-batch --format`` all read it from
-:data:`FORMATS`. Adding a format is one :class:`~polyanim.writers.Writer`
-subclass and one line here.
+:data:`FORMATS`. Adding a format is one :class:`~polyanim.writer.Writer`
+subclass and one line here, or, from code outside the package, one call to
+:func:`register` (docs/extending.md, "A new format").
 """
 
 from __future__ import annotations
@@ -37,3 +38,26 @@ FORMATS: dict[str, FormatSpec] = {
 def transparent_formats() -> list[str]:
     """The suffixes whose files can show ``render.theme: transparent``."""
     return [suffix for suffix, spec in FORMATS.items() if spec.alpha]
+
+
+def register(suffix: str, writer, doc: str, *, alpha: bool = True, embed: str | None = "img",
+             replace: bool = False) -> FormatSpec:
+    """Add the output format ``suffix`` (e.g. ``".mkv"``), written by ``writer``, to :data:`FORMATS`.
+
+    ``writer`` is a :class:`~polyanim.writer.Writer` subclass or its
+    ``"module:name"`` path (imported only when a file of that suffix is
+    written); ``doc`` is the one line the docs and ``--help`` show; ``alpha``
+    and ``embed`` are :class:`FormatSpec`'s. From then on ``polyanim.render``,
+    the CLI's ``--out`` and ``polyanim batch --format`` accept the suffix. A
+    suffix already taken is refused unless ``replace``. Returns the entry.
+    """
+    from ..errors import InputError
+
+    if not isinstance(suffix, str) or not suffix.startswith(".") or len(suffix) < 2 or suffix != suffix.lower():
+        raise InputError(f"register: suffix: expected a lower-case file suffix such as '.mkv', got {suffix!r}")
+    if suffix in FORMATS and not replace:
+        raise InputError(f"register: suffix: {suffix} is already a format ({FORMATS[suffix].doc}); "
+                         "pass replace=True to replace it")
+    path = writer if isinstance(writer, str) else f"{writer.__module__}:{writer.__qualname__}"
+    FORMATS[suffix] = spec = FormatSpec(path, doc, alpha=alpha, embed=embed)
+    return spec

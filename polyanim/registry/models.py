@@ -42,7 +42,8 @@ class ModelSpec(Entry):
       (Legendre and Chebyshev polynomials stay within [-1, 1] on [-1, 1]);
     - ``size_key``: the config key that sizes the model, named when it is too big;
     - ``inputs``: the numbers of inputs it takes: ``(1,)`` a curve's x, ``(2,)`` the points of a
-      ``data.dataset`` (its class then has ``from_field(m, rect, outputs)``), ``(1, 2)`` both.
+      ``data.dataset`` (its class then has ``from_field(m, rect, outputs)``), ``(1, 2)`` both;
+    - ``field_path``: ``module:Class`` of its two-input form when that is another class (None: ``path``).
     """
 
     params: Callable = lambda m: 0
@@ -53,6 +54,11 @@ class ModelSpec(Entry):
     max_degree: Callable = lambda m, domain: None
     size_key: str = "model.degree"
     inputs: tuple = (1,)
+    field_path: str | None = None
+
+    def field_class(self):
+        """The class whose ``from_field`` builds the two-input model."""
+        return load(self.field_path or self.path)
 
     @property
     def linear(self) -> bool:
@@ -107,7 +113,7 @@ MODELS: dict[str, ModelSpec] = {
                            **{**_BASIS, "names": lambda m: [f"T{k}" for k in range(m.degree + 1)]}),
     "mlp": ModelSpec("polyanim.models:MLP", "a small multilayer perceptron (`model.hidden`, `model.activation`)",
                      params=_mlp_params, activations=lambda m: 2 * sum(m.hidden) + 4, size_key="model.hidden",
-                     inputs=(1, 2)),
+                     inputs=(1, 2), field_path="polyanim.models_field:FieldMLP"),
     "logistic": ModelSpec("polyanim.models_field:Logistic",
                           "two inputs: logistic (linear) regression, a straight boundary", params=lambda m: 3,
                           activations=lambda m: 8, size_key="model.kind", inputs=(2,)),

@@ -1,0 +1,207 @@
+"""The paths panel: optimizers racing across a loss surface of two parameters (issue 18; a draft).
+
+The surface is drawn once as filled contours (log-spaced levels when its
+values span decades) with its minima marked; those are static artists, so the
+scene's cached background holds them. Each run's path so far is a line in its
+run colour with a dot at its head; a run that leaves the domain is cut where
+it crossed the edge and marked there with a cross, and so is a run that
+diverged, at its last point. Every run's parameters are its History's
+``params`` (``[F, 2]``: the path) and the surface the runs' config's
+``problem`` section (:func:`polyanim.surfaces.surface`); or, for a model
+linear in its parameters and ``render.path_params`` (a key the integrator
+adds), two of the coefficients over their exact loss slice
+(:mod:`polyanim.landscape`).
+
+The geometry (:func:`contour_levels`, :func:`clip_path`) is numpy only, for
+the HTML player to reuse.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.colors import LinearSegmentedColormap, LogNorm, to_rgb
+
+from .. import style, surfaces
+from ..errors import InputError
+from ..landscape import history_slice, path_indices, slice_surface
+from .base import View, color_texts, no_data, quiet_corner
+
+LEVELS = 14          # filled contour bands
+DECADES = 2.0        # a surface whose positive values span this many decades gets log-spaced levels
+MESH = 160           # mesh points per axis for the contours
+
+
+def contour_levels(z: np.ndarray, n: int = LEVELS) -> tuple[np.ndarray, bool]:
+    """The contour levels for surface values ``z`` and whether they are log-spaced.
+
+    Log-spaced from a floor (the 0.5th percentile, at least a millionth of the
+    top: a minimum of exactly 0 has no logarithm) when all values are
+    non-negative and span :data:`DECADES` decades above it; else linear.
+    """
+    finite = z[np.isfinite(z)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    if hi <= lo:
+        return np.array([lo - 0.5, lo + 0.5]), False
+    if lo >= 0 and hi > 0:
+        floor = max(float(np.percentile(finite, 0.5)), hi * 1e-6)
+        if np.log10(hi / floor) >= DECADES:
+            return np.geomspace(floor, hi, n), True
+    return np.linspace(lo, hi, n), False
+
+
+def clip_path(points: np.ndarray, domain) -> tuple[np.ndarray, np.ndarray | None]:
+    """The part of a path ``[k, 2]`` inside ``domain`` up to where it first leaves, and that exit point.
+
+    The exit point (None when the path stays inside) is where the segment that
+    leaves crosses the domain's edge; a non-finite point counts as outside.
+    """
+    (x0, x1), (y0, y1) = domain
+    x, y = points[:, 0], points[:, 1]
+    with np.errstate(invalid="ignore"):
+        outside = ~((x >= x0) & (x <= x1) & (y >= y0) & (y <= y1))
+    if not outside.any():
+        return points, None
+    k = int(np.argmax(outside))
+    if k == 0:
+        return points[:0], None  # started outside: nothing to draw
+    a, b = points[k - 1], points[k]
+    if not np.isfinite(b).all():
+        return points[:k], a.copy()
+    d = b - a
+    # the largest fraction of the step that stays in the box on both axes
+    t = 1.0
+    for axis, (lo, hi) in enumerate(domain):
+        if d[axis] > 0:
+            t = min(t, (hi - a[axis]) / d[axis])
+        elif d[axis] < 0:
+            t = min(t, (lo - a[axis]) / d[axis])
+    return points[:k], a + max(t, 0.0) * d
+
+
+def _problem(runs, view: View) -> dict | None:
+    for source in [*runs, view.timeline.source]:
+        problem = getattr(source, "config", {}).get("problem")
+        if problem:
+            return problem
+    return None
+
+
+def landscape(runs, view: View):
+    """What the panel draws: ``(surface, columns, axis names)``, or the line saying what it lacks.
+
+    A ``problem:`` section's test function with the runs' two parameters; or,
+    with ``render.path_params`` naming two coefficients of a linear model,
+    the exact loss slice over them through the final point of the run that
+    ended lowest (the other runs' paths are drawn on it too).
+    """
+    problem = _problem(runs, view)
+    with_params = [r for r in runs if r.params is not None]
+    if problem is not None:
+        if not any(r.params.shape[1] == 2 for r in with_params):
+            return "paths need runs with two parameters"
+        return surfaces.surface(**problem), (0, 1), ["x", "y"]
+    chosen = getattr(view.render, "path_params", None)
+    if not chosen:
+        return "paths need a problem: section\nor render.path_params"
+    try:
+        if not with_params:
+            history_slice(runs[0], 0, 1)  # raises why: a model not linear, or too large to keep its coefficients
+        names = with_params[0].meta.get("param_names") or [f"c{k}" for k in range(with_params[0].params.shape[1])]
+        i, j = path_indices(chosen, names)
+        best = min(with_params, key=lambda r: r.loss[-1] if np.isfinite(r.loss[-1]) else np.inf)
+        exact = history_slice(best, i, j)
+    except InputError as exc:
+        return str(exc).split(": ", 1)[-1]
+    return slice_surface(exact, [r.params[:, [i, j]] for r in with_params]), (i, j), [names[i], names[j]]
+
+
+class PathsPanel:
+    """The paths panel; ``lines``, ``dots`` and ``exits`` per run (None for a run without a 2-D path)."""
+
+    names_runs = True
+
+    def setup(self, axes: list, runs: list, view: View) -> list:
+        ax, t = axes[0], view.theme
+        self.ax, self.lines, self.dots, self.exits, self.paths = ax, [], [], [], []
+        found = landscape(runs, view)
+        if isinstance(found, str):
+            no_data(ax, found, t["faint"])
+            return []
+        self.surface, self.columns, names = found
+        self.log = self._contours(ax, t)
+        for run, color in zip(runs, view.colors):
+            if run.params is None or run.params.shape[1] <= max(self.columns):
+                self.lines.append(None), self.dots.append(None), self.exits.append(None), self.paths.append(None)
+                continue
+            path = run.params[:, list(self.columns)]
+            ax.plot(*clip_path(path, self.surface.domain)[0].T, color=color, linewidth=1, alpha=0.25)
+            (line,) = ax.plot(path[:1, 0], path[:1, 1], color=color, linewidth=1.8, zorder=6)
+            # marks on the domain's edge are drawn whole, not cut by the axes
+            (dot,) = ax.plot([], [], "o", color=color, markersize=5, zorder=8, markeredgecolor=t["bg"],
+                             markeredgewidth=0.8, clip_on=False)
+            (cross,) = ax.plot([], [], "X", color=color, markersize=9, zorder=8, markeredgecolor=t["bg"],
+                               markeredgewidth=0.8, clip_on=False)
+            self.lines.append(line), self.dots.append(dot), self.exits.append(cross), self.paths.append(path)
+        (xl, xh), (yl, yh) = self.surface.domain
+        ax.set_xlim(xl, xh)
+        ax.set_ylim(yl, yh)
+        ax.set_xlabel(style.pretty_name(names[0]))
+        ax.set_ylabel(style.pretty_name(names[1]))
+        self._legend(view)
+        return self.artists
+
+    @property
+    def artists(self) -> list:
+        """The moving artists in drawing order: lines, then head dots, then exit crosses."""
+        return [a for group in (self.lines, self.dots, self.exits) for a in group if a is not None]
+
+    def _contours(self, ax, t: dict) -> bool:
+        """The surface as filled contours, thin level lines and its minima; whether the levels are log-spaced."""
+        xs, ys, zs = self.surface.mesh(MESH)
+        levels, log = contour_levels(zs)
+        ink = to_rgb(t["fg"])
+        # ink of growing opacity over the background: the same map reads on every theme
+        cmap = LinearSegmentedColormap.from_list("surface", [(*ink, 0.03), (*ink, 0.42)])
+        norm = LogNorm(levels[0], levels[-1]) if log else None
+        ax.contourf(xs, ys, zs, levels=levels, cmap=cmap, norm=norm, extend="both", zorder=1)
+        ax.contour(xs, ys, zs, levels=levels, colors=[(*ink, 0.18)], linewidths=0.5, norm=norm, zorder=2)
+        marks = [(self.surface.minima, "*", 13), (self.surface.saddles, "P", 9)]
+        for points, marker, size in marks:
+            if points:
+                px, py = np.array(points, dtype=np.float64).T
+                ax.plot(px, py, marker, color=t["label"], markersize=size, markeredgecolor=t["bg"],
+                        markeredgewidth=0.8, linestyle="none", zorder=5)
+        return log
+
+    def _legend(self, view: View) -> None:
+        t = view.theme
+        shown = [k for k, line in enumerate(self.lines) if line is not None]
+        legend = self.ax.legend(handles=[self.lines[k] for k in shown],
+                                labels=[view.timeline.labels[k] for k in shown], loc="upper right",
+                                fontsize="x-small", handlelength=1.0, borderpad=0.3, labelspacing=0.25,
+                                facecolor=t["bg"], edgecolor=t["grid"], framealpha=0.8)
+        curves = [(path[:, 0], path[:, 1]) for path in self.paths if path is not None]
+        legend.set_loc(quiet_corner(self.ax, legend, view.canvas, curves))
+        color_texts(legend, t["fg"])
+
+    def update(self, states: list) -> list:
+        for line, dot, cross, path, state in zip(self.lines, self.dots, self.exits, self.paths, states):
+            if line is None:
+                continue
+            if state.ended:
+                points = path
+            else:
+                now = np.asarray(state.params, dtype=np.float64)[list(self.columns)]
+                points = np.vstack([path[: state.index + 1], now[None]])
+            inside, exit_point = clip_path(points, self.surface.domain)
+            if exit_point is not None:
+                line.set_data(np.append(inside[:, 0], exit_point[0]), np.append(inside[:, 1], exit_point[1]))
+                dot.set_data([], [])
+                cross.set_data([exit_point[0]], [exit_point[1]])
+                continue
+            line.set_data(inside[:, 0], inside[:, 1])
+            head = inside[-1] if len(inside) else None
+            stopped = state.stopped and head is not None  # diverged: marked at its last point
+            dot.set_data([] if stopped or head is None else [head[0]], [] if stopped or head is None else [head[1]])
+            cross.set_data([head[0]] if stopped else [], [head[1]] if stopped else [])
+        return self.artists

@@ -1,0 +1,163 @@
+"""The paths panel (draft): optimizer paths on a test surface, rendered through the Scene from hand-made runs."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from polyanim import config, npoptim
+from polyanim.history import History, RunSet
+from polyanim.panels import PANELS
+from polyanim.panels.paths import PathsPanel, clip_path, contour_levels
+from polyanim.panels.registry import PanelSpec
+from polyanim.scene import Scene
+from polyanim.surfaces import FUNCTIONS
+
+RACE = [("Adam", "adam", 0.05), ("SGD", "sgd", 2e-4), ("momentum", "momentum", 1e-4), ("SGD lr 4e-3", "sgd", 4e-3)]
+
+
+def race(function="rosenbrock", steps=300, every=1) -> RunSet:
+    """Runs whose params are their 2-D paths, as the trainer of a problem: section would record them."""
+    problem = {"function": function}
+    runs = []
+    x = np.linspace(0.0, 1.0, 2)
+    for label, name, lr in RACE:
+        params, loss = npoptim.run(function, name, lr, None, steps)
+        keep = np.arange(0, len(loss), every)
+        meta = {"config": {"problem": problem}, "param_names": ["x", "y"]}
+        if len(loss) < steps + 1:
+            meta["stopped"] = {"step": int(len(loss)), "reason": "diverged"}
+        runs.append((label, History(steps=keep, loss=loss[keep], x=x, y=x, pred=np.zeros((len(keep), 2)),
+                                    params=params[keep], meta=meta)))
+    return RunSet(runs, meta={"config": {"problem": problem}})
+
+
+@pytest.fixture
+def paths_registered(monkeypatch):
+    # the panel is not registered yet (the integrator wires it with the new panel contract)
+    monkeypatch.setitem(PANELS, "paths", PanelSpec("polyanim.panels.paths:PathsPanel", "optimizer paths"))
+
+
+def render_cfg(panels=("paths", "loss"), size=(640, 320)):
+    render = config.from_dict({"render": {"size": list(size), "hold": 0}}).render
+    object.__setattr__(render, "panels", tuple(panels))  # past the config's check of registered names
+    return render
+
+
+def test_contour_levels_are_log_spaced_when_the_surface_spans_decades():
+    _, _, z = FUNCTIONS["rosenbrock"].mesh(60)
+    levels, log = contour_levels(z)
+    assert log and levels[-1] == pytest.approx(np.nanmax(z)) and levels[0] > 0
+    assert np.allclose(np.diff(np.log(levels)), np.log(levels[1] / levels[0]))
+    for name in ("saddle", "rastrigin"):  # negative values; a range of one decade
+        assert not contour_levels(FUNCTIONS[name].mesh(60)[2])[1]
+
+
+def test_a_path_is_cut_where_it_crosses_the_edge():
+    domain = ((-1.0, 1.0), (-1.0, 1.0))
+    path = np.array([[0.0, 0.0], [0.5, 0.5], [1.5, 0.75], [3.0, 3.0]])
+    inside, exit_point = clip_path(path, domain)
+    np.testing.assert_array_equal(inside, path[:2])
+    np.testing.assert_allclose(exit_point, [1.0, 0.625])
+    assert clip_path(path[:2], domain)[1] is None
+    inside, exit_point = clip_path(np.array([[0.0, 0.0], [np.nan, np.nan]]), domain)
+    assert len(inside) == 1 and np.array_equal(exit_point, [0.0, 0.0])
+
+
+def test_the_paths_panel_draws_the_race_and_marks_the_run_that_left(paths_registered, tmp_path):
+    runs = race()
+    scene = Scene(runs, render_cfg())
+    panel = scene.panels["paths"]
+    assert isinstance(panel, PathsPanel) and panel.log
+    ax = scene.axes["paths"]
+    assert ax.get_xlim() == (-2.0, 2.0) and ax.get_ylim() == (-1.0, 3.0)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [label for label, *_ in RACE]
+    last = len(runs.steps) - 1
+    scene.update(last / 2)
+    left = RACE.index(("SGD lr 4e-3", "sgd", 4e-3))
+    assert runs.histories[left].meta.get("stopped")  # it diverges, after leaving the domain
+    image = scene.full_frame(last)
+    Image.fromarray(image).save(tmp_path / "paths.png")
+    # the run that left: its line ends on the domain's edge, its cross there, no head dot
+    (cx,), (cy,) = panel.exits[left].get_data()
+    (x0, x1), (y0, y1) = FUNCTIONS["rosenbrock"].domain
+    assert min(abs(cx - x0), abs(cx - x1), abs(cy - y0), abs(cy - y1)) < 1e-9
+    assert len(panel.dots[left].get_xdata()) == 0
+    # Adam's head is drawn on its last point, and its line holds every snapshot
+    np.testing.assert_array_equal(np.ravel(panel.dots[0].get_data()), runs.histories[0].params[-1])
+    assert len(panel.exits[0].get_xdata()) == 0
+    assert len(panel.lines[0].get_xdata()) == len(runs.histories[0].steps)
+    # pixels of each run's colour sit in the paths panel
+    rgb = image[..., :3].astype(int)
+    box = ax.get_window_extent()
+    h = rgb.shape[0]
+    cell = rgb[int(h - box.y1):int(h - box.y0), int(box.x0):int(box.x1)]
+    for color in scene.run_colors[: len(RACE)]:
+        target = np.array([int(color[k:k + 2], 16) for k in (1, 3, 5)])
+        assert (np.abs(cell - target).max(axis=-1) < 40).sum() > 10, color
+
+
+def test_mid_race_heads_follow_the_interpolated_state(paths_registered):
+    runs = race(steps=100, every=20)
+    scene = Scene(runs, render_cfg(panels=("paths",), size=(320, 240)))
+    states = scene.timeline.states(1.5)
+    scene.update(1.5)
+    panel = scene.panels["paths"]
+    for k, state in enumerate(states):
+        if len(panel.exits[k].get_xdata()):
+            continue
+        np.testing.assert_allclose(np.ravel(panel.dots[k].get_data()), state.params)
+
+
+def test_without_a_problem_the_panel_says_what_it_needs(paths_registered):
+    runs = race(steps=20)
+    for h in runs.histories:
+        h.meta["config"] = {}
+    runs.meta["config"] = {}
+    scene = Scene(runs, render_cfg(panels=("paths",), size=(320, 240)))
+    texts = [t.get_text() for t in scene.axes["paths"].texts]
+    assert any("problem" in t for t in texts) and scene.panels["paths"].artists == []
+
+
+def trained_race(steps=300):
+    """SGD and Adam on the post's cubic, trained (torch), as a RunSet."""
+    from polyanim.train import train
+    runs = []
+    for label, optimizer, lr in [("SGD", "sgd", 5e-6), ("Adam", "adam", 0.02)]:
+        cfg = config.from_dict({"seed": 0, "data": {"points": 400},
+                                "train": {"steps": steps, "record_every": 5, "log_every": 0,
+                                          "optimizer": optimizer, "lr": lr}})
+        runs.append((label, train(cfg, quiet=True)))
+    return RunSet(runs)
+
+
+def test_a_linear_models_coefficients_race_over_their_exact_slice(paths_registered, tmp_path):
+    from polyanim.landscape import history_slice
+    runs = trained_race()
+    render = render_cfg()
+    object.__setattr__(render, "path_params", ["c1", "c3"])  # the key the integrator adds
+    scene = Scene(runs, render)
+    panel, ax = scene.panels["paths"], scene.axes["paths"]
+    assert panel.columns == (1, 3) and (ax.get_xlabel(), ax.get_ylabel()) == ("c₁", "c₃")
+    best = min(runs.histories, key=lambda h: h.loss[-1])
+    exact = history_slice(best, 1, 3)
+    # the surface drawn is the slice through the best run's final point, and it holds both paths
+    c1, c3 = best.params[-1][1], best.params[-1][3]
+    assert panel.surface.loss((c1, c3)) == pytest.approx(exact.loss(c1, c3))
+    for h in runs.histories:
+        assert all(panel.surface.inside(p) for p in h.params[:, [1, 3]])
+    image = scene.full_frame(len(runs.steps) - 1)
+    Image.fromarray(image).save(tmp_path / "valley.png")
+    for k, h in enumerate(runs.histories):
+        np.testing.assert_array_equal(np.ravel(panel.dots[k].get_data()), h.params[-1, [1, 3]])
+
+
+def test_path_params_on_a_model_that_is_not_linear_say_so(paths_registered):
+    from polyanim.train import train
+    cfg = config.from_dict({"seed": 0, "data": {"points": 50}, "model": {"kind": "mlp", "hidden": [2]},
+                            "train": {"steps": 5, "record_every": 1, "log_every": 0, "optimizer": "adam"}})
+    h = train(cfg, quiet=True)
+    render = render_cfg(panels=("paths",), size=(320, 240))
+    object.__setattr__(render, "path_params", [0, 1])
+    scene = Scene(h, render)
+    texts = " ".join(t.get_text() for t in scene.axes["paths"].texts)
+    assert "linear in its parameters" in texts or "kept no coefficients" in texts
