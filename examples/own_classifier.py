@@ -76,18 +76,10 @@ def main(argv=None):
     history.save(args.out_dir / "own_classifier.history.npz")
     for suffix in (".gif", ".mp4"):
         print(polyanim.render(history, args.out_dir / f"own_classifier{suffix}", size=tuple(args.size),
-                              panels=_panels(), title="Your classifier, your loop"))
+                              title="Your classifier, your loop"))
     print(f"final loss {history.loss[-1]:.4f}, train accuracy {history.acc[-1]:.1%}, "
           f"test accuracy {history.test_acc[-1]:.1%}")
     return 0 if math.isfinite(history.loss[-1]) else 1
-
-
-def _panels():
-    # TODO(issue 17): the boundary and accuracy panels are being built (fieldpanels); until they are
-    # merged, render only the panels that exist
-    from polyanim.panels.registry import PANELS
-
-    return [name for name in ("boundary", "loss", "accuracy") if name in PANELS]
 
 
 if __name__ == "__main__":
