@@ -123,11 +123,11 @@ def test_unsure_regions_are_pale_and_mistakes_ringed():
     scene.frame(0)
     cell = scene.panels["boundary"].cells[0]
     early = cell["image"].get_array()[..., 3].astype(float)
-    early_wrong = len(cell["rings"].get_offsets())
+    early_wrong = len(cell["rings"].get_xdata())
     scene.frame(2)
     late = cell["image"].get_array()[..., 3].astype(float)
     assert early.mean() < late.mean()  # a sure classifier is strongly coloured, an unsure one pale
-    assert len(cell["rings"].get_offsets()) < early_wrong  # the final boundary gets fewer points wrong
+    assert len(cell["rings"].get_xdata()) < early_wrong  # the final boundary gets fewer points wrong
     line = cell["line"].get_xydata()
     finite = line[np.isfinite(line).all(axis=1)]
     np.testing.assert_allclose(finite[:, 1], 0.8 * np.sin(2 * finite[:, 0]), atol=0.12)  # the 0.5 line

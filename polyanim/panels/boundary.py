@@ -62,15 +62,17 @@ class BoundaryPanel:
             ax.grid(False)
             for spine in ax.spines.values():  # under the moving image, as in the cached background
                 spine.set_zorder(0.5)
-            cell = {"image": ax.imshow(self._rgba(run.pred[0]), extent=field.extent(h), origin="lower",
-                                       interpolation="nearest", aspect="auto", zorder=1)}
+            cell = {"image": field.nearest_image(ax, self._rgba(run.pred[0]), field.extent(h), zorder=1)}
             cell["line"] = ax.plot([], [], color=t["fg"], linewidth=1.4, zorder=3, solid_capstyle="round")[0]
-            cell["train"] = ax.scatter(train[0][:, 0], train[0][:, 1], s=14, c=[colors[c] for c in train[1]],
-                                       edgecolors=t["bg"][:7], linewidths=0.5, zorder=4)
-            cell["test"] = ax.scatter(test[0][:, 0], test[0][:, 1], s=22, marker="^",
-                                      c=[colors[c] for c in test[1]], edgecolors=t["fg"], linewidths=0.6, zorder=4.1)
-            cell["rings"] = ax.scatter(np.empty(0), np.empty(0), s=60, facecolors="none", edgecolors=RING,
-                                       linewidths=1.1, zorder=5)
+            # one marker line per class: Agg stamps a line's markers far faster than a collection's paths
+            cell["train"] = [ax.plot(*train[0][train[1] == c].T, "o", color=colors[c], markersize=3.8,
+                                     markeredgecolor=t["bg"][:7], markeredgewidth=0.5, zorder=4)[0]
+                             for c in range(self.classes)]
+            cell["test"] = [ax.plot(*test[0][test[1] == c].T, "^", color=colors[c], markersize=4.7,
+                                    markeredgecolor=t["fg"], markeredgewidth=0.6, zorder=4.1)[0]
+                            for c in range(self.classes) if (test[1] == c).any()]
+            cell["rings"] = ax.plot([], [], "o", markersize=7.7, markerfacecolor="none", markeredgecolor=RING,
+                                    markeredgewidth=1.1, zorder=5)[0]
             cell["text"] = ax.text(0.02, 0.97, "", transform=ax.transAxes, va="top", ha="left", color=t["label"],
                                    zorder=7, fontsize="small" if grid else None, bbox=view.label_box())
             self.cells.append(cell)
@@ -87,8 +89,8 @@ class BoundaryPanel:
     @property
     def artists(self) -> list:
         """Every cell's moving artists, in the order a full redraw draws them (by zorder)."""
-        order = ("image", "line", "train", "test", "rings", "text")
-        return [cell[key] for cell in self.cells for key in order]
+        return [a for cell in self.cells for a in (cell["image"], cell["line"], *cell["train"], *cell["test"],
+                                                     cell["rings"], cell["text"])]
 
     def _rgba(self, pred) -> np.ndarray:
         return self.lut[field.class_codes(pred, self.classes)]
@@ -101,7 +103,7 @@ class BoundaryPanel:
                 line = field.contour(state.pred, h.x, h.x2, 0.5)
                 cell["line"].set_data(line[:, 0], line[:, 1])
             wrong = field.predicted_class(state.pred, self.cells_of, self.classes) != self.all_labels
-            cell["rings"].set_offsets(self.all_points[wrong])
+            cell["rings"].set_data(self.all_points[wrong, 0], self.all_points[wrong, 1])
             cell["text"].set_text(field_label(state))
             for artist in (cell["image"], cell["line"]):
                 artist.set_alpha(state.alpha)

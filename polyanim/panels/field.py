@@ -141,3 +141,43 @@ def contour(z: np.ndarray, x: np.ndarray, x2: np.ndarray, level: float) -> np.nd
     out = np.full((len(pairs), 3, 2), np.nan)
     out[:, :2] = pairs
     return out.reshape(-1, 2)
+
+
+def nearest_image(ax, rgba: np.ndarray, bounds, zorder: float):
+    """An image artist on ``ax`` that picks each screen pixel's mesh cell in numpy (nearest, as
+    ``imshow(interpolation="nearest")`` looks) and hands the pixels to the renderer as they are:
+    matplotlib's resampler cost more than the rest of a boundary frame. ``set_data`` takes a new
+    ``rgba`` (origin lower; Agg takes the rows bottom first)."""
+    from matplotlib.image import AxesImage
+
+    class Nearest(AxesImage):
+        _key, _index = None, None
+
+        def draw(self, renderer):
+            if not self.get_visible():
+                return
+            data = np.asarray(self._A)
+            box = self.axes.bbox
+            l, b, r, t = int(round(box.x0)), int(round(box.y0)), int(round(box.x1)), int(round(box.y1))
+            key = (l, b, r, t, data.shape)
+            if key != self._key:
+                (px0, py0), (px1, py1) = self.axes.transData.transform([(bounds[0], bounds[2]), (bounds[1], bounds[3])])
+                cols = np.floor((np.arange(l, r) + 0.5 - px0) / (px1 - px0) * data.shape[1]).astype(np.int64)
+                rows = np.floor((np.arange(b, t) + 0.5 - py0) / (py1 - py0) * data.shape[0]).astype(np.int64)
+                self._index = (np.clip(rows, 0, data.shape[0] - 1)[:, None], np.clip(cols, 0, data.shape[1] - 1)[None])
+                self._key = key
+            out = data[self._index]
+            alpha = self.get_alpha()
+            if alpha is not None:
+                out = out.copy()
+                out[..., 3] = (out[..., 3] * alpha).astype(np.uint8)
+            gc = renderer.new_gc()
+            gc.set_clip_rectangle(box)
+            renderer.draw_image(gc, l, b, out)
+            gc.restore()
+            self.stale = False
+
+    image = Nearest(ax, extent=bounds, origin="lower", interpolation="nearest", zorder=zorder)
+    image.set_data(rgba)
+    ax.add_image(image)
+    return image

@@ -54,8 +54,7 @@ class SurfacePanel:
             ax.grid(False)
             for spine in ax.spines.values():  # under the moving image, as in the cached background
                 spine.set_zorder(0.5)
-            cell = {"image": ax.imshow(self._rgba(run.pred[0]), extent=field.extent(h), origin="lower",
-                                       interpolation="nearest", aspect="auto", zorder=1)}
+            cell = {"image": field.nearest_image(ax, self._rgba(run.pred[0]), field.extent(h), zorder=1)}
             cell["lines"] = ax.plot(lines[:, 0], lines[:, 1], color=t["fg"], linewidth=0.8, alpha=0.55, zorder=2)[0]
             cell["points"] = ax.scatter(h.data_x[:, 0], h.data_x[:, 1], s=14, c=point_rgba, edgecolors=t["fg"],
                                         linewidths=0.5, zorder=4)
