@@ -76,14 +76,7 @@ class BoundaryPanel:
             cell["text"] = ax.text(0.02, 0.97, "", transform=ax.transAxes, va="top", ha="left", color=t["label"],
                                    zorder=7, fontsize="small" if grid else None, bbox=view.label_box())
             self.cells.append(cell)
-        for k, ax in enumerate(axes):
-            ax.set_xlim(float(h.x[0]), float(h.x[-1]))
-            ax.set_ylim(float(h.x2[0]), float(h.x2[-1]))
-            if len(axes) > 1:
-                ax.set_title(view.timeline.labels[k], color=t["fg"], fontsize="medium", pad=3)
-                ax.tick_params(labelsize="small")
-            ax.set_xlabel("x₁")
-            ax.set_ylabel("x₂")
+        frame_axes(axes, h, view)
         return self.artists
 
     @property
@@ -133,14 +126,33 @@ class BoundaryPanel:
                              "colors": [palette[c % len(palette)] for c in range(classes)],
                              "c": [int(c) for c in labels], "marker": marker, "alpha": 1.0,
                              "r": 2.2 if marker == "o" else 2.8, "edge": ink["bg"][:7] if marker == "o" else ink["fg"]})
-        for k in range(len(timeline.runs)):
-            draw.append({"type": "text", "cell": k if grid else None, "at": [0.02, 0.03], "color": ink["label"],
-                         "box": True, "scale": "small" if grid else None,
-                         "texts": [field_label(timeline.states(i)[k]) for i in range(len(timeline))]})
-        shape = style.grid_shape(len(timeline.runs), ctx.aspect) if grid else (1, 1)
-        return {"axes": ctx.axes(*rect, xlabel="x₁", ylabel="x₂", cells=shape), "draw": draw,
-                "grid": list(shape) if grid else None,
-                "titles": [style.plain_text(label) for label in timeline.labels] if grid else None}
+        return field_payload(ctx, rect, draw)
+
+
+def frame_axes(axes, h, view) -> None:
+    """A field panel's Axes: the mesh's rectangle, x₁ and x₂, each run's label over its cell."""
+    for k, ax in enumerate(axes):
+        ax.set_xlim(float(h.x[0]), float(h.x[-1]))
+        ax.set_ylim(float(h.x2[0]), float(h.x2[-1]))
+        if len(axes) > 1:
+            ax.set_title(view.timeline.labels[k], color=view.theme["fg"], fontsize="medium", pad=3)
+            ax.tick_params(labelsize="small")
+        ax.set_xlabel("x₁")
+        ax.set_ylabel("x₂")
+
+
+def field_payload(ctx, rect, draw: list) -> dict:
+    """A field panel's player share around its ``draw`` items: each run's label, its cell, the axes."""
+    timeline, ink = ctx.timeline, ctx.ink
+    grid = len(timeline.runs) > 1
+    for k in range(len(timeline.runs)):
+        draw.append({"type": "text", "cell": k if grid else None, "at": [0.02, 0.03], "color": ink["label"],
+                     "box": True, "scale": "small" if grid else None,
+                     "texts": [field_label(timeline.states(i)[k]) for i in range(len(timeline))]})
+    shape = style.grid_shape(len(timeline.runs), ctx.aspect) if grid else (1, 1)
+    return {"axes": ctx.axes(*rect, xlabel="x₁", ylabel="x₂", cells=shape), "draw": draw,
+            "grid": list(shape) if grid else None,
+            "titles": [style.plain_text(label) for label in timeline.labels] if grid else None}
 
 
 IMAGE_BUDGET = 3_000_000  # bytes of codes in a page for all runs' snapshots (base64 adds a third)

@@ -14,7 +14,7 @@ from .. import style
 from ..player_kit import series
 from . import field
 from .base import View
-from .boundary import field_image, field_label
+from .boundary import field_image, field_label, field_payload, frame_axes
 
 CONTOURS = 8  # target contour levels
 
@@ -61,14 +61,7 @@ class SurfacePanel:
             cell["text"] = ax.text(0.02, 0.97, "", transform=ax.transAxes, va="top", ha="left", color=t["label"],
                                    zorder=7, fontsize="small" if len(axes) > 1 else None, bbox=view.label_box())
             self.cells.append(cell)
-        for k, ax in enumerate(axes):
-            ax.set_xlim(float(h.x[0]), float(h.x[-1]))
-            ax.set_ylim(float(h.x2[0]), float(h.x2[-1]))
-            if len(axes) > 1:
-                ax.set_title(view.timeline.labels[k], color=t["fg"], fontsize="medium", pad=3)
-                ax.tick_params(labelsize="small")
-            ax.set_xlabel("x₁")
-            ax.set_ylabel("x₂")
+        frame_axes(axes, h, view)
         return [cell[key] for cell in self.cells for key in ("image", "lines", "points", "text")]
 
     def _rgba(self, pred) -> np.ndarray:
@@ -104,11 +97,4 @@ class SurfacePanel:
         draw.append({"type": "points", "x": series(h.data_x[:, 0], *rect[0]), "y": series(h.data_x[:, 1], *rect[1]),
                      "colors": ["#%02x%02x%02x" % tuple(int(v) for v in lut[c, :3]) for c in range(256)],
                      "c": [int(c) for c in codes], "marker": "o", "alpha": 1.0, "r": 2.2, "edge": ink["fg"]})
-        for k in range(len(timeline.runs)):
-            draw.append({"type": "text", "cell": k if grid else None, "at": [0.02, 0.03], "color": ink["label"],
-                         "box": True, "scale": "small" if grid else None,
-                         "texts": [field_label(timeline.states(i)[k]) for i in range(len(timeline))]})
-        shape = style.grid_shape(len(timeline.runs), ctx.aspect) if grid else (1, 1)
-        return {"axes": ctx.axes(*rect, xlabel="x₁", ylabel="x₂", cells=shape), "draw": draw,
-                "grid": list(shape) if grid else None,
-                "titles": [style.plain_text(label) for label in timeline.labels] if grid else None}
+        return field_payload(ctx, rect, draw)
