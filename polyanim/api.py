@@ -42,6 +42,15 @@ def resolve(source, options: dict, *, caller: str = "polyanim.render", prefix: s
     config = history.config if isinstance(history.config, dict) else {}
     settings = render_settings(options, saved=config.get("render"), source=caller, prefix=prefix,
                                saved_source=f"{where} (meta.config)")
+    from dataclasses import replace
+
+    from .panels.registry import kind_problem, panels_for
+
+    if "panels" not in options and "panels" not in (config.get("render") or {}):  # a field's own default
+        settings = replace(settings, panels=panels_for(history, settings.panels))
+    problem = kind_problem(settings.panels, history.kind)
+    if problem:
+        raise InputError(f"{caller}: {prefix or 'render.'}panels: {problem}")
     return history, settings
 
 

@@ -14,6 +14,12 @@ reader of single-run files still finds the first run where it always was,
 plus ``run1_steps``, ``run1_loss``, ``run1_pred``, … for the others and
 ``meta["runs"]``, one entry per run (label, config, notes). Version-1 files
 (single runs, before version 2) load unchanged.
+
+Format version 3 adds a second kind of History, ``meta["kind"] == "field"``:
+a problem with two inputs, predicted on a mesh ``x`` [G1] by ``x2`` [G2]
+(``pred`` [F, G2, G1] or [F, G2, G1, C]), with training points ``data_x``
+[N, 2] and optional held-out ``test_x``/``test_y`` and per-snapshot ``acc`` and
+``test_acc``. A History without ``meta["kind"]`` is a ``"curve"`` (the 1-D kind).
 """
 
 from __future__ import annotations
@@ -28,13 +34,17 @@ import numpy as np
 
 from .fileio import atomic_path
 from .history_io import (  # noqa: F401  (the reader's limits and errors are part of this module's names)
-    DEFLATE_RATIO, EXPANSION, FINITE, MAX_MEMBERS, MAX_META_BYTES, MAX_META_DEPTH, OPTIONAL, PER_RUN, REQUIRED,
-    RUN_KEY, HistoryError, _meta_problem, _read_arrays, _real, _shape_problem, _short, _value_problem, _whole_steps)
+    DEFLATE_RATIO, EXPANSION, FINITE, KINDS, MAX_MEMBERS, MAX_META_BYTES, MAX_META_DEPTH, OPTIONAL, PER_RUN,
+    REQUIRED, RUN_KEY, SHARED, HistoryError, _kind_problem, _meta_problem, _read_arrays, _real, _shape_problem,
+    _short, _value_problem, _whole_steps)
 
 FORMAT_NAME = "polyanim.history"
-FORMAT_VERSION = 2
-READS = (1, 2)  # 1: single runs only; 2: adds multi-run files (meta["runs"]); single-run layout unchanged
+FORMAT_VERSION = 3
+# 1: single runs only; 2: adds multi-run files (meta["runs"]); 3: adds the field kind (meta["kind"], x2, ...).
+# A curve's layout is the same in all three.
+READS = (1, 2, 3)
 RUN_META = ("label", "config", "seed", "stopped", "warnings", "param_names", "train_seconds")
+KIND_META = ("kind", "task", "classes", "class_names")  # the same for every run of a RunSet
 
 
 @dataclass
@@ -64,6 +74,11 @@ class History:
     lr: np.ndarray | None = None
     data_x: np.ndarray | None = None
     data_y: np.ndarray | None = None
+    x2: np.ndarray | None = None
+    test_x: np.ndarray | None = None
+    test_y: np.ndarray | None = None
+    acc: np.ndarray | None = None
+    test_acc: np.ndarray | None = None
 
     def __post_init__(self):
         for key in REQUIRED[:-1] + OPTIONAL:
@@ -77,9 +92,9 @@ class History:
         for key in OPTIONAL:
             if getattr(self, key) is not None:
                 setattr(self, key, getattr(self, key).astype(np.float64, copy=False))
-        problem = (_shape_problem({k: None if getattr(self, k) is None else getattr(self, k).shape
-                                   for k in REQUIRED[:-1] + OPTIONAL})
-                   or _value_problem(self) or _meta_problem(self.meta))
+        shapes = {k: None if getattr(self, k) is None else getattr(self, k).shape for k in REQUIRED[:-1] + OPTIONAL}
+        problem = (_kind_problem(self) or _shape_problem(shapes)
+                   or _meta_problem(self.meta) or _value_problem(self))
         if problem:
             raise ValueError(problem)
 
@@ -88,6 +103,11 @@ class History:
 
     def __repr__(self) -> str:
         return f"<History {_summary([self], self.x)}>"
+
+    @property
+    def kind(self) -> str:
+        """What the History draws: ``"curve"`` (one input; files without a kind) or ``"field"`` (two inputs)."""
+        return self.meta.get("kind", "curve")
 
     @property
     def config(self) -> dict:
@@ -128,13 +148,16 @@ class RunSet:
             raise ValueError(f"runs: labels must differ, got {labels}")
         first = self.runs[0][1]
         for label, h in self.runs[1:]:
-            same = (h.x.shape == first.x.shape and np.array_equal(h.x, first.x)
-                    and np.array_equal(h.y, first.y, equal_nan=True)  # all NaN: a data file without a target
-                    and (h.data_x is None) == (first.data_x is None)
-                    and (h.data_x is None or (np.array_equal(h.data_x, first.data_x)
-                                              and np.array_equal(h.data_y, first.data_y))))
-            if not same:
-                raise ValueError(f"run {label!r}: x, y, data_x, data_y must be the first run's (runs share data)")
+            kinds = [{k: r.meta.get(k) for k in KIND_META[:3]} for r in (first, h)]
+            if kinds[0] != kinds[1]:
+                raise ValueError(f"run {label!r}: kind, task and classes must be the first run's, "
+                                 f"got {kinds[1]} and {kinds[0]}")
+            shared = [k for k in SHARED if getattr(first, k) is not None or getattr(h, k) is not None]
+            # all NaN in y: a data file without a target
+            if not all(getattr(h, k) is not None and getattr(first, k) is not None
+                       and getattr(h, k).shape == getattr(first, k).shape
+                       and np.array_equal(getattr(h, k), getattr(first, k), equal_nan=True) for k in shared):
+                raise ValueError(f"run {label!r}: {', '.join(shared)} must be the first run's (runs share data)")
         self.steps = np.unique(np.concatenate([h.steps for _, h in self.runs]))
 
     def __len__(self) -> int:
@@ -164,6 +187,10 @@ class RunSet:
     y = property(lambda self: self.runs[0][1].y)
     data_x = property(lambda self: self.runs[0][1].data_x)
     data_y = property(lambda self: self.runs[0][1].data_y)
+    x2 = property(lambda self: self.runs[0][1].x2)
+    test_x = property(lambda self: self.runs[0][1].test_x)
+    test_y = property(lambda self: self.runs[0][1].test_y)
+    kind = property(lambda self: self.runs[0][1].kind)
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the runs to ``path`` atomically: the first run as a single-run file, the others prefixed."""
@@ -172,7 +199,7 @@ class RunSet:
         for label, h in self.runs:
             runs_meta.append({"label": label, **{k: h.meta.get(k) for k in RUN_META[1:] if k in h.meta}})
         meta = dict(self.meta, format=FORMAT_NAME, version=FORMAT_VERSION, runs=runs_meta)
-        for key in ("stopped", "warnings", "param_names", "seed"):  # where single-run readers look
+        for key in ("stopped", "warnings", "param_names", "seed") + KIND_META:  # where single-run readers look
             if key in first.meta:
                 meta.setdefault(key, first.meta[key])
         arrays = _arrays(first)
@@ -192,7 +219,17 @@ def _summary(runs: list, x: np.ndarray, labels=None) -> str:
     return (f"{len(runs)} run{'s' * (len(runs) != 1)}{names}, "
             f"{counts[0] if len(counts) == 1 else f'{counts[0]}-{counts[-1]}'} snapshots, "
             f"steps {min(int(h.steps[0]) for h in runs)}-{max(int(h.steps[-1]) for h in runs)}, "
-            f"{x.size} grid points, final loss {finals}")
+            f"{_where(runs[0])}, final loss {finals}")
+
+
+def _where(h: History) -> str:
+    """What the predictions are drawn on: the curve's grid, or a field's mesh with its task and points."""
+    if h.kind != "field":
+        return f"{h.x.size} grid points"
+    task = h.meta["task"] + (f" {h.meta['classes']} classes" if h.meta["task"] == "classify" else "")
+    test = "" if h.test_x is None else f" + {len(h.test_x)} test"
+    return (f"field ({task}), mesh {h.x.size}x{h.x2.size}, "
+            f"{0 if h.data_x is None else len(h.data_x)} points{test}")
 
 
 def _clipped(text: str, most: int) -> str:
@@ -260,6 +297,8 @@ def _load(path: Path) -> History | RunSet:
     problem = _meta_problem(meta)
     if problem:
         raise HistoryError(f"{path}: {problem}")
+    if meta.get("kind", "curve") != "curve" and meta["version"] < 3:
+        raise HistoryError(f"{path}: meta.kind: {meta['kind']!r} needs format version 3, got {meta['version']}")
     if "runs" in meta and meta.get("version", 1) >= 2:
         return _load_runs(path, arrays, meta)
     try:
@@ -272,7 +311,7 @@ def _load_runs(path: Path, arrays: dict, meta: dict) -> RunSet:
     runs_meta = meta["runs"]
     if not isinstance(runs_meta, list) or not runs_meta or not all(isinstance(r, dict) for r in runs_meta):
         raise HistoryError(f"{path}: meta.runs: expected a non-empty list of runs")
-    shared = {k: arrays.get(k) for k in ("x", "y", "data_x", "data_y")}
+    shared = {k: arrays.get(k) for k in SHARED}
     runs = []
     for k, run_meta in enumerate(runs_meta):
         prefix = f"run{k}_" if k else ""
@@ -283,6 +322,9 @@ def _load_runs(path: Path, arrays: dict, meta: dict) -> RunSet:
         run_meta = dict(run_meta)
         label = run_meta.pop("label", f"run {k + 1}")
         run_meta.setdefault("versions", meta.get("versions"))
+        for key in KIND_META:
+            if key in meta:
+                run_meta.setdefault(key, meta[key])
         try:
             runs.append((label, History(meta=run_meta, **own, **shared)))
         except ValueError as exc:

@@ -27,10 +27,17 @@ if TYPE_CHECKING:  # only for an annotation: history imports this module
     from .history import History
 
 REQUIRED = ("steps", "loss", "x", "y", "pred", "meta")
-OPTIONAL = ("params", "lr", "data_x", "data_y")
-PER_RUN = ("steps", "loss", "pred", "params", "lr")  # what each run of a RunSet has of its own
+OPTIONAL = ("params", "lr", "data_x", "data_y", "x2", "test_x", "test_y", "acc", "test_acc")
+PER_RUN = ("steps", "loss", "pred", "params", "lr", "acc", "test_acc")  # what each run of a RunSet has of its own
+SHARED = ("x", "y", "data_x", "data_y", "x2", "test_x", "test_y")  # what the runs of a RunSet share
 RUN_KEY = re.compile(r"run([1-9][0-9]?)_(" + "|".join(PER_RUN) + ")")  # a RunSet's other runs (at most 99)
-FINITE = ("x", "data_x", "data_y")  # the grid and the samples: a NaN there breaks every axis
+# the grid, the mesh and the samples: a NaN there breaks every axis
+FINITE = ("x", "data_x", "data_y", "x2", "test_x", "test_y")
+KINDS = ("curve", "field")  # meta["kind"]; a file without one is a curve (versions 1 and 2)
+FIELD_ONLY = ("x2", "test_x", "test_y")
+TASKS = ("classify", "regress")
+MAX_CLASSES = 10  # as polyanim.datasets.MAX_CLASSES: a distinguishable colour per class
+MAX_MESH = 400  # mesh points a side
 # Limits on what a file may ask of the reader before anything is allocated (docs/limits.md): the arrays
 # may declare at most MAX_HISTORY_BYTES in all, and at most EXPANSION more than the file's size on disk
 # (polyanim stores arrays uncompressed; a compressed file may inflate that much), so any file under
@@ -46,6 +53,25 @@ DEFLATE_RATIO = 1032  # the most deflate can expand: a member declaring more is 
 
 class HistoryError(InputError):
     """A history file that cannot be used; the message names the file and the problem."""
+
+
+def field_snapshot_bytes(g1: int, g2: int, classes: int | None = None) -> int:
+    """Bytes one snapshot of a field History holds: its mesh prediction (G1 x G2 x C float32s; C is 1 for
+    a regression or two classes, whose P(class 1) is enough) and its step, loss, lr, acc and test_acc."""
+    channels = classes if classes is not None and classes > 2 else 1
+    return 4 * g1 * g2 * channels + 5 * 8
+
+
+def field_problem(g1: int, g2: int, classes: int | None, n_snapshots: int) -> str | None:
+    """Why a field History of ``n_snapshots`` on a G1 x G2 mesh would be too large, or None: checked before
+    training (by the Recorder when its schedule is known, and for a config), not when the memory is gone."""
+    size = n_snapshots * field_snapshot_bytes(g1, g2, classes)
+    if size <= MAX_HISTORY_BYTES:
+        return None
+    per = field_snapshot_bytes(g1, g2, classes)
+    return (f"{n_snapshots:,} snapshots x {per / 2**10:,.1f} KiB ({g1}x{g2} mesh"
+            f"{f' x {classes} classes' if classes and classes > 2 else ''}) is about {size / 2**20:,.1f} MiB; the "
+            f"limit is {MAX_HISTORY_BYTES / 2**20:,.0f} MiB (docs/limits.md): record fewer snapshots or a coarser mesh")
 
 
 def _meta_problem(meta: dict, where: str = "meta") -> str | None:
@@ -66,10 +92,35 @@ def _meta_problem(meta: dict, where: str = "meta") -> str | None:
     for k, warning in enumerate(meta.get("warnings") or []):
         if not (isinstance(warning, dict) and all(isinstance(warning.get(key), str) for key in ("message", "note"))):
             return f"{where}.warnings[{k}]: expected {{message: text, note: text}}"
+    problem = _kind_meta_problem(meta, where)
+    if problem:
+        return problem
     for k, run in enumerate(meta.get("runs") or []):
         problem = _meta_problem(run, f"{where}.runs[{k}]") if isinstance(run, dict) else f"{where}.runs[{k}]: not a mapping"
         if problem:
             return problem
+    return None
+
+
+def _kind_meta_problem(meta: dict, where: str) -> str | None:
+    """``kind``, and for a field its ``task``, ``classes`` and ``class_names``."""
+    kind = meta.get("kind", "curve")
+    if kind not in KINDS:
+        return f"{where}.kind: expected one of {', '.join(KINDS)}, got {kind!r}"
+    if kind != "field":
+        return None
+    task = meta.get("task")
+    if task not in TASKS:
+        return f"{where}.task: expected one of {', '.join(TASKS)} for a field history, got {task!r}"
+    if task == "regress":
+        return None
+    classes = meta.get("classes")
+    if isinstance(classes, bool) or not isinstance(classes, int) or not 2 <= classes <= MAX_CLASSES:
+        return f"{where}.classes: expected a whole number from 2 to {MAX_CLASSES}, got {classes!r}"
+    names = meta.get("class_names")
+    if names is not None and not (isinstance(names, list) and len(names) == classes
+                                  and all(isinstance(n, str) for n in names)):
+        return f"{where}.class_names: expected a list of {classes} texts, got {names!r}"
     return None
 
 
@@ -163,7 +214,7 @@ def _headers_problem(headers: dict, file_size: int) -> str | None:
         problem = _dtype_problem(dtype) if key != "meta" else None
         if problem:
             return f"{key}: {problem}"
-    shared = {k: headers[k][0] if k in headers else None for k in ("x", "y", "data_x", "data_y")}
+    shared = {k: headers[k][0] if k in headers else None for k in SHARED}
     for k in range(100):
         prefix = f"run{k}_" if k else ""
         if prefix + "steps" not in headers:
@@ -237,31 +288,92 @@ def _value_problem(h: History) -> str | None:
             return f"{key}: expected finite numbers (no NaN or infinity)"
     if not (np.isfinite(h.y).all() or np.isnan(h.y).all()):  # all NaN: no target curve (fitted to data only)
         return "y: expected finite numbers, or all NaN for a history without a target curve"
+    for key in ("acc", "test_acc"):
+        value = getattr(h, key)
+        if value is not None and value.size and not (np.fmin.reduce(value) >= 0 and np.fmax.reduce(value) <= 1):
+            return f"{key}: expected accuracies from 0 to 1"
+    return _field_value_problem(h)
+
+
+def _kind_problem(h: History) -> str | None:
+    """Arrays that belong to the other kind of History (checked first: they explain the shapes)."""
+    kind = h.meta.get("kind", "curve") if isinstance(h.meta, dict) else None
+    if kind == "curve":
+        present = [k for k in FIELD_ONLY if getattr(h, k) is not None]
+        return f"{', '.join(present)}: only a field history (meta.kind 'field') has them" if present else None
+    return "x2: missing (a field history's mesh is x by x2)" if kind == "field" and h.x2 is None else None
+
+
+def _field_value_problem(h: History) -> str | None:
+    """A field's mesh, labels and probabilities against its meta (kind, task, classes)."""
+    if h.kind != "field":
+        return None
+    for key in ("x", "x2"):
+        gaps = np.diff(getattr(h, key))
+        if not (gaps > 0).all() or not np.allclose(gaps, gaps.mean(), rtol=1e-6, atol=0):
+            return f"{key}: expected evenly spaced, increasing mesh coordinates"
+    if h.meta["task"] == "regress":
+        return None if h.pred.ndim == 3 else f"pred: expected shape (F, G2, G1) for a regression, got {h.pred.shape}"
+    classes = h.meta["classes"]
+    want = h.pred.shape[:3] + ((classes,) if classes > 2 else ())
+    if h.pred.shape != want:
+        return f"pred: expected shape {want} for {classes} classes, got {h.pred.shape}"
+    if h.pred.size and not (np.fmin.reduce(h.pred, axis=None) >= 0 and np.fmax.reduce(h.pred, axis=None) <= 1):
+        return "pred: expected probabilities from 0 to 1"
+    for key in ("data_y", "test_y"):
+        labels = getattr(h, key)
+        if labels is not None and not (np.isin(labels, np.arange(classes))).all():
+            return f"{key}: expected class labels, whole numbers from 0 to {classes - 1}"
     return None
 
 
 def _shape_problem(shapes: dict) -> str | None:
-    """What is wrong with the arrays' shapes (``key -> shape``, None for an absent optional array)."""
-    steps, x = shapes["steps"], shapes["x"]
+    """What is wrong with the arrays' shapes (``key -> shape``, None for an absent optional array).
+
+    Arrays with an ``x2`` are a field's (the mesh is x by x2), the others a curve's.
+    """
+    steps = shapes["steps"]
     if len(steps) != 1 or steps[0] == 0:
         return "steps: expected a non-empty 1-D array"
-    if len(x) != 1 or x[0] < 2 or shapes["y"] != x:
-        return f"x, y: expected two 1-D arrays of the same length >= 2, got {x} and {shapes['y']}"
-    f, n = steps[0], x[0]
-    if shapes["loss"] != (f,):
-        return f"loss: expected shape ({f},), got {shapes['loss']}"
-    if shapes["pred"] != (f, n):
-        return f"pred: expected shape ({f}, {n}), got {shapes['pred']}"
+    f = steps[0]
+    for key in ("loss", "lr", "acc", "test_acc"):
+        if shapes.get(key) is not None and shapes[key] != (f,):
+            return f"{key}: expected shape ({f},), got {shapes[key]}"
     params = shapes.get("params")
     if params is not None and (len(params) != 2 or params[0] != f):
         return f"params: expected shape ({f}, P), got {params}"
-    if shapes.get("lr") is not None and shapes["lr"] != (f,):
-        return f"lr: expected shape ({f},), got {shapes['lr']}"
+    if shapes.get("x2") is not None:
+        return _field_shape_problem(shapes, f)
+    x = shapes["x"]
+    if len(x) != 1 or x[0] < 2 or shapes["y"] != x:
+        return f"x, y: expected two 1-D arrays of the same length >= 2, got {x} and {shapes['y']}"
+    if shapes["pred"] != (f, x[0]):
+        return f"pred: expected shape ({f}, {x[0]}), got {shapes['pred']}"
     data_x, data_y = shapes.get("data_x"), shapes.get("data_y")
     if (data_x is None) != (data_y is None):
         return "data_x, data_y: expected both or neither"
     if data_x is not None and (len(data_x) != 1 or data_y != data_x or not data_x[0]):
         return f"data_x, data_y: expected two non-empty 1-D arrays of the same length, got {data_x} and {data_y}"
+    return None
+
+
+def _field_shape_problem(shapes: dict, f: int) -> str | None:
+    """A field's shapes: the mesh x [G1] by x2 [G2], y [G2, G1], pred [F, G2, G1(, C)], points [N, 2] and [N]."""
+    x, x2 = shapes["x"], shapes["x2"]
+    if len(x) != 1 or len(x2) != 1 or not (2 <= x[0] <= MAX_MESH and 2 <= x2[0] <= MAX_MESH):
+        return f"x, x2: expected two 1-D mesh axes of 2 to {MAX_MESH} points, got {x} and {x2}"
+    g1, g2 = x[0], x2[0]
+    if shapes["y"] != (g2, g1):
+        return f"y: expected shape ({g2}, {g1}) (x2 by x), got {shapes['y']}"
+    pred = shapes["pred"]
+    if pred[:3] != (f, g2, g1) or len(pred) > 4 or (len(pred) == 4 and not 3 <= pred[3] <= MAX_CLASSES):
+        return f"pred: expected shape ({f}, {g2}, {g1}) or ({f}, {g2}, {g1}, C) with C from 3 to {MAX_CLASSES}, got {pred}"
+    for points, labels in (("data_x", "data_y"), ("test_x", "test_y")):
+        px, py = shapes.get(points), shapes.get(labels)
+        if (px is None) != (py is None):
+            return f"{points}, {labels}: expected both or neither"
+        if px is not None and (len(px) != 2 or px[1] != 2 or not px[0] or py != px[:1]):
+            return f"{points}, {labels}: expected shapes (N, 2) and (N,) with N > 0, got {px} and {py}"
     return None
 
 

@@ -25,7 +25,7 @@ from importlib import resources
 
 from .fileio import atomic_path
 from .history import RunSet
-from .panels.registry import PANELS, several_runs_problem
+from .panels.registry import PANELS, kind_problem, several_runs_problem
 from .player_data import payload
 from .style import THEMES, plain_text
 
@@ -83,6 +83,7 @@ def html_page(history, *, title: str = "", fps: float = 10.0, size: tuple[int, i
     if layout not in LAYOUTS:
         raise ValueError(f"layout: expected one of {', '.join(LAYOUTS)}, got {layout!r}")
     problem = several_runs_problem(panels) if isinstance(history, RunSet) else None
+    problem = problem or kind_problem(panels, history.kind)
     if problem:  # as the frames (polyanim.scene.Scene) refuse it
         raise ValueError(f"panels: {problem}")
     data = payload(history, fps=float(fps), size=(width, height), theme=theme, panels=panels, layout=layout)

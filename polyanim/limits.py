@@ -17,6 +17,7 @@ from . import costs, timing
 from .registry.models import MAX_PARAMS, MODELS
 
 from .history_io import MAX_HISTORY_BYTES  # the History reader's cap on its arrays, checked here too
+from .history_io import field_problem, field_snapshot_bytes  # noqa: F401  (the Recorder checks them too)
 
 LARGE_HISTORY_BYTES = 100 << 20  # print the estimate above this
 MAX_FRAMES = 20_000  # about 11 minutes at 30 fps: a video, not an animation for a post
@@ -41,6 +42,11 @@ def snapshots(train) -> int:
 def history_bytes(config) -> int:
     """About how many bytes the History of ``config`` (all its runs) holds: mostly snapshots x grid x 4."""
     d = config.data
+    if d.field:  # two inputs: the mesh, and the points (at most data.samples) with x, x2 and label
+        classes = None if d.dataset == "surface" else d.classes or (3 if d.dataset == "blobs" else 2)
+        row = field_snapshot_bytes(d.mesh, d.mesh, classes)
+        return 8 * (d.mesh * (d.mesh + 2) + 3 * (d.samples or 400)) + sum(
+            snapshots(r.train) * row for r in [r.config for r in config.runs] or [config])
     shared = 2 * 8 * d.points  # x and y
     if d.samples is not None or d.sampling != "grid" or d.train_domain is not None or d.noise > 0:
         shared += 2 * 8 * (d.samples if d.samples is not None else d.points)  # data_x, data_y
@@ -155,12 +161,14 @@ def check_config(config, still: bool = False, frame_rate=exact_rate) -> list[str
     check_model(config)
     size, runs = history_bytes(config), max(1, len(config.runs))
     counts = [snapshots(r.config.train) for r in config.runs] or [snapshots(config.train)]
+    d = config.data
+    points, key = (f"a {d.mesh}x{d.mesh} mesh", "data.mesh") if d.field else (f"{d.points:,} points", "data.points")
     estimate = (f"the History would hold about {_bytes(size)} ({runs} run{'s' * (runs > 1)} x up to "
-                f"{max(counts):,} snapshots x {config.data.points:,} points)")
+                f"{max(counts):,} snapshots x {points})")
     if size > MAX_HISTORY_BYTES:
-        raise ConfigError(f"train.record_every, train.frames, data.points, runs: {estimate}; the limit is "
+        raise ConfigError(f"train.record_every, train.frames, {key}, runs: {estimate}; the limit is "
                           f"{_bytes(MAX_HISTORY_BYTES)} (docs/limits.md): record fewer snapshots "
-                          "(a larger train.record_every or a smaller train.frames), fewer data.points or fewer runs")
+                          f"(a larger train.record_every or a smaller train.frames), a smaller {key} or fewer runs")
     notes = [f"estimate: {estimate}"] if size > LARGE_HISTORY_BYTES else []
     if not still:
         n = timeline(config)

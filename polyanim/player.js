@@ -69,11 +69,17 @@ function prepare(p, it) {  // decode an item's data once
   if (it.x !== undefined) it.X = series(p, it, it.x);
   if (it.y !== undefined && typeof it.y !== "number") it.Y = series(p, it, it.y);
   if (it.type === "image") {
-    var c = document.createElement("canvas"), g = c.getContext("2d"), raw = atob(it.rgba);
+    var c = document.createElement("canvas"), g = c.getContext("2d");
     c.width = it.width; c.height = it.height;
-    var img = g.createImageData(it.width, it.height);
-    for (var q = 0; q < raw.length; q++) img.data[q] = raw.charCodeAt(q);
-    g.putImageData(img, 0, 0); it.img = c;
+    it.img = c; it.g = g; it.data = g.createImageData(it.width, it.height); it.shown = -1;
+    if (it.codes !== undefined) {  // one byte per pixel per snapshot of run ``run``, through ``lut`` (256 x RGBA)
+      it.raw = atob(it.codes); var l = atob(it.lut);
+      it.L = new Uint8Array(1024); for (var q = 0; q < l.length; q++) it.L[q] = l.charCodeAt(q);
+    } else {
+      var raw = atob(it.rgba);
+      for (var q2 = 0; q2 < raw.length; q2++) it.data.data[q2] = raw.charCodeAt(q2);
+      g.putImageData(it.data, 0, 0);
+    }
   }
 }
 var figLegend = null, top = 0, BY = {};
@@ -206,9 +212,20 @@ function lineDot(it, m, a, i) {  // unclipped, so the dot stays whole on the edg
   var r = RUNS[it.run], j = r.idx[i], y = it.Y[j], x = i >= r.end ? it.X[it.X.length - 1] : STEPS[i];
   if (isFinite(y) && y >= a.ylim[0] && y <= a.ylim[1]) dot(m.x(x), m.y(y), it.dot.r * PT, it.dot.color);
 }
-function drawPoints(it, b, m) {
+function marker(x, y, r, shape) {  // a dot, or a triangle pointing up
+  ctx.beginPath();
+  if (shape === "^") { ctx.moveTo(x, y - 1.3 * r); ctx.lineTo(x + 1.15 * r, y + 0.7 * r); ctx.lineTo(x - 1.15 * r, y + 0.7 * r); ctx.closePath(); }
+  else ctx.arc(x, y, r, 0, 2 * Math.PI);
+}
+function drawPoints(it, b, m) {  // one colour, or ``colors[c[q]]`` per point; an ``edge`` stroke around each
   ctx.globalAlpha = it.alpha;
-  for (var q = 0; q < it.X.length; q++) if (isFinite(it.X[q] + it.Y[q])) dot(m.x(it.X[q]), m.y(it.Y[q]), it.r * PT, it.color);
+  for (var q = 0; q < it.X.length; q++) {
+    if (!isFinite(it.X[q] + it.Y[q])) continue;
+    if (it.colors === undefined && it.edge === undefined) { dot(m.x(it.X[q]), m.y(it.Y[q]), it.r * PT, it.color); continue; }
+    marker(m.x(it.X[q]), m.y(it.Y[q]), it.r * PT, it.marker);
+    ctx.fillStyle = it.colors ? it.colors[it.c[q]] : it.color; ctx.fill();
+    if (it.edge) { ctx.strokeStyle = it.edge; ctx.lineWidth = 0.5 * PT; ctx.stroke(); }
+  }
   ctx.globalAlpha = 1;
 }
 function drawSpans(it, b, m) {
@@ -220,11 +237,22 @@ function drawHline(it, b, m, i) {
   pen(it, null, i); ctx.beginPath(); ctx.moveTo(b.x, m.y(it.y)); ctx.lineTo(b.x + b.w, m.y(it.y)); ctx.stroke();
   ctx.globalAlpha = 1; ctx.setLineDash([]);
 }
-function drawImage(it, b, m) {
+function drawImage(it, b, m, i) {
   var e = it.extent, x0 = m.x(e[0]), y0 = m.y(e[3]);
+  if (it.codes !== undefined) {  // the run's snapshot at this position, looked up once per snapshot
+    var r = RUNS[it.run], j = r.idx[i], n = it.width * it.height, d = it.data.data;
+    if (j !== it.shown) {
+      for (var q = 0, o = j * n; q < n; q++) {
+        var c = it.raw.charCodeAt(o + q) * 4;
+        d[4 * q] = it.L[c]; d[4 * q + 1] = it.L[c + 1]; d[4 * q + 2] = it.L[c + 2]; d[4 * q + 3] = it.L[c + 3];
+      }
+      it.g.putImageData(it.data, 0, 0); it.shown = j;
+    }
+    ctx.globalAlpha = it.fade && faded(r, i) ? D.faded : 1;
+  }
   ctx.imageSmoothingEnabled = !!it.smooth;  // the frames' imshow(interpolation="nearest") unless asked
   ctx.drawImage(it.img, x0, y0, m.x(e[1]) - x0, m.y(e[2]) - y0);
-  ctx.imageSmoothingEnabled = true;
+  ctx.imageSmoothingEnabled = true; ctx.globalAlpha = 1;
 }
 function drawText(it, b, i) {
   textLines(it.texts[i], b.x + b.w * it.at[0], b.y + b.h * it.at[1], it.scale === "small" ? SMALL : 1, it.color,

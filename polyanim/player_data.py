@@ -30,7 +30,7 @@ def payload(history, *, fps: float, size: tuple[int, int], theme: str, panels, l
     single = timeline.single
     # the frames' text size at this size (they scale dpi with the frame), so text takes the same room
     font = round(FONT_PX * min(size[0] / 640, size[1] / 480), 2)
-    grid = not single and layout == "grid"
+    grid = not single and (layout == "grid" or history.kind == "field")  # as View.grid
     cells = style.panel_cells(panels, style.is_wide(size))
     colors = [style.THEMES[theme]["pred"]] if single else [
         style.RUN_COLORS[theme][k % len(style.RUN_COLORS[theme])] for k in range(len(timeline.runs))]

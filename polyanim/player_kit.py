@@ -14,11 +14,13 @@ names the cells) or ``empty`` (a message instead of axes). Item types:
   (``y`` holds one row of ``n`` per snapshot: the run's current one) and with a
   ``dot`` at the current step (unclipped, skipped outside the y limits); each
   a :func:`stroke` (or ``{color, r}`` for the dot);
-- ``points``: a scatter of ``x``, ``y`` (``color``, ``alpha``, ``r`` in points);
+- ``points``: a scatter of ``x``, ``y`` (``color``, ``alpha``, ``r`` in points; or per point
+  ``colors[c[k]]``, with ``marker`` ``"o"`` or ``"^"`` and an ``edge`` colour);
 - ``spans``: vertical bands ``[[lo, hi], ...]`` (``color``, ``alpha``);
 - ``hline``: a horizontal line at ``y`` (a :func:`stroke`);
 - ``image``: an RGBA raster (:func:`image`: ``rgba``, base64 of ``width`` x ``height`` x 4
-  bytes, top row first) over ``extent`` [x0, x1, y0, y1] in data units;
+  bytes, top row first) over ``extent`` [x0, x1, y0, y1] in data units; or, per snapshot of run
+  ``run``, ``codes`` (base64 of one byte per pixel per snapshot) looked up in ``lut`` (256 x RGBA);
 - ``text``: one string per timeline position (``texts``) at ``at`` (fractions
   of the axes box from its top left), ``scale``, ``color``, ``box`` (the label's
   background); ``host``: the name of the panel whose box it is drawn in

@@ -22,12 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .loss_notes import RISE_SNAPSHOTS, STALL_REL, STALL_SNAPSHOTS, loss_warnings  # noqa: F401  (public here)
 from .recording_checks import RecorderError, _grid, _pair, _scalar, _step, _target, _vector, _whole
 from .registry.models import MAX_PARAMS
-
-STALL_REL = 1e-4        # an "improvement" lowers the best loss by more than this fraction
-STALL_SNAPSHOTS = 10    # … and none for this many snapshots (up to the end) is a stall
-RISE_SNAPSHOTS = 10     # the loss rising at this many consecutive snapshots is reported
 
 
 def log_steps(total: int, n: int) -> list[int]:
@@ -59,6 +56,8 @@ class Snapshot:
     pred: np.ndarray          # float32 [P], on the drawing grid
     params: list | None
     lr: float | None
+    acc: float | None = None       # two inputs: train and test accuracy, when given
+    test_acc: float | None = None
 
 
 SCHEDULES = ("every", "log", "adaptive")
@@ -90,11 +89,56 @@ class Recorder:
     device, with or without grad: tensors are read with ``.detach().cpu()``,
     so torch is never imported here. :meth:`history` returns the result. Bad
     arguments (complex numbers included) raise :class:`~polyanim.InputError`.
+
+    Two inputs: given points ``X`` of shape ``[N, 2]`` first and their labels
+    (or values) second, it records a classifier's or a surface's "field"
+    History. :attr:`mesh` (float32 ``[G2*G1, 2]``, ``resolution`` a side, over
+    ``rect`` = ``(x1_lo, x1_hi, x2_lo, x2_hi)``, by default the points' box
+    widened by 15%) is where ``pred`` is evaluated: each class's probability
+    (``[G2*G1, C]``; two classes may give P(class 1) alone) or the value.
+    ``task`` ("classify" or "regress") and ``classes`` default from the
+    labels; ``test=(X_test, labels_test)`` are held-out points; ``add`` also
+    takes ``acc`` and ``test_acc``.
     """
 
     def __init__(self, x, target=None, *, every: int = 10, schedule: str = "every", steps: int | None = None,
                  frames: int | None = None, threshold: float = 0.01, samples=None, label: str | None = None,
-                 param_names=None, name: str = "run"):
+                 param_names=None, name: str = "run", task=None, classes=None, rect=None, resolution: int = 120,
+                 test=None, class_names=None):
+        from . import recording_field
+
+        self.field = None
+        if recording_field.is_points(x):
+            if samples is not None or label is not None:
+                raise RecorderError(f"{'samples' if samples is not None else 'label'}: for a 1-D grid x; two "
+                                    "inputs take the points X and their labels as the first two arguments")
+            self.field = recording_field.Field(x, target, task=task, classes=classes, rect=rect,
+                                               resolution=resolution, test=test, class_names=class_names)
+            self.x, self.order, self.y, self.scale = self.field.x, None, self.field.y, self.field.scale
+            self.label, self.name, self.samples = None, str(name), None
+        else:
+            recording_field.curve_refuses(task=task, classes=classes, rect=rect, test=test, class_names=class_names)
+            self._curve(x, target, samples, label, name)
+        self.param_names = [str(n) for n in param_names] if param_names is not None else None
+        self._plan(schedule, every, steps, frames, threshold)
+        if self.field is not None:
+            planned = self.plan()
+            self.field.check_size(len(planned) if planned is not None else self.cap if self.adaptive else 1)
+        self.snapshots: list[Snapshot] = []
+        self.stopped: dict | None = None
+        self.closed = False
+        # the last step offered and not kept: (step, loss, pred, params, lr, read, acc, test_acc)
+        self.latest: tuple | None = None
+
+    mesh = property(lambda self: self._field().mesh, doc="Two inputs: the points to predict on, [G2*G1, 2].")
+    mesh_shape = property(lambda self: self._field().mesh_shape, doc="Two inputs: the mesh's (G2, G1).")
+
+    def _field(self):
+        if self.field is None:
+            raise RecorderError("mesh: only a Recorder of two inputs (points X of shape [N, 2]) has a mesh")
+        return self.field
+
+    def _curve(self, x, target, samples, label, name) -> None:
         self.x, self.order = _grid(x)  # order: None when x came sorted (the trainer's grid), the usual case
         self.y, label = _target(target, self.x, label, self.order)
         if label is not None:
@@ -111,16 +155,10 @@ class Recorder:
                 raise RecorderError(f"samples: expected (xs, ys) of the same non-zero length, got {xs.shape} "
                                     f"and {ys.shape}")
             self.samples = (xs, ys)
-        self.param_names = [str(n) for n in param_names] if param_names is not None else None
-        self._plan(schedule, every, steps, frames, threshold)
         # the adaptive threshold's scale: the target's spread, or the points' when they are the target
         shown = self.y if np.isfinite(self.y).all() or self.samples is None else self.samples[1]
         spread = float(np.std(shown)) if np.isfinite(shown).all() else 0.0
         self.scale = spread if spread > 0 else 1.0
-        self.snapshots: list[Snapshot] = []
-        self.stopped: dict | None = None
-        self.closed = False
-        self.latest: tuple | None = None  # the last step offered and not kept: (step, loss, pred, params, lr, read)
 
     def _plan(self, schedule, every, steps, frames, threshold) -> None:
         if schedule not in SCHEDULES:
@@ -168,7 +206,8 @@ class Recorder:
             return None
         return [*range(0, self.steps, self.every), self.steps]
 
-    def add(self, step: int, *, loss, pred, params=None, lr=None, final: bool = False) -> bool:
+    def add(self, step: int, *, loss, pred, params=None, lr=None, acc=None, test_acc=None,
+            final: bool = False) -> bool:
         """Offer the state at ``step``; return whether it was kept.
 
         ``step`` is a whole number >= 0 (``3.0`` is one, ``2.5`` is not), larger
@@ -181,15 +220,19 @@ class Recorder:
         trained model after the last update (later calls are ignored). A step
         the schedule does not keep is remembered, unread, as the run's latest
         state, which :meth:`history` draws last. A loss that is not finite
-        marks the run as stopped there (see :meth:`stop`).
+        marks the run as stopped there (see :meth:`stop`). Two inputs: ``pred``
+        is on :attr:`mesh`; ``acc``/``test_acc`` are fractions (0 to 1).
         """
+        if self.field is None and (acc is not None or test_acc is not None):
+            raise RecorderError("acc, test_acc: only for two inputs (a classifier on points X of shape [N, 2])")
         step = _step(step)  # a bad step is refused even once closed: the loop has a bug either way
         if self.closed:
             return False
         if self.snapshots and step <= self.snapshots[-1].step:
             raise RecorderError(f"step: steps must increase, got {step} after {self.snapshots[-1].step}")
         if not (final or self._wants(step)):
-            self.latest = (step, loss, pred, params, lr, False)  # references only: history() reads the last one
+            # references only: history() reads the last one
+            self.latest = (step, loss, pred, params, lr, False, acc, test_acc)
             return False
         value = _scalar(loss, "loss")
         if not math.isfinite(value):
@@ -197,23 +240,31 @@ class Recorder:
             return False
         grid = self._pred(pred)
         if self.adaptive and self.snapshots and not final and not self._moved_enough(grid):
-            self.latest = (step, value, grid, params, lr, True)  # read already: the adaptive rule needed it
+            self.latest = (step, value, grid, params, lr, True, acc, test_acc)  # read: the adaptive rule needed it
             return False
-        self.snapshots.append(self._snapshot(step, value, grid, params, lr))
+        if self.field is not None:
+            self.field.check_size(len(self.snapshots) + 1)
+        self.snapshots.append(self._snapshot(step, value, grid, params, lr, acc, test_acc))
         self.latest = None
         self.closed = final
         return True
 
     def _pred(self, pred) -> np.ndarray:
-        """``pred`` (or what it returns) as float32 on the grid, in the sorted grid's order."""
+        """``pred`` (or what it returns) as float32 on the grid, in the sorted grid's order (or on the mesh)."""
+        if self.field is not None:
+            return self.field.prediction(pred() if callable(pred) else pred)
         grid = _vector(pred() if callable(pred) else pred, "pred", np.float32, copy=self.order is None)
         if grid.shape != self.x.shape:
             raise RecorderError(f"pred: expected {self.x.size} values on the grid x, got shape {grid.shape}")
         return grid if self.order is None else grid[self.order]  # the indexing is the copy
 
-    def _snapshot(self, step: int, value: float, grid: np.ndarray, params, lr) -> Snapshot:
+    def _snapshot(self, step: int, value: float, grid: np.ndarray, params, lr, acc=None, test_acc=None) -> Snapshot:
+        if self.field is not None:
+            from .recording_field import accuracy
+
+            acc, test_acc = accuracy(acc, "acc"), accuracy(test_acc, "test_acc")
         return Snapshot(step=step, loss=value, pred=grid, lr=None if lr is None else _scalar(lr, "lr"),
-                        params=self._params(params() if callable(params) else params))
+                        params=self._params(params() if callable(params) else params), acc=acc, test_acc=test_acc)
 
     def stop(self, step: int, reason: str) -> None:
         """Mark the run as stopped at ``step`` (diverged, cut short): later steps are ignored, the end fades."""
@@ -294,6 +345,10 @@ class Recorder:
         if self.label is not None:
             base["target_label"] = str(self.label)
         lrs = [s.lr for s in snaps]
+        if self.field is not None:
+            from .recording_field import field_history
+
+            return field_history(self.field, History, snaps, dict(base, **self.field.meta(), **(meta or {})))
         return History(steps=[s.step for s in snaps], loss=[s.loss for s in snaps], x=self.x, y=self.y,
                        pred=np.stack([s.pred for s in snaps]),
                        params=np.array([s.params for s in snaps]) if all(with_params) else None,
@@ -306,12 +361,12 @@ class Recorder:
         snaps, stopped = list(self.snapshots), self.stopped
         if self.latest is None or (stopped is not None and self.latest[0] >= stopped["step"]):
             return snaps, stopped
-        step, loss, pred, params, lr, read = self.latest
+        step, loss, pred, params, lr, read, acc, test_acc = self.latest
         value = _scalar(loss, "loss")
         if not math.isfinite(value):  # what add() does at a kept step: the run stopped there
             return snaps, stopped or {"step": step, "reason": f"loss became {value}"}
         grid = pred if read else self._pred(pred)
-        return snaps + [self._snapshot(step, value, grid, params, lr)], stopped
+        return snaps + [self._snapshot(step, value, grid, params, lr, acc, test_acc)], stopped
 
 def planned_steps(train) -> list[int] | None:
     """The steps a ``train`` config section records, final step included; ``None`` for adaptive."""
@@ -323,49 +378,3 @@ def for_train(train, x, target=None, **kwargs) -> Recorder:
     frames = train.frames if train.frames is not None or train.record != "adaptive" else train.max_frames
     return Recorder(x, target, schedule=train.record, every=train.record_every, steps=train.steps,
                     frames=frames, threshold=train.record_threshold, **kwargs)
-
-
-def loss_warnings(steps, losses, converged_below: float | None = None, bar: str = "") -> list[dict]:
-    """Stalls and rises in the recorded losses (empty when all is well).
-
-    Each is ``{"message": one line for the console, "note": a few words for the
-    last frame}``:
-
-    - the loss rose at ``RISE_SNAPSHOTS`` or more consecutive snapshots
-      (reported once, for the first such run): the learning rate is often too
-      large;
-    - the best loss improved by less than ``STALL_REL`` (relative) over the
-      last ``STALL_SNAPSHOTS`` or more snapshots, and the final loss is above
-      ``converged_below`` (the loss of a converged run, :func:`polyanim.optimum.converged_below`,
-      described by ``bar``): the run has stalled short of the best fit. A flat
-      loss at or below it is a run that converged, which is no warning. With
-      ``converged_below`` None every flat end is reported.
-    """
-    steps = [int(s) for s in steps]
-    losses = [float(v) for v in losses]
-    out = []
-    run = 0
-    for i in range(1, len(losses)):
-        run = run + 1 if losses[i] > losses[i - 1] else 0
-        if run == RISE_SNAPSHOTS:
-            j = i
-            while j + 1 < len(losses) and losses[j + 1] > losses[j]:
-                j += 1
-            out.append({"message": f"loss rose at {j - i + RISE_SNAPSHOTS} consecutive snapshots "
-                                   f"(steps {steps[i - RISE_SNAPSHOTS]}-{steps[j]}); train.lr may be too large",
-                        "note": f"loss rose over steps {steps[i - RISE_SNAPSHOTS]}-{steps[j]}"})
-            break
-    if len(losses) > STALL_SNAPSHOTS:
-        best, last = losses[0], 0
-        for i, value in enumerate(losses):
-            if value < best - STALL_REL * abs(best):
-                best, last = value, i
-        idle = len(losses) - 1 - last
-        converged = converged_below is not None and losses[-1] <= converged_below
-        if idle >= STALL_SNAPSHOTS and not converged:
-            above = f" at {losses[-1]:.4g}, above {bar}," if bar else ":"
-            out.append({"message": f"loss stalled{above} no improvement beyond {STALL_REL:g} (relative) after step "
-                                   f"{steps[last]} ({idle} snapshots, to step {steps[-1]}); later frames change "
-                                   "little (fewer train.steps, or a larger train.lr)",
-                        "note": f"loss flat after step {steps[last]}"})
-    return out

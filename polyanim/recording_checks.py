@@ -62,11 +62,7 @@ def _pair(samples):
 
 def _vector(value, name: str, dtype, copy: bool = False) -> np.ndarray:
     """``value`` (array, list, tensor on any device, with or without grad) as a 1-D numpy array of reals."""
-    if hasattr(value, "detach"):  # a torch tensor, read without importing torch
-        value = value.detach().cpu()
-        if str(value.dtype) == "torch.bfloat16":  # numpy has no bfloat16
-            value = value.float()
-        value = value.numpy()
+    value = _untensor(value)
     try:
         array = np.asarray(value)
         if array.dtype.kind == "c":  # numpy would drop the imaginary part with a warning
@@ -83,6 +79,16 @@ def _vector(value, name: str, dtype, copy: bool = False) -> np.ndarray:
     if array.ndim != 1:
         raise RecorderError(f"{name}: expected a 1-D array, got shape {array.shape}")
     return array
+
+
+def _untensor(value):
+    """A torch tensor (any device, with or without grad) as a numpy array, read without importing torch."""
+    if hasattr(value, "detach"):
+        value = value.detach().cpu()
+        if str(value.dtype) == "torch.bfloat16":  # numpy has no bfloat16
+            value = value.float()
+        value = value.numpy()
+    return value
 
 
 def _scalar(value, name: str) -> float:

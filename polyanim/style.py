@@ -34,6 +34,12 @@ RUN_COLORS = {
     "transparent": ("#f97316", "#22c55e", "#a855f7", "#ec4899", "#06b6d4", "#84cc16", "#a16207", "#8b8b8b"),
 }
 
+# class colours of the field panels: Okabe-Ito, colour-blind safe (blue and orange first: two classes differ most);
+# the dark theme swaps black for light grey, the transparent one for mid grey
+_OKABE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442")
+CLASS_COLORS = {"light": _OKABE + ("#000000", "#999999", "#8c564b"), "dark": _OKABE + ("#dddddd", "#888888", "#a9805b"),
+                "transparent": _OKABE + ("#7f7f7f", "#b0b0b0", "#a16207")}
+
 
 def y_limits(y: np.ndarray, pred) -> tuple[float, float]:
     """Fixed y-limits for the fit panel: the target's range, widened for the predictions.

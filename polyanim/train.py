@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import math
-import platform
 import sys
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable
 
@@ -17,7 +15,6 @@ from tqdm import tqdm
 from . import targets
 from .history import History
 from .models import build
-from .version import __version__
 from .workload import ONE_THREAD_WORK, work
 from .optimizers import make_optimizer, make_scheduler
 from .optimum import converged_below
@@ -25,11 +22,8 @@ from .panels.registry import PANELS
 from .registry.models import MAX_PARAMS, MODELS
 from .registry.optimizers import OPTIMIZERS
 from .recording import Snapshot, for_train, loss_warnings
-
-
-
-class TrainingError(RuntimeError):
-    """Training produced nothing to draw (e.g. the very first loss is not finite)."""
+from .train_field import TrainingError, run_meta, train_field
+from .train_field import torch_threads as _torch_threads
 
 
 @dataclass
@@ -108,6 +102,11 @@ def drawing_inputs(config) -> dict:
 
     The view (:class:`polyanim.live.TrainingView`) imports no torch; the caller passes these in.
     """
+    if config.data.field:
+        from .errors import InputError
+
+        raise InputError("--live: the live window draws one input only for now; data.dataset (two inputs) "
+                         "renders to files (drop --live)")
     s = make_samples(config)
     samples = (s.x.double().numpy(), s.y.double().numpy()) if s.stored else (None, None)
     needs = any(PANELS[p].needs_params for p in config.render.panels)
@@ -121,19 +120,6 @@ def kept_param_names(m) -> list[str] | None:
     it keeps none (the entry names none, or more than :data:`~polyanim.registry.models.MAX_PARAMS`)."""
     spec = MODELS[m.kind]
     return spec.names(m) if spec.names is not None and spec.params(m) <= MAX_PARAMS else None
-
-
-@contextmanager
-def _torch_threads(n: int | None):
-    """Run with at most ``n`` intra-op threads (``None``: leave torch's setting), restoring it afterwards."""
-    old = torch.get_num_threads()
-    if n is not None and n < old:
-        torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        if torch.get_num_threads() != old:
-            torch.set_num_threads(old)
 
 
 def train(config, *, quiet: bool = False, out=None, err=None,
@@ -163,6 +149,8 @@ def train(config, *, quiet: bool = False, out=None, err=None,
         err = err or sys.stderr
         if config.seed is not None:
             torch.manual_seed(config.seed)
+        if config.data.field:  # two inputs (data.dataset): a field History
+            return train_field(config, quiet=quiet, out=out, err=err, on_snapshot=on_snapshot)
         run = _Run.build(config, on_snapshot)
         started = time.perf_counter()
         stopped = _loop(run, quiet=quiet, out=out, err=err)
@@ -293,13 +281,4 @@ def _finish(run: _Run, stopped: dict | None, *, quiet: bool, out, err) -> list:
 
 def _meta(run: _Run, warnings: list, started: float) -> dict:
     """The History's ``meta`` beyond the recorder's own: the config, seed, warnings, parameter names, time, versions."""
-    config = run.config
-    return {
-        "config": config.to_dict(),
-        "seed": config.seed,
-        "warnings": warnings,
-        "param_names": run.recorder.param_names if run.keep_params else [],
-        "train_seconds": round(time.perf_counter() - started, 3),
-        "versions": {"polyanim": __version__, "torch": torch.__version__, "numpy": np.__version__,
-                     "python": platform.python_version()},
-    }
+    return run_meta(run.config, warnings, run.recorder.param_names if run.keep_params else [], started)

@@ -325,6 +325,19 @@ def test_example_own_loop_runs(tmp_path):
     assert polyanim.load(tmp_path / "own_loop.history.npz").meta["param_names"] == ["a", "b", "c", "d"]
 
 
+def test_example_own_classifier_runs(tmp_path):
+    proc = subprocess.run([sys.executable, str(ROOT / "examples/own_classifier.py"), "--steps", "30", "--points", "60",
+                           "--resolution", "16", "--out-dir", str(tmp_path), "--size", "160", "120"],
+                          capture_output=True, text=True, cwd=tmp_path, env=_env())
+    assert proc.returncode == 0, proc.stderr
+    for name in ("own_classifier.gif", "own_classifier.mp4"):
+        assert (tmp_path / name).stat().st_size > 0
+    h = polyanim.load(tmp_path / "own_classifier.history.npz")
+    assert h.kind == "field" and h.meta["classes"] == 2 and h.pred.shape[1:] == (16, 16)
+    assert h.steps.tolist() == list(range(31)) and n_frames(tmp_path / "own_classifier.gif") >= 8
+    assert h.test_x.shape == (12, 2) and h.data_x.shape == (48, 2) and 0 <= h.acc.min() <= h.acc.max() <= 1
+
+
 def test_example_from_numpy_runs_without_torch(tmp_path):
     code = ("import runpy, sys; sys.modules['torch'] = None\n"
             f"sys.argv = ['from_numpy.py', '--steps', '40', '--out-dir', {str(tmp_path)!r}, '--size', '160', '120']\n"

@@ -32,9 +32,16 @@ def test_the_rules_import_no_matplotlib(tmp_path):
                       "import polyanim.html, polyanim.player_data\n"
                       "from polyanim.history import History\n"
                       "import numpy as np\n"
-                      "x = np.linspace(-1, 1, 20); p = np.stack([x * 0.5, x]); names = list(polyanim.panels.PANELS)\n"
+                      "x = np.linspace(-1, 1, 20); p = np.stack([x * 0.5, x]); PANELS = polyanim.panels.PANELS\n"
+                      "names = [n for n in PANELS if 'curve' in PANELS[n].kinds]\n"
                       "h = History([0, 10], [1.0, 0.5], x, x, p, np.ones((2, 2)), {'config': {}}, lr=[0.1, 0.1])\n"
                       "page = polyanim.html.html_page(h, panels=names)\n"  # every panel's player hook, too
+                      "pts = np.stack([x, -x], 1); q = np.stack([np.outer(x, x) * 0 + 0.2, np.outer(x, x) * 0 + 0.7])\n"
+                      "f = History([0, 10], [1.0, 0.5], x, np.full((20, 20), np.nan), q, None,\n"
+                      "            {'kind': 'field', 'task': 'classify', 'classes': 2}, data_x=pts,\n"
+                      "            data_y=(x > 0) * 1.0, x2=x, acc=[0.5, 0.9])\n"
+                      "for names in (['boundary', 'accuracy', 'loss', 'lr'], ['surface']):\n"
+                      "    page += polyanim.html.html_page(f, panels=names)\n"
                       "print('ok' if len(page) > 1000 else 'short')", tmp_path)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
 

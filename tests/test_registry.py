@@ -48,7 +48,9 @@ def test_every_entry_loads_and_follows_its_protocol():
     for spec in FORMATS.values():
         assert issubclass(load(spec.path), Writer)
     for spec in MODELS.values():
-        assert callable(load(spec.path).from_config)
+        assert spec.inputs and set(spec.inputs) <= {1, 2}
+        assert 1 not in spec.inputs or callable(load(spec.path).from_config)
+        assert 2 not in spec.inputs or callable(spec.field_class().from_field)
     for spec in OPTIMIZERS.values():
         assert callable(load(spec.path))
     for spec in SCHEDULES.values():

@@ -176,7 +176,7 @@ def test_runset_round_trip_and_plain_numpy_layout(tmp_path):
             np.testing.assert_array_equal(getattr(a, key), getattr(b, key))
         assert a.meta.get("stopped") == b.meta.get("stopped")
     np.testing.assert_array_equal(back.steps, rs.steps)
-    assert back.config == rs.config and back.meta["version"] == FORMAT_VERSION == 2
+    assert back.config == rs.config and back.meta["version"] == FORMAT_VERSION == 3
     with np.load(p) as npz:  # no pickles; the first run where single-run readers look for it
         names = set(npz.files)
         meta = json.loads(str(npz["meta"]))

@@ -18,6 +18,7 @@ import numpy as np
 
 from .. import datafile, targets
 from ..errors import InputError
+from ..panels.registry import CURVE_PANELS, default_panels, kind_problem
 from ..panels.registry import PANELS as PANEL_TABLE
 from ..registry.models import MODELS as MODEL_TABLE
 from ..registry.optimizers import OPTIMIZERS as OPTIMIZER_TABLE, SCHEDULES as SCHEDULE_TABLE
@@ -56,7 +57,10 @@ def _expression(v):
     try:
         targets.parse(v)
     except targets.ExpressionError as exc:
-        return str(exc)
+        try:  # two inputs (data.dataset: surface): which variables apply is checked with data.dataset
+            targets.parse(v, ("x1", "x2"))
+        except targets.ExpressionError:
+            return str(exc)
     return None
 
 
@@ -72,6 +76,44 @@ def _check_target(target: str, grid: np.ndarray) -> None:
     if bad.any():
         raise ConfigError(f"target: {target!r} is not finite on the domain "
                           f"(e.g. at x={grid[bad][0]:g}); narrow data.domain or change the target")
+
+
+def _check_inputs(data) -> None:
+    """One input or two (``data.dataset``): the keys that apply, and the variables of ``data.target``."""
+    if data.dataset is None:
+        if data.target is not None:
+            try:
+                targets.parse(data.target)
+            except targets.ExpressionError as exc:
+                raise ConfigError(f"target: {exc} (x1 and x2 are for data.dataset: surface)") from None
+        return
+    if data.file is not None or data.train_domain is not None or data.sampling != "grid":
+        key = "file" if data.file is not None else "train_domain" if data.train_domain is not None else "sampling"
+        raise ConfigError(f"{key}: does not apply with data.dataset (two inputs); remove data.{key}")
+    if data.dataset != "surface":
+        if data.target is not None:
+            raise ConfigError(f"target: a {data.dataset} data set has labels, not a target; data.target is for "
+                              "data.dataset: surface")
+        return
+    object.__setattr__(data, "target", data.target if data.target is not None else DEFAULT_SURFACE)
+    object.__setattr__(data, "domain", data.domain if data.domain is not None else DEFAULT_DOMAIN)
+    try:
+        f = targets.parse(data.target, ("x1", "x2"))
+    except targets.ExpressionError as exc:
+        raise ConfigError(f"target: {exc} (a surface is an expression in x1 and x2)") from None
+    grid = np.linspace(*data.domain, 101)
+    if not np.isfinite(f(*np.meshgrid(grid, grid))).all():
+        raise ConfigError(f"target: {data.target!r} is not finite on data.domain squared; narrow data.domain")
+
+
+def _check_model_inputs(model, field: bool) -> None:
+    """A model of two inputs for ``data.dataset``, of one otherwise (its registry entry's ``inputs``)."""
+    n = 2 if field else 1
+    if n not in MODEL_TABLE[model.kind].inputs:
+        fits = [k for k, spec in MODEL_TABLE.items() if n in spec.inputs]
+        raise ConfigError(f"model.kind: {model.kind} takes {'one input' if field else 'two inputs'}; "
+                          + (f"with data.dataset use {', '.join(fits)}" if field
+                             else f"set data.dataset, or for one input use {', '.join(fits)}"))
 
 
 def mathtext_problem(v):
@@ -130,6 +172,8 @@ OPTIMIZERS = tuple(OPTIMIZER_TABLE)
 SCHEDULES = tuple(SCHEDULE_TABLE)
 RECORDINGS = ("every", "log", "adaptive")
 SAMPLINGS = ("grid", "uniform")
+DATASETS = ("moons", "circles", "spirals", "xor", "blobs", "surface")  # polyanim.datasets, and a fitted surface
+DEFAULT_SURFACE = "sin(x1) * cos(x2)"
 LAYOUTS = ("overlay", "grid")
 MAX_RUNS = 8  # distinct run colours (polyanim.style.RUN_COLORS) and a readable grid of small multiples
 RUN_SECTIONS = ("model", "train")  # what may differ between runs; data and render are shared
@@ -151,6 +195,17 @@ def _panels(v):
     if bad or len(set(v)) != len(v):
         return f"each of {', '.join(PANEL_TABLE)} at most once, got {list(v)}"
     return None
+
+
+def _field_panels(render, data) -> None:
+    """A field's default panels in place of the curve default, and panels that draw the data's kind."""
+    kind = "field" if data.field else "curve"
+    if kind == "field" and tuple(render.panels) == CURVE_PANELS:
+        task = "regress" if data.dataset == "surface" else "classify"
+        object.__setattr__(render, "panels", default_panels(kind, task, accuracy=task == "classify"))
+    problem = kind_problem(render.panels, kind)
+    if problem:
+        raise ConfigError(f"render.panels: {problem}")
 
 
 def _validate(obj) -> None:

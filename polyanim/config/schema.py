@@ -19,10 +19,12 @@ import numpy as np
 from .. import datafile
 from ..registry import listing
 from ..registry.formats import transparent_formats
-from .fields import (ACTIVATIONS, DEFAULT_DOMAIN, DEFAULT_TARGET, LAYOUTS, MODEL_TABLE, OPTIMIZER_TABLE, PANELS,
+from .fields import (ACTIVATIONS, DATASETS, DEFAULT_DOMAIN, DEFAULT_SURFACE, DEFAULT_TARGET, LAYOUTS, MODEL_TABLE,
+                     OPTIMIZER_TABLE, PANELS,
                      RECORDINGS, RUN_SECTIONS, SAMPLINGS, SCHEDULE_TABLE, ConfigError, _at_least, _between,
-                     _check_target, _data_file, _expression, _hidden, _interval, mathtext_problem, _non_negative,
-                     _optional, _panels, _plain, _positive, _size, _spec, _validate, _workers)
+                     _check_inputs, _check_model_inputs, _check_target, _data_file, _expression, _hidden, _interval,
+                     mathtext_problem, _non_negative,
+                     _field_panels, _optional, _panels, _plain, _positive, _size, _spec, _validate, _workers)
 
 
 def _names(names, last: str = "or") -> str:
@@ -66,9 +68,24 @@ class Data:
                              doc="your own points: `.csv` (`x,y` rows), `.npy` (`[N, 2]`) or `.npz` (`x`, `y`); "
                                  "relative to the config's folder; replaces `data.samples`, `data.sampling` and "
                                  "`data.noise` (see above)")
+    dataset: str | None = _spec(None, check=_optional(lambda v: None if v in DATASETS else
+                                                       f"must be one of {', '.join(DATASETS)}, got {v!r}"),
+                                doc=f"two inputs: {_names(DATASETS)}; `surface` fits `data.target` in `x1`, `x2` "
+                                    "over `data.domain` squared (default "
+                                    f"`{DEFAULT_SURFACE}`); null: one input (the keys above)")
+    classes: int | None = _spec(None, check=_optional(_between(2, 10)),
+                                doc="spirals: arms, blobs: blobs (2 to 10; null: 2 arms, 3 blobs)")
+    test: float | None = _spec(None, check=_optional(_between(0, 0.9)),
+                               doc="with `data.dataset`: the fraction of points held out as test points (0 to "
+                                   "0.9; null: 0.2)")
+    mesh: int = _spec(120, check=_between(2, 400),
+                      doc="with `data.dataset`: mesh points a side the predictions are recorded on (2 to 400)")
 
     def __post_init__(self):
         _validate(self)
+        _check_inputs(self)  # one input or two: which keys and target variables apply
+        if self.dataset is not None:
+            return
         if self.file is None:  # not given: the post's problem
             if self.target is None:
                 object.__setattr__(self, "target", DEFAULT_TARGET)
@@ -85,6 +102,11 @@ class Data:
         if self.train_domain is None or self.domain is None:
             return  # with data.file and no data.domain: checked against the file's range by check_file()
         self._check_train_domain(self.domain)
+
+    @property
+    def field(self) -> bool:
+        """Two inputs (``data.dataset`` is set): the History is a field, the models take two inputs."""
+        return self.dataset is not None
 
     def _check_train_domain(self, domain) -> None:
         (lo, hi), (a, b) = domain, self.train_domain
@@ -130,8 +152,8 @@ class Data:
 
     def span(self) -> tuple[float, float]:
         """``[low, high]`` of the drawing grid: ``data.domain``, or the x range of ``data.file``'s points."""
-        if self.domain is not None:
-            return self.domain
+        if self.domain is not None or self.field:  # a data set's own rectangle: no domain, the default here
+            return self.domain or DEFAULT_DOMAIN
         x = self.points_xy()[0]
         return float(x.min()), float(x.max())
 
@@ -243,8 +265,9 @@ class Render:
     title: str = _spec("", check=mathtext_problem, doc="figure title (empty: none); `$…$` is mathtext, `\\$` a literal "
                                                 "dollar")
     panels: tuple[str, ...] = _spec(("fit", "loss"), check=_panels,
-                                    doc=f"panels from {_names(PANELS, 'and')}: the fit panel large, the others below "
-                                        "it (beside it when width/height ≥ 1.6)")
+                                    doc=f"panels from {_names(PANELS, 'and')}: the main one large, the others below "
+                                        "(beside when width/height ≥ 1.6); with `data.dataset` (two inputs, where "
+                                        "fit and params do not apply) `[boundary, loss, accuracy]` or `[surface, loss]`")
     theme: str = _spec("light", choices=("light", "dark", "transparent"),
                        doc="`light`, `dark`, or `transparent` (no background, mid-grey ink legible on light "
                            f"and dark pages; {_names(transparent_formats(), 'and')})")
@@ -298,7 +321,9 @@ class Config:
         if self.train.record == "every" and self.train.frames is None and self.train.record_every > self.train.steps:
             raise ConfigError(f"train.record_every: must be <= train.steps ({self.train.steps}), "
                               f"got {self.train.record_every}")
-        if self.data.file is None:  # with a file the grid needs its points: Data.check_file() checks the target
+        _check_model_inputs(self.model, self.data.field)
+        _field_panels(self.render, self.data)
+        if self.data.file is None and not self.data.field:  # with a file: Data.check_file() checks the target
             grid = self.data.grid()
             if self.data.samples is not None and self.data.sampling == "grid":  # the training x are known too
                 grid = np.concatenate([grid, np.linspace(*self.data.train_range(), self.data.samples)])

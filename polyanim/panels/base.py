@@ -67,7 +67,8 @@ class View:
 
     @property
     def grid(self) -> bool:
-        return not self.single and self.render.layout == "grid"
+        # several fields always get a cell each (overlaid decision regions would hide each other)
+        return not self.single and (self.render.layout == "grid" or self.timeline.source.kind == "field")
 
     @property
     def wide(self) -> bool:

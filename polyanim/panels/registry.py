@@ -25,7 +25,9 @@ class PanelSpec:
     (at most one panel of a figure is main: the first declared so);
     ``cell_per_run`` one Axes per run in ``layout: grid``; ``names_runs``
     may carry the runs' legend; ``needs_params`` reads the recorded
-    parameters (training then asks the model for their names).
+    parameters (training then asks the model for their names); ``kinds`` the
+    History kinds it draws (``"curve"``: one input, ``"field"``: two; see
+    :func:`kind_problem`).
     """
 
     path: str
@@ -35,16 +37,27 @@ class PanelSpec:
     cell_per_run: bool = False
     names_runs: bool = False
     needs_params: bool = False
+    kinds: tuple[str, ...] = ("curve",)
 
 
 PANELS: dict[str, PanelSpec] = {
     "fit": PanelSpec("polyanim.panels.fit:FitPanel", "the predictions over the target and the samples",
                      main=True, cell_per_run=True),
-    "loss": PanelSpec("polyanim.panels.loss:LossPanel", "the training loss over the steps", names_runs=True),
+    "loss": PanelSpec("polyanim.panels.loss:LossPanel", "the training loss over the steps", names_runs=True,
+                      kinds=("curve", "field")),
     "params": PanelSpec("polyanim.panels.params:ParamsPanel", "the coefficients over the steps, and the equation",
                         one_run="shows one run's coefficients", needs_params=True),
-    "lr": PanelSpec("polyanim.panels.lr:LrPanel", "the learning rate each snapshot recorded", names_runs=True),
+    "lr": PanelSpec("polyanim.panels.lr:LrPanel", "the learning rate each snapshot recorded", names_runs=True,
+                    kinds=("curve", "field")),
+    "boundary": PanelSpec("polyanim.panels.boundary:BoundaryPanel", "a classifier's winning class over the plane "
+                          "(pale: unsure), the points, the misclassified ringed", main=True, cell_per_run=True,
+                          kinds=("field",)),
+    "surface": PanelSpec("polyanim.panels.surface:SurfacePanel", "a fitted surface over the plane, the target's "
+                         "contours and the points", main=True, cell_per_run=True, kinds=("field",)),
+    "accuracy": PanelSpec("polyanim.panels.accuracy:AccuracyPanel", "train (solid) and test (dashed) accuracy over "
+                          "the steps", names_runs=True, kinds=("field",)),
 }
+KIND_WORDS = {"curve": "1-D curves", "field": "2-D fields"}  # what a History of each kind is called in messages
 
 
 def register(name: str, spec: PanelSpec) -> None:
@@ -83,3 +96,39 @@ def several_runs_problem(panels, several: str = "for several runs") -> str | Non
         return None
     others = " or ".join(p for p in PANELS if not PANELS[p].one_run)
     return f"the {name} panel {PANELS[name].one_run} and is not available {several}; use {others}"
+
+
+def kind_problem(panels, kind: str) -> str | None:
+    """Why ``panels`` cannot draw a History of ``kind`` (the first panel that does not draw it), or None.
+
+    The one place the rule is worded: config, the scene, the player and
+    :func:`polyanim.render` prefix it with ``render.panels: ``.
+    """
+    name = next((p for p in panels if kind not in PANELS[p].kinds), None)
+    if name is None:
+        return None
+    drawn = " and ".join(KIND_WORDS.get(k, k) for k in PANELS[name].kinds)
+    fits = ", ".join(p for p in PANELS if kind in PANELS[p].kinds)
+    return f"the {name} panel draws {drawn}; this History is a {KIND_WORDS.get(kind, kind)[:-1]} (use {fits})"
+
+
+CURVE_PANELS = ("fit", "loss")  # render.panels' default (polyanim.config.schema.Render)
+
+
+def default_panels(kind: str, task: str | None = None, accuracy: bool = False) -> tuple[str, ...]:
+    """The panels drawn when ``render.panels`` is left at its default: ``fit, loss`` for a curve;
+    for a field ``boundary, loss`` (classify) or ``surface, loss`` (regress), plus ``accuracy``
+    when accuracy is recorded. Config and :func:`polyanim.render` both ask here."""
+    if kind != "field":
+        return CURVE_PANELS
+    main = "surface" if task == "regress" else "boundary"
+    return (main, "loss", "accuracy") if accuracy else (main, "loss")
+
+
+def panels_for(history, panels) -> tuple[str, ...]:
+    """``panels`` for ``history``: the kind's :func:`default_panels` in place of the curve default."""
+    kind = getattr(history, "kind", "curve")
+    if kind == "curve" or tuple(panels) != CURVE_PANELS:
+        return tuple(panels)
+    runs = getattr(history, "histories", None) or [history]
+    return default_panels(kind, runs[0].meta.get("task"), any(r.acc is not None for r in runs))

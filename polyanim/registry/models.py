@@ -40,7 +40,10 @@ class ModelSpec(Entry):
     - ``max_degree(m, domain)``: the largest ``model.degree`` whose basis is
       finite in float32 (as trained) on ``domain``; None: no such bound
       (Legendre and Chebyshev polynomials stay within [-1, 1] on [-1, 1]);
-    - ``size_key``: the config key that sizes the model, named when it is too big.
+    - ``size_key``: the config key that sizes the model, named when it is too big;
+    - ``inputs``: the numbers of inputs it takes: ``(1,)`` a curve's x, ``(2,)`` the points of a
+      ``data.dataset`` (its class then has ``from_field(m, rect, outputs)``), ``(1, 2)`` both;
+    - ``field_path``: ``module:Class`` of its two-input form when that is another class (None: ``path``).
     """
 
     params: Callable = lambda m: 0
@@ -50,6 +53,12 @@ class ModelSpec(Entry):
     axis: str = "parameter"
     max_degree: Callable = lambda m, domain: None
     size_key: str = "model.degree"
+    inputs: tuple = (1,)
+    field_path: str | None = None
+
+    def field_class(self):
+        """The class whose ``from_field`` builds the two-input model."""
+        return load(self.field_path or self.path)
 
     @property
     def linear(self) -> bool:
@@ -76,8 +85,13 @@ def _degree(m) -> int:
     return m.degree + 1
 
 
+def _features(m) -> int:
+    """Monomials x1^a x2^b with 1 <= a + b <= degree (the constant is the linear layer's bias)."""
+    return (m.degree + 1) * (m.degree + 2) // 2 - 1
+
+
 def _mlp_params(m) -> int:
-    widths = [1, *m.hidden, 1]
+    widths = [1, *m.hidden, 1]  # one input and output; two inputs or classes add a few: an estimate
     return sum((a + 1) * b for a, b in zip(widths, widths[1:]))
 
 
@@ -98,7 +112,15 @@ MODELS: dict[str, ModelSpec] = {
                            activations=lambda m: 6 * (m.degree + 1), basis="polyanim.optimum:chebyshev",
                            **{**_BASIS, "names": lambda m: [f"T{k}" for k in range(m.degree + 1)]}),
     "mlp": ModelSpec("polyanim.models:MLP", "a small multilayer perceptron (`model.hidden`, `model.activation`)",
-                     params=_mlp_params, activations=lambda m: 2 * sum(m.hidden) + 4, size_key="model.hidden"),
+                     params=_mlp_params, activations=lambda m: 2 * sum(m.hidden) + 4, size_key="model.hidden",
+                     inputs=(1, 2), field_path="polyanim.models_field:FieldMLP"),
+    "logistic": ModelSpec("polyanim.models_field:Logistic",
+                          "two inputs: logistic (linear) regression, a straight boundary", params=lambda m: 3,
+                          activations=lambda m: 8, size_key="model.kind", inputs=(2,)),
+    "polyfeatures": ModelSpec("polyanim.models_field:PolyFeatures",
+                              "two inputs: the monomials x1^a x2^b up to `model.degree`, then linear",
+                              params=lambda m: _features(m) + 1, activations=lambda m: 3 * _features(m) + 4,
+                              inputs=(2,)),
 }
 
 

@@ -63,7 +63,15 @@ def scenes() -> dict:
                       _render(layout="grid", title="A grid of runs"), 10.0),
         "dark": (single, _render(panels=["fit", "loss", "params"], theme="dark"), 5.0),
         "transparent": (single, _render(panels=["fit", "loss"], theme="transparent"), 5.0),
+        "boundary": (_field(), config.render_settings({"size": list(SIZE), "panels": ["boundary", "loss", "accuracy"]}),
+                     3.0),
     }
+
+
+def _field():
+    from test_field_panels import field_history  # a two-class boundary sharpening over 5 snapshots
+
+    return field_history()
 
 
 def draw(name: str) -> np.ndarray:
