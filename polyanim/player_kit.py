@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import base64
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -64,6 +64,8 @@ class Context:
     main: str | None
     names_runs: bool
     aspect: float
+    labels: dict = field(default_factory=dict)  # render.labels: the texts that replace "x", "target", ...
+    tints: dict = field(default_factory=dict)  # render.colors: target, prediction, runs (unset: the theme's)
 
     @property
     def single(self) -> bool:
@@ -71,8 +73,12 @@ class Context:
 
     @property
     def ink(self) -> dict:
-        """The theme's colours (#rrggbb, or with alpha)."""
-        return style.THEMES[self.theme]
+        """The theme's colours (#rrggbb, or with alpha), with ``render.colors``' target and prediction."""
+        return ink(self.theme, self.tints)
+
+    def label(self, key: str) -> str:
+        """``render.labels[key]`` as the player shows it (plain text), or the frames' default."""
+        return style.plain_text(self.labels.get(key, DEFAULT_LABELS[key]))
 
     def bins(self, length_px: float, per_label: float) -> int:
         """How many intervals an axis of ``length_px`` gets: matplotlib's rule (room for a tick label every
@@ -89,6 +95,27 @@ class Context:
         return {"xlim": [float(v) for v in xlim], "ylim": [float(v) for v in ylim], "log": bool(log),
                 "xticks": ticks(*xlim, self.bins(w, 3), integer=integer_x),
                 "yticks": log_ticks(*ylim, yb) if log else ticks(*ylim, yb), "xlabel": xlabel, "ylabel": ylabel}
+
+
+DEFAULT_LABELS = {"x": "x", "y": "", "target": "target", "prediction": "prediction", "loss": "loss"}
+
+
+def ink(theme: str, tints: dict | None) -> dict:
+    """The theme's colours with the target and prediction of ``tints`` (``render.colors`` as a dict) put in."""
+    out = dict(style.THEMES[theme])
+    for key, name in (("target", "target"), ("pred", "prediction")):
+        if (tints or {}).get(name):
+            out[key] = tints[name]
+    return out
+
+
+def run_colors(theme: str, tints: dict | None, runs: int, single: bool) -> list[str]:
+    """One colour per run: a lone run's prediction colour, else ``render.colors.runs`` (repeated) or the
+    theme's palette."""
+    if single:
+        return [ink(theme, tints)["pred"]]
+    palette = tuple((tints or {}).get("runs") or ()) or style.RUN_COLORS[theme]
+    return [palette[k % len(palette)] for k in range(runs)]
 
 
 def stroke(color: str, width: float = 1.0, alpha: float = 1.0, dash: bool = False, fade: bool = False) -> dict:

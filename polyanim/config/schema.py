@@ -19,6 +19,7 @@ import numpy as np
 from .. import datafile
 from ..registry import listing
 from ..registry.formats import transparent_formats
+from .look import Colors, Labels
 from .fields import (ACTIVATIONS, DEFAULT_DOMAIN, DEFAULT_TARGET, LAYOUTS, MODEL_TABLE, OPTIMIZER_TABLE, PANELS,
                      RECORDINGS, RUN_SECTIONS, SAMPLINGS, SCHEDULE_TABLE, ConfigError, _at_least, _between,
                      _check_target, _data_file, _expression, _hidden, _interval, mathtext_problem, _non_negative,
@@ -242,6 +243,8 @@ class Render:
                                "run (≤ 64)")
     title: str = _spec("", check=mathtext_problem, doc="figure title (empty: none); `$…$` is mathtext, `\\$` a literal "
                                                 "dollar")
+    labels: Labels = field(default_factory=Labels)
+    colors: Colors = field(default_factory=Colors)
     panels: tuple[str, ...] = _spec(("fit", "loss"), check=_panels,
                                     doc=f"panels from {_names(PANELS, 'and')}: the fit panel large, the others below "
                                         "it (beside it when width/height ≥ 1.6)")
@@ -371,4 +374,6 @@ def unknown_key(source: str, key: str, allowed: list[str]) -> str:
     head, _, leaf = key.rpartition(".")
     close = difflib.get_close_matches(leaf, allowed, n=1)
     hint = f"; did you mean '{(head + '.' if head else '') + close[0]}'?" if close else ""
+    if leaf in ("xlabel", "ylabel"):  # matplotlib's names: the axis labels live in render.labels
+        hint = f"; the axis labels are render.labels.{leaf[0]} (labels={{'{leaf[0]}': …}} in Python)"
     return f"{source}: {key}: unknown key{hint} (allowed: {', '.join(allowed)})"

@@ -27,13 +27,14 @@ the runs' legend, one run only, the main panel) are declared on the panel's
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
 
-from .. import style
+from .. import player_kit, style
 from ..timeline import Timeline
 from .registry import PANELS, main_panel
 
@@ -59,7 +60,12 @@ class View:
 
     @property
     def theme(self) -> dict:
-        return style.THEMES[self.render.theme]
+        """The theme's colours with ``render.colors``' target and prediction put in."""
+        return player_kit.ink(self.render.theme, self.tints)
+
+    @property
+    def tints(self) -> dict:
+        return dataclasses.asdict(self.render.colors)
 
     @property
     def single(self) -> bool:
@@ -75,11 +81,8 @@ class View:
 
     @property
     def colors(self) -> list[str]:
-        """One colour per run: a lone History's prediction in the theme's colour, several runs in RUN_COLORS."""
-        if self.single:
-            return [self.theme["pred"]]
-        palette = style.RUN_COLORS[self.render.theme]
-        return [palette[k % len(palette)] for k in range(len(self.timeline.runs))]
+        """One colour per run (:func:`~polyanim.player_kit.run_colors`), as the player picks them."""
+        return player_kit.run_colors(self.render.theme, self.tints, len(self.timeline.runs), self.single)
 
     def label_box(self) -> dict | None:
         """The red label's background box (:func:`~polyanim.style.label_box`): gridlines stay behind it."""
