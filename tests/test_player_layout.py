@@ -1,0 +1,34 @@
+"""The player lays its panels out as the frames do (issue 16 item 23): stacked axes share their left edge."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from polyanim.config import render_settings
+from polyanim.html import write_html
+from polyanim.scene import Scene
+
+from test_html import browser, cubic_history, embedded_data, open_page  # noqa: F401  (browser: the shared fixture)
+
+
+@pytest.mark.parametrize("panels", [("fit", "loss"), ("fit", "loss", "params")])
+def test_stacked_axes_share_the_left_edge_as_in_the_frames(browser, tmp_path, panels):  # noqa: F811
+    size = (480, 360)
+    out = tmp_path / "run.html"
+    write_html(cubic_history(frames=5), out, title="", fps=10, size=size, panels=panels)
+    page, errors = open_page(browser, out)
+    boxes = {b["name"]: b["box"] for b in json.loads(page.locator("#plot").get_attribute("data-boxes"))}
+    frame = Scene(cubic_history(frames=5), render_settings({"size": size, "panels": list(panels)}))
+    frame.frame(0)
+    frame_left = {name: ax.get_position().x0 * size[0] for name, ax in zip(panels, frame.fig.axes)}
+    cells = {p["name"]: p["cell"][0] for p in embedded_data(out.read_text(encoding="utf-8"))["panels"]}
+    columns = [[p for p in panels if cells[p] == x] for x in set(cells.values())]
+    stacked = [col for col in columns if len(col) > 1]
+    assert stacked  # the case the issue measured: a panel under another
+    for col in stacked:
+        # the frames: a column's axes start at one x (constrained layout aligns them), and so must the player's
+        assert max(frame_left[p] for p in col) - min(frame_left[p] for p in col) < 1
+        assert max(boxes[p]["x"] for p in col) - min(boxes[p]["x"] for p in col) < 1
+    assert errors == []
