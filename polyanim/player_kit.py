@@ -174,14 +174,19 @@ def step_curves(ctx: Context, key: str, log: bool, limits, ylabel: str, empty: s
 
 
 def _corner(ctx: Context, key: str, axes: dict) -> str:
-    """Where the runs' legend goes: :func:`~polyanim.style.quiet_corner`, for a legend of the size the player
-    draws (its x-small text estimated at 0.55 font sizes a character)."""
-    runs = ctx.timeline.runs
-    curves = [(run.steps, getattr(run, key)) for run in runs if getattr(run, key) is not None]
+    """Where the runs' legend goes (:func:`quiet_corner`)."""
+    curves = [(run.steps, getattr(run, key)) for run in ctx.timeline.runs if getattr(run, key) is not None]
+    return quiet_corner(ctx, axes, curves, [style.plain_text(label) for label in ctx.timeline.labels][:len(curves)])
+
+
+def quiet_corner(ctx: Context, axes: dict, curves: list, texts: list[str], cols: int = 1) -> str:
+    """:func:`~polyanim.style.quiet_corner` for a legend of ``texts`` in ``cols`` columns of the size the
+    player draws (its x-small text estimated at 0.55 font sizes a character), over ``curves`` on ``axes``."""
     small = ctx.font * 0.694  # matplotlib's x-small
-    longest = max(len(style.plain_text(label)) for label in ctx.timeline.labels)
+    longest = max([len(text) for text in texts] + [1])
+    rows = -(-len(texts) // cols)
     px = ctx.px
-    box = ((3.2 + 0.55 * longest) * small / (0.8 * px[0]), (1.25 * len(curves) + 0.6) * small / (0.7 * px[1]))
+    box = (cols * (3.2 + 0.55 * longest) * small / (0.8 * px[0]), (1.25 * rows + 0.6) * small / (0.7 * px[1]))
     return style.quiet_corner((min(box[0], 1.0), min(box[1], 1.0)), axes["xlim"], axes["ylim"], axes["log"], curves)
 
 

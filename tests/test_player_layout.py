@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+
 import pytest
 
 from polyanim.config import render_settings
@@ -32,3 +34,33 @@ def test_stacked_axes_share_the_left_edge_as_in_the_frames(browser, tmp_path, pa
         assert max(frame_left[p] for p in col) - min(frame_left[p] for p in col) < 1
         assert max(boxes[p]["x"] for p in col) - min(boxes[p]["x"] for p in col) < 1
     assert errors == []
+
+
+def _params_legend(history, size=(480, 360)):
+    """The params legend's corner in the frames and in the player, and how many of the coefficients' path points
+    fall under the frame's legend box."""
+
+    from polyanim.html import html_page
+    from test_html import embedded_data, panel
+
+    scene = Scene(history, render_settings({"size": size, "panels": ["fit", "params"]}))
+    scene.frame(len(history) - 1)
+    ax = scene.fig.axes[1]
+    box = ax.get_legend().get_window_extent(scene.canvas.get_renderer())
+    inside = 0
+    for k in range(history.params.shape[1]):
+        xy = ax.transData.transform(np.stack([history.steps, history.params[:, k]], axis=1))
+        under = (xy[:, 0] >= box.x0) & (xy[:, 0] <= box.x1) & (xy[:, 1] >= box.y0) & (xy[:, 1] <= box.y1)
+        inside += int(np.count_nonzero(under))
+    player = panel(embedded_data(html_page(history, size=size, panels=["fit", "params"])), "params")
+    codes = {v: k for k, v in __import__("matplotlib").legend.Legend.codes.items()}
+    return codes[ax.get_legend()._loc], player["legend"]["place"], inside
+
+
+def test_params_legend_sits_in_the_quiet_corner():
+    h = cubic_history(frames=30)
+    h.params[:, 0] = np.linspace(0.0, 1.0, len(h))  # the first coefficient climbs into the upper right
+    h.params[:, 1:] = -1.0
+    frames_corner, player_corner, inside = _params_legend(h)
+    assert frames_corner == player_corner != "upper right"
+    assert inside == 0
