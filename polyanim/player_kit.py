@@ -210,7 +210,25 @@ def log_ticks(lo: float, hi: float, bins: int) -> list:
     a, b = math.ceil(math.log10(lo) - 1e-9), math.floor(math.log10(hi) + 1e-9)
     every = max(1, math.ceil((b - a + 1) / max(2, bins)))
     out = [{"v": 10.0 ** e, "s": "10", "e": number(e, 0)} for e in range(a, b + 1) if (e - a) % every == 0]
-    return out if len(out) >= 2 else [t for t in ticks(lo, hi, 3) if t["v"] > 0]
+    if len(out) >= 2:
+        return out
+    few = short_log_ticks(lo, hi)  # within about a decade: 1, 2, 5 x 10^k, as the frames label it
+    if few:
+        return [{"v": m * 10.0 ** e, "s": "10" if m == 1 else f"{m}×10", "e": number(e, 0)} for m, e in few]
+    return [t for t in ticks(lo, hi, 3) if t["v"] > 0]
+
+
+def short_log_ticks(lo: float, hi: float) -> list[tuple[int, int]] | None:
+    """For a log axis spanning less than two decade ticks: the (mantissa, exponent) of the 1, 2, 5 x 10^k inside
+    [lo, hi] when there are at least two, else None (a narrower axis gets a few plain ticks). Labelling every
+    minor tick (matplotlib's default there: 1.2, 1.3, ... x 10^-1) crowds the axis."""
+    if not (lo > 0 and hi > lo and math.isfinite(hi)):
+        return None
+    a, b = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
+    if b - a > 3:
+        return None
+    out = [(m, e) for e in range(a, b + 1) for m in (1, 2, 5) if lo * (1 - 1e-9) <= m * 10.0 ** e <= hi * (1 + 1e-9)]
+    return out if len(out) >= 2 else None
 
 
 def number(v: float, digits: int) -> str:

@@ -64,3 +64,25 @@ def test_params_legend_sits_in_the_quiet_corner():
     frames_corner, player_corner, inside = _params_legend(h)
     assert frames_corner == player_corner != "upper right"
     assert inside == 0
+
+
+@pytest.mark.parametrize("span, labelled", [((0.6, 0.09), [0.1, 0.2, 0.5])])
+def test_a_log_loss_axis_under_a_decade_is_not_crowded(span, labelled):
+    from polyanim.html import html_page
+    from test_html import panel
+
+    h = cubic_history(frames=10)
+    h.loss[:] = np.geomspace(*span, len(h))
+    scene = Scene(h, render_settings({"size": (480, 360)}))
+    scene.frame(0)
+    ax = scene.fig.axes[1]
+    lo, hi = ax.get_ylim()
+    major, minor = ax.yaxis.get_major_formatter(), ax.yaxis.get_minor_formatter()
+    shown = [v for v in ax.yaxis.get_majorticklocs() if lo <= v <= hi and major(v)]
+    shown += [v for v in ax.yaxis.get_minorticklocs() if lo <= v <= hi and minor(v)]
+    assert 2 <= len(shown) <= 4  # matplotlib's default labelled each of 1.2, 1.3, ... 1.7 x 10^-1
+    player = [t["v"] for t in panel(embedded_data(html_page(h, size=(480, 360))), "loss")["axes"]["yticks"]]
+    if labelled:
+        assert sorted(shown) == pytest.approx(labelled) and player == pytest.approx(labelled)
+    else:
+        assert 2 <= len(player) <= 4

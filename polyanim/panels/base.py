@@ -146,6 +146,26 @@ def quiet_corner(ax, legend, canvas, curves) -> str:
     return style.quiet_corner((w, h), ax.get_xlim(), ax.get_ylim(), ax.get_yscale() == "log", curves)
 
 
+def short_log_axis(ax, lo: float, hi: float) -> None:
+    """A log y axis of less than about a decade: labels at 1, 2, 5 x 10^k only, or a few plain ticks
+    (:func:`~polyanim.player_kit.short_log_ticks`, the player's rule too); a wider one keeps matplotlib's."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullFormatter, ScalarFormatter
+
+    a, b = math.ceil(math.log10(lo) - 1e-9), math.floor(math.log10(hi) + 1e-9)
+    if b - a + 1 >= 2:  # two decade ticks or more: matplotlib labels only those
+        return
+    few = player_kit.short_log_ticks(lo, hi)
+    if few:
+        texts = {m * 10.0 ** e: (f"{m}" + r"\times" if m > 1 else "") + f"10^{{{e}}}" for m, e in few}
+        ax.yaxis.set_major_locator(FixedLocator(list(texts)))
+        ax.yaxis.set_major_formatter(FuncFormatter(
+            lambda v, _: next((f"${t}$" for at, t in texts.items() if math.isclose(v, at)), "")))
+    else:
+        ax.yaxis.set_major_locator(MaxNLocator(3))
+        ax.yaxis.set_major_formatter(ScalarFormatter())
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
 def no_data(ax, text: str, color: str) -> None:
     """An empty panel that says why it is empty."""
     ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", color=color)
@@ -244,6 +264,8 @@ class StepCurves:
             self.ax.set_yscale("log")
         if limits is not None:
             self.ax.set_ylim(*limits)
+            if log:
+                short_log_axis(self.ax, *limits)
         self.ax.set_ylabel(label)
         if view.runs_legend_here(name):
             self.legend(view)
