@@ -39,18 +39,21 @@ def player_script() -> str:
 
 
 def write_html(history, path: str | os.PathLike, *, title: str, fps: float, size: tuple[int, int],
-               theme: str = "light", loop: bool = False, panels=("fit", "loss"), layout: str = "overlay") -> None:
+               theme: str = "light", loop: bool = False, panels=("fit", "loss"), layout: str = "overlay",
+               labels: dict | None = None, colors: dict | None = None) -> None:
     """Write ``history`` as a self-contained interactive HTML player to ``path``, atomically.
 
     The page is :func:`html_page`'s; see there for what it shows and the arguments.
     """
-    page = html_page(history, title=title, fps=fps, size=size, theme=theme, loop=loop, panels=panels, layout=layout)
+    page = html_page(history, title=title, fps=fps, size=size, theme=theme, loop=loop, panels=panels, layout=layout,
+                     labels=labels, colors=colors)
     with atomic_path(path) as tmp:
         tmp.write_text(page, encoding="utf-8")
 
 
 def html_page(history, *, title: str = "", fps: float = 10.0, size: tuple[int, int] = (640, 480),
-              theme: str = "light", loop: bool = False, panels=("fit", "loss"), layout: str = "overlay") -> str:
+              theme: str = "light", loop: bool = False, panels=("fit", "loss"), layout: str = "overlay",
+              labels: dict | None = None, colors: dict | None = None) -> str:
     """``history`` as a self-contained interactive HTML player page, as a string.
 
     The page draws ``panels`` (names of :data:`polyanim.panels.PANELS`, in
@@ -86,7 +89,8 @@ def html_page(history, *, title: str = "", fps: float = 10.0, size: tuple[int, i
     problem = problem or kind_problem(panels, history.kind)
     if problem:  # as the frames (polyanim.scene.Scene) refuse it
         raise ValueError(f"panels: {problem}")
-    data = payload(history, fps=float(fps), size=(width, height), theme=theme, panels=panels, layout=layout)
+    data = payload(history, fps=float(fps), size=(width, height), theme=theme, panels=panels, layout=layout,
+                   labels=labels, colors=colors)
     # the frames draw $…$ as mathtext; the page shows the same text in plain characters
     return _page(data, title=plain_text(str(title)), theme=theme, loop=loop)
 

@@ -8,6 +8,8 @@ and never clash with the notebook page. No torch, no matplotlib.
 
 from __future__ import annotations
 
+import dataclasses
+
 import html as _html
 import math
 import os
@@ -76,7 +78,8 @@ def show(history_or_path: History | str | os.PathLike, **render_overrides) -> Pl
     history, render = resolve(history_or_path, render_overrides, caller="polyanim.show")
     width, height = (int(v) for v in render.size)
     page = html_page(history, title=render.title, fps=render.fps, size=(width, height), theme=render.theme,
-                     loop=render.loop, panels=render.panels, layout=render.layout)
+                     loop=render.loop, panels=render.panels, layout=render.layout,
+                     labels=dataclasses.asdict(render.labels), colors=dataclasses.asdict(render.colors))
     frame_w = width + 2 * BODY_PADDING
     frame_h = (height + 2 * BODY_PADDING + 6 + _controls_height(width) + _title_height(render.title, width)
                + SLACK)

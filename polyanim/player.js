@@ -110,6 +110,17 @@ D.panels.forEach(function (p) {
   }
   p.box = inset(cell, a, opts);
 });
+// As the frames' constrained layout does, panels stacked in one column share their axes' left edge: the
+// widest tick labels of the column decide it, not each panel's own (a loss panel's 10^-1 is wider than 0.5).
+D.panels.forEach(function (p) {
+  if (!p.box) return;
+  var left = Math.max.apply(null, D.panels.filter(function (q) { return q.box && q.cell[0] === p.cell[0]; })
+    .map(function (q) { return q.box.x; }));
+  p.box.w -= left - p.box.x; p.box.x = left;
+});
+canvas.dataset.boxes = JSON.stringify(D.panels.map(function (p) {  // for tests: each panel's axes box in CSS px
+  return {name: p.name, box: p.box || null};
+}));
 
 // --- drawing primitives ----------------------------------------------------------------------------
 function tf(log) { return log ? function (v) { return v > 0 ? Math.log10(v) : NaN; } : function (v) { return v; }; }

@@ -15,7 +15,7 @@ import numpy as np
 
 from . import style
 from .panels.registry import PANELS, main_panel, panel_class
-from .player_kit import MAX_POINTS, MISSING, Context, log_ticks, number, pack, sig, ticks
+from .player_kit import MAX_POINTS, MISSING, Context, ink, log_ticks, number, pack, run_colors, sig, ticks
 from .timeline import Timeline
 
 __all__ = ["FONT_PX", "MAX_POINTS", "MISSING", "payload", "log_ticks", "number", "pack", "sig", "ticks"]
@@ -24,17 +24,19 @@ FONT_PX = 10 / 72 * 100  # matplotlib's 10 pt at the frames' 100 dpi for 640x480
 NO_PLAYER = "this panel is not drawn\nin the HTML player"
 
 
-def payload(history, *, fps: float, size: tuple[int, int], theme: str, panels, layout: str) -> dict:
-    """The player's data for ``history`` (a History or RunSet) drawn with ``panels`` in ``layout``."""
+def payload(history, *, fps: float, size: tuple[int, int], theme: str, panels, layout: str,
+            labels: dict | None = None, colors: dict | None = None) -> dict:
+    """The player's data for ``history`` (a History or RunSet) drawn with ``panels`` in ``layout``;
+    ``labels`` and ``colors`` are ``render.labels`` and ``render.colors`` as dicts (None: the defaults)."""
     timeline = Timeline(history)
     single = timeline.single
     # the frames' text size at this size (they scale dpi with the frame), so text takes the same room
     font = round(FONT_PX * min(size[0] / 640, size[1] / 480), 2)
     grid = not single and (layout == "grid" or history.kind == "field")  # as View.grid
     cells = style.panel_cells(panels, style.is_wide(size))
-    colors = [style.THEMES[theme]["pred"]] if single else [
-        style.RUN_COLORS[theme][k % len(style.RUN_COLORS[theme])] for k in range(len(timeline.runs))]
-    out = {"fps": fps, "size": list(size), "theme": theme, "colors": style.THEMES[theme], "font": font,
+    labels, tints = dict(labels or {}), dict(colors or {})
+    colors = run_colors(theme, tints, len(timeline.runs), single)
+    out = {"fps": fps, "size": list(size), "theme": theme, "colors": ink(theme, tints), "font": font,
            "pt": round(100 / 72 * min(size[0] / 640, size[1] / 480), 3),
            "labelBox": style.label_box(theme), "faded": style.FADED_ALPHA, "single": single,
            "steps": [int(s) for s in timeline.steps], "aria": _aria(timeline), "panels": [],
@@ -47,7 +49,7 @@ def payload(history, *, fps: float, size: tuple[int, int], theme: str, panels, l
         ctx = Context(history=history, timeline=timeline, size=size, theme=theme, panels=list(panels), name=name,
                       px=(cells[name][2] * size[0], cells[name][3] * size[1]), font=font, colors=colors,
                       grid=grid, main=main, names_runs=name == legend_owner,
-                      aspect=style.cell_aspect(panels, name, size))
+                      aspect=style.cell_aspect(panels, name, size), labels=labels, tints=tints)
         hook = getattr(panel_class(name), "player", None)
         panel = {"name": name, "cell": list(cells[name])}
         panel.update(hook(ctx) if hook is not None else {"empty": NO_PLAYER})

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import base64
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -66,6 +66,8 @@ class Context:
     main: str | None
     names_runs: bool
     aspect: float
+    labels: dict = field(default_factory=dict)  # render.labels: the texts that replace "x", "target", ...
+    tints: dict = field(default_factory=dict)  # render.colors: target, prediction, runs (unset: the theme's)
 
     @property
     def single(self) -> bool:
@@ -73,8 +75,12 @@ class Context:
 
     @property
     def ink(self) -> dict:
-        """The theme's colours (#rrggbb, or with alpha)."""
-        return style.THEMES[self.theme]
+        """The theme's colours (#rrggbb, or with alpha), with ``render.colors``' target and prediction."""
+        return ink(self.theme, self.tints)
+
+    def label(self, key: str) -> str:
+        """``render.labels[key]`` as the player shows it (plain text), or the frames' default."""
+        return style.plain_text(self.labels.get(key, DEFAULT_LABELS[key]))
 
     def bins(self, length_px: float, per_label: float) -> int:
         """How many intervals an axis of ``length_px`` gets: matplotlib's rule (room for a tick label every
@@ -91,6 +97,27 @@ class Context:
         return {"xlim": [float(v) for v in xlim], "ylim": [float(v) for v in ylim], "log": bool(log),
                 "xticks": ticks(*xlim, self.bins(w, 3), integer=integer_x),
                 "yticks": log_ticks(*ylim, yb) if log else ticks(*ylim, yb), "xlabel": xlabel, "ylabel": ylabel}
+
+
+DEFAULT_LABELS = {"x": "x", "y": "", "target": "target", "prediction": "prediction", "loss": "loss"}
+
+
+def ink(theme: str, tints: dict | None) -> dict:
+    """The theme's colours with the target and prediction of ``tints`` (``render.colors`` as a dict) put in."""
+    out = dict(style.THEMES[theme])
+    for key, name in (("target", "target"), ("pred", "prediction")):
+        if (tints or {}).get(name):
+            out[key] = tints[name]
+    return out
+
+
+def run_colors(theme: str, tints: dict | None, runs: int, single: bool) -> list[str]:
+    """One colour per run: a lone run's prediction colour, else ``render.colors.runs`` (repeated) or the
+    theme's palette."""
+    if single:
+        return [ink(theme, tints)["pred"]]
+    palette = tuple((tints or {}).get("runs") or ()) or style.RUN_COLORS[theme]
+    return [palette[k % len(palette)] for k in range(runs)]
 
 
 def stroke(color: str, width: float = 1.0, alpha: float = 1.0, dash: bool = False, fade: bool = False) -> dict:
@@ -149,14 +176,19 @@ def step_curves(ctx: Context, key: str, log: bool, limits, ylabel: str, empty: s
 
 
 def _corner(ctx: Context, key: str, axes: dict) -> str:
-    """Where the runs' legend goes: :func:`~polyanim.style.quiet_corner`, for a legend of the size the player
-    draws (its x-small text estimated at 0.55 font sizes a character)."""
-    runs = ctx.timeline.runs
-    curves = [(run.steps, getattr(run, key)) for run in runs if getattr(run, key) is not None]
+    """Where the runs' legend goes (:func:`quiet_corner`)."""
+    curves = [(run.steps, getattr(run, key)) for run in ctx.timeline.runs if getattr(run, key) is not None]
+    return quiet_corner(ctx, axes, curves, [style.plain_text(label) for label in ctx.timeline.labels][:len(curves)])
+
+
+def quiet_corner(ctx: Context, axes: dict, curves: list, texts: list[str], cols: int = 1) -> str:
+    """:func:`~polyanim.style.quiet_corner` for a legend of ``texts`` in ``cols`` columns of the size the
+    player draws (its x-small text estimated at 0.55 font sizes a character), over ``curves`` on ``axes``."""
     small = ctx.font * 0.694  # matplotlib's x-small
-    longest = max(len(style.plain_text(label)) for label in ctx.timeline.labels)
+    longest = max([len(text) for text in texts] + [1])
+    rows = -(-len(texts) // cols)
     px = ctx.px
-    box = ((3.2 + 0.55 * longest) * small / (0.8 * px[0]), (1.25 * len(curves) + 0.6) * small / (0.7 * px[1]))
+    box = (cols * (3.2 + 0.55 * longest) * small / (0.8 * px[0]), (1.25 * rows + 0.6) * small / (0.7 * px[1]))
     return style.quiet_corner((min(box[0], 1.0), min(box[1], 1.0)), axes["xlim"], axes["ylim"], axes["log"], curves)
 
 
@@ -180,7 +212,25 @@ def log_ticks(lo: float, hi: float, bins: int) -> list:
     a, b = math.ceil(math.log10(lo) - 1e-9), math.floor(math.log10(hi) + 1e-9)
     every = max(1, math.ceil((b - a + 1) / max(2, bins)))
     out = [{"v": 10.0 ** e, "s": "10", "e": number(e, 0)} for e in range(a, b + 1) if (e - a) % every == 0]
-    return out if len(out) >= 2 else [t for t in ticks(lo, hi, 3) if t["v"] > 0]
+    if len(out) >= 2:
+        return out
+    few = short_log_ticks(lo, hi)  # within about a decade: 1, 2, 5 x 10^k, as the frames label it
+    if few:
+        return [{"v": m * 10.0 ** e, "s": "10" if m == 1 else f"{m}×10", "e": number(e, 0)} for m, e in few]
+    return [t for t in ticks(lo, hi, 3) if t["v"] > 0]
+
+
+def short_log_ticks(lo: float, hi: float) -> list[tuple[int, int]] | None:
+    """For a log axis spanning less than two decade ticks: the (mantissa, exponent) of the 1, 2, 5 x 10^k inside
+    [lo, hi] when there are at least two, else None (a narrower axis gets a few plain ticks). Labelling every
+    minor tick (matplotlib's default there: 1.2, 1.3, ... x 10^-1) crowds the axis."""
+    if not (lo > 0 and hi > lo and math.isfinite(hi)):
+        return None
+    a, b = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
+    if b - a > 3:
+        return None
+    out = [(m, e) for e in range(a, b + 1) for m in (1, 2, 5) if lo * (1 - 1e-9) <= m * 10.0 ** e <= hi * (1 + 1e-9)]
+    return out if len(out) >= 2 else None
 
 
 def number(v: float, digits: int) -> str:

@@ -144,6 +144,9 @@ def render_settings(options: dict, *, saved: dict | None = None, source: str = "
             raise ConfigError(f"{saved_source}: render: expected a section of keys, got {saved!r}")
         base = _plain(dataclasses.asdict(_build(saved, saved_source, Render, "render.")))
     merged = dict(base, **{k: _plain(v) for k, v in options.items()})
+    for key in ("labels", "colors"):  # labels={"x": …} changes that label and keeps the saved others
+        if isinstance(options.get(key), dict) and isinstance(base.get(key), dict):
+            merged[key] = dict(base[key], **_plain(options[key]))
     return _build(merged, source, Render, prefix)
 
 

@@ -19,25 +19,13 @@ import numpy as np
 from .. import datafile
 from ..registry import listing
 from ..registry.formats import transparent_formats
+from .docs import _decay_defaults, _names
+from .look import Colors, Labels
 from .fields import (ACTIVATIONS, DATASETS, DEFAULT_DOMAIN, DEFAULT_SURFACE, DEFAULT_TARGET, LAYOUTS, MODEL_TABLE,
-                     OPTIMIZER_TABLE, PANELS,
-                     RECORDINGS, RUN_SECTIONS, SAMPLINGS, SCHEDULE_TABLE, ConfigError, _at_least, _between,
-                     _check_inputs, _check_model_inputs, _check_target, _data_file, _expression, _hidden, _interval,
-                     mathtext_problem, _non_negative,
-                     _field_panels, _optional, _panels, _plain, _positive, _size, _spec, _validate, _workers)
-
-
-def _names(names, last: str = "or") -> str:
-    """```a`, `b` or `c```: choices for a doc line, in their table's order."""
-    return listing([f"`{n}`" for n in names], last)
-
-
-def _decay_defaults() -> str:
-    """``null: 0.01 for adamw, 0 otherwise; lbfgs has none``, from the optimizers' table."""
-    own = [f"{spec.decay:g} for `{name}`" for name, spec in OPTIMIZER_TABLE.items() if spec.decay]
-    none = [name for name, spec in OPTIMIZER_TABLE.items() if spec.decay is None]
-    verb = "has" if len(none) == 1 else "have"
-    return "null: " + ", ".join(own + ["0 otherwise"]) + (f"; {_names(none, 'and')} {verb} none" if none else "")
+                     OPTIMIZER_TABLE, PANELS, RECORDINGS, RUN_SECTIONS, SAMPLINGS, SCHEDULE_TABLE, ConfigError,
+                     _at_least, _between, _check_inputs, _check_model_inputs, _check_target, _data_file, _expression,
+                     _hidden, _interval, mathtext_problem, _non_negative, _field_panels, _optional, _panels, _plain,
+                     _positive, _size, _spec, _validate, _workers)
 
 
 @dataclass(frozen=True)
@@ -264,6 +252,8 @@ class Render:
                                "run (≤ 64)")
     title: str = _spec("", check=mathtext_problem, doc="figure title (empty: none); `$…$` is mathtext, `\\$` a literal "
                                                 "dollar")
+    labels: Labels = field(default_factory=Labels)
+    colors: Colors = field(default_factory=Colors)
     panels: tuple[str, ...] = _spec(("fit", "loss"), check=_panels,
                                     doc=f"panels from {_names(PANELS, 'and')}: the main one large, the others below "
                                         "(beside when width/height ≥ 1.6); with `data.dataset` (two inputs, where "
@@ -396,4 +386,6 @@ def unknown_key(source: str, key: str, allowed: list[str]) -> str:
     head, _, leaf = key.rpartition(".")
     close = difflib.get_close_matches(leaf, allowed, n=1)
     hint = f"; did you mean '{(head + '.' if head else '') + close[0]}'?" if close else ""
+    if leaf in ("xlabel", "ylabel"):  # matplotlib's names: the axis labels live in render.labels
+        hint = f"; the axis labels are render.labels.{leaf[0]} (labels={{'{leaf[0]}': …}} in Python)"
     return f"{source}: {key}: unknown key{hint} (allowed: {', '.join(allowed)})"

@@ -27,13 +27,14 @@ the runs' legend, one run only, the main panel) are declared on the panel's
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
 
-from .. import style
+from .. import player_kit, style
 from ..timeline import Timeline
 from .registry import PANELS, main_panel
 
@@ -59,7 +60,12 @@ class View:
 
     @property
     def theme(self) -> dict:
-        return style.THEMES[self.render.theme]
+        """The theme's colours with ``render.colors``' target and prediction put in."""
+        return player_kit.ink(self.render.theme, self.tints)
+
+    @property
+    def tints(self) -> dict:
+        return dataclasses.asdict(self.render.colors)
 
     @property
     def single(self) -> bool:
@@ -76,11 +82,8 @@ class View:
 
     @property
     def colors(self) -> list[str]:
-        """One colour per run: a lone History's prediction in the theme's colour, several runs in RUN_COLORS."""
-        if self.single:
-            return [self.theme["pred"]]
-        palette = style.RUN_COLORS[self.render.theme]
-        return [palette[k % len(palette)] for k in range(len(self.timeline.runs))]
+        """One colour per run (:func:`~polyanim.player_kit.run_colors`), as the player picks them."""
+        return player_kit.run_colors(self.render.theme, self.tints, len(self.timeline.runs), self.single)
 
     def label_box(self) -> dict | None:
         """The red label's background box (:func:`~polyanim.style.label_box`): gridlines stay behind it."""
@@ -142,6 +145,26 @@ def quiet_corner(ax, legend, canvas, curves) -> str:
     panel = ax.get_window_extent()
     w, h = min(box.width / panel.width, 1.0), min(box.height / panel.height, 1.0)
     return style.quiet_corner((w, h), ax.get_xlim(), ax.get_ylim(), ax.get_yscale() == "log", curves)
+
+
+def short_log_axis(ax, lo: float, hi: float) -> None:
+    """A log y axis of less than about a decade: labels at 1, 2, 5 x 10^k only, or a few plain ticks
+    (:func:`~polyanim.player_kit.short_log_ticks`, the player's rule too); a wider one keeps matplotlib's."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullFormatter, ScalarFormatter
+
+    a, b = math.ceil(math.log10(lo) - 1e-9), math.floor(math.log10(hi) + 1e-9)
+    if b - a + 1 >= 2:  # two decade ticks or more: matplotlib labels only those
+        return
+    few = player_kit.short_log_ticks(lo, hi)
+    if few:
+        texts = {m * 10.0 ** e: (f"{m}" + r"\times" if m > 1 else "") + f"10^{{{e}}}" for m, e in few}
+        ax.yaxis.set_major_locator(FixedLocator(list(texts)))
+        ax.yaxis.set_major_formatter(FuncFormatter(
+            lambda v, _: next((f"${t}$" for at, t in texts.items() if math.isclose(v, at)), "")))
+    else:
+        ax.yaxis.set_major_locator(MaxNLocator(3))
+        ax.yaxis.set_major_formatter(ScalarFormatter())
+    ax.yaxis.set_minor_formatter(NullFormatter())
 
 
 def no_data(ax, text: str, color: str) -> None:
@@ -242,6 +265,8 @@ class StepCurves:
             self.ax.set_yscale("log")
         if limits is not None:
             self.ax.set_ylim(*limits)
+            if log:
+                short_log_axis(self.ax, *limits)
         self.ax.set_ylabel(label)
         if view.runs_legend_here(name):
             self.legend(view)

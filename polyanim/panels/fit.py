@@ -28,7 +28,7 @@ class FitPanel:
             ax = axes[k if view.grid else 0]
             self.trails.append([ax.plot(run.x, run.pred[0], color=color, linewidth=1.5, zorder=5, alpha=a)[0]
                                 for a in alphas])
-            name = "prediction" if view.grid else view.timeline.labels[k]
+            name = view.render.labels.prediction if view.grid or view.single else view.timeline.labels[k]
             self.lines.append(ax.plot(run.x, run.pred[0], color=color, linewidth=2, zorder=6, label=name)[0])
         (self._grid_cells if view.grid else self._overlay)(axes[0] if not view.grid else axes)
         return [a for trail in self.trails for a in trail] + self.lines + self.labels
@@ -36,7 +36,7 @@ class FitPanel:
     def _overlay(self, ax) -> None:
         view, t = self.view, self.view.theme
         target, *samples = self._base(ax)
-        ax.set_xlabel("x")
+        self._axis_labels(ax)
         self.labels.append(ax.text(0.02, 0.97, "", transform=ax.transAxes, va="top", ha="left", color=t["label"],
                                    zorder=7, bbox=view.label_box()))
         if view.single:
@@ -58,7 +58,7 @@ class FitPanel:
             below = k + cols >= len(axes)  # nothing under it: it carries the x axis
             ax.tick_params(labelbottom=below, labelleft=k % cols == 0, labelsize="small")
             if below:
-                ax.set_xlabel("x")
+                ax.set_xlabel(view.render.labels.x)
             self.labels.append(ax.text(0.03, 0.95, "", transform=ax.transAxes, va="top", ha="left",
                                        color=t["label"], zorder=7, fontsize="small", bbox=view.label_box()))
         # One legend for the whole grid, over it. A suptitle and an "outside" figure legend overlap
@@ -67,6 +67,12 @@ class FitPanel:
                                  frameon=False, borderaxespad=0.2, handlelength=1.5,
                                  title=style.no_bidi(view.render.title) or None, title_fontsize="large")
         color_texts(legend, t["fg"])
+
+    def _axis_labels(self, ax) -> None:
+        labels = self.view.render.labels
+        ax.set_xlabel(labels.x)
+        if labels.y:
+            ax.set_ylabel(labels.y)
 
     def _base(self, ax) -> list:
         """What every fit Axes shows: held-out shading, samples, the target.
@@ -91,7 +97,8 @@ class FitPanel:
         line = None
         if has_target:
             name = style.target_name(h)
-            (line,) = ax.plot(h.x, h.y, color=t["target"], linewidth=2, label=f"target: {name}" if name else "target")
+            (line,) = ax.plot(h.x, h.y, color=t["target"], linewidth=2,
+                              label=_target_text(self.view.render.labels.target, name))
         ax.set_xlim(float(h.x[0]), float(h.x[-1]))
         ax.set_ylim(*self.ylim)
         return [line, *handles]
@@ -177,7 +184,8 @@ class FitPanel:
             draw.append({"type": "text", "at": [0.02, 0.03], "color": ink["label"], "box": True,
                          "texts": [style.fit_label(s, timeline.labels, single=ctx.single) for s in states]})
         items = _legend_items(ctx, has_target)
-        return {"axes": ctx.axes(xlim, ylim, xlabel="x", cells=shape), "series": {"x": series(h.x[cols], *xlim)},
+        axes = ctx.axes(xlim, ylim, xlabel=ctx.label("x"), ylabel=ctx.label("y"), cells=shape)
+        return {"axes": axes, "series": {"x": series(h.x[cols], *xlim)},
                 "draw": draw, "grid": list(shape) if ctx.grid else None,
                 "titles": [style.plain_text(label) for label in timeline.labels] if ctx.grid else None,
                 "legend": legend(items, "figure") if ctx.grid else legend(items, "above", wrap=not ctx.single)}
@@ -217,10 +225,16 @@ def _legend_items(ctx, has_target: bool) -> list:
                       "text": f"data ({len(h.data_x)} points)" if from_file else "samples"})
     if has_target:
         name = style.target_name(h)
-        items.append({"color": ink["target"], "text": style.plain_text(f"target: {name}" if name else "target")})
+        text = _target_text(ctx.labels.get("target", "target"), name)
+        items.append({"color": ink["target"], "text": style.plain_text(text)})
     if ctx.single:
         # the frames' single-run legend: the samples, the target, the prediction
-        return items + [{"color": ink["pred"], "text": "prediction"}]
+        return items + [{"color": ink["pred"], "text": ctx.label("prediction")}]
     if ctx.grid:
         return items
     return items + [{"color": c, "text": style.plain_text(label)} for c, label in zip(ctx.colors, ctx.timeline.labels)]
+
+
+def _target_text(label: str, name: str | None) -> str:
+    """The target's legend entry: ``target: sin(x)`` (``label: name``), or the label alone when unnamed."""
+    return f"{label}: {name}" if name else label

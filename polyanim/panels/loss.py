@@ -12,7 +12,7 @@ class LossPanel:
 
     def setup(self, axes: list, runs: list, view: View) -> list:
         self.curves = StepCurves(axes[0], runs, view, "loss")
-        self.curves.scale(view, "loss", *style.loss_scale(runs), "loss")
+        self.curves.scale(view, "loss", *style.loss_scale(runs), view.render.labels.loss)
         return self.curves.artists
 
     def update(self, states: list) -> list:
@@ -21,7 +21,7 @@ class LossPanel:
     @classmethod
     def player(cls, ctx) -> dict:
         """The HTML player's share (:func:`~polyanim.player_kit.step_curves`)."""
-        return step_curves(ctx, "loss", *style.loss_scale(ctx.timeline.runs), "loss")
+        return step_curves(ctx, "loss", *style.loss_scale(ctx.timeline.runs), ctx.label("loss"))
 
     def live_limits(self, history, steps: int) -> bool:
         return self.curves.live_limits(history, steps)

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import style
+from .. import player_kit, style
 from ..player_kit import legend, series, stroke
 from ..registry.models import axis_label
 from ..targets import taylor
-from .base import View, color_texts, grow_over_steps, no_data
+from .base import View, color_texts, grow_over_steps, no_data, quiet_corner
 
 EMPTY = "no parameters to show\n(model too large)"
 
@@ -51,7 +51,8 @@ class ParamsPanel:
         ax.set_xlim(0, style.step_limit(runs, single=True))
         ax.set_xlabel("step")
         ax.set_ylabel(axis_label(kind))
-        self._legend(ax, t, reference is not None)
+        curves = [(h.steps, h.params[:, k]) for k in range(shown)] + _flat(h.steps, reference, shown)
+        self._legend(ax, t, reference is not None, view.canvas, curves)
         if shows_equation(h):
             view.caption(ax, self.equation)
         return self.lines + self.dots
@@ -104,20 +105,25 @@ class ParamsPanel:
         items = [{"color": c, "text": style.pretty_name(n)} for c, n in zip(style.PARAM_COLORS, names[:shown])]
         if reference is not None:
             items.append({"color": ink["faint"], "text": "Taylor", "dash": True})
-        out["legend"] = legend(items, "upper right", len(items) if len(items) <= 5 else 3)
+        cols = len(items) if len(items) <= 5 else 3
+        curves = [(h.steps, values[:, k]) for k in range(shown)] + _flat(h.steps, reference, shown)
+        corner = player_kit.quiet_corner(ctx, out["axes"], curves, [it["text"] for it in items], cols)
+        out["legend"] = legend(items, corner, cols)
         if shows_equation(h):
             out["draw"].append({"type": "text", "host": ctx.main, "at": [0.02, 0.11 if ctx.main else 0.03],
                                 "scale": "small", "color": ink["fg"], "box": False,
                                 "texts": [cls.equation(ctx.timeline.states(i)) for i in range(len(ctx.timeline))]})
         return out
 
-    def _legend(self, ax, t: dict, taylor_shown: bool) -> None:
+    def _legend(self, ax, t: dict, taylor_shown: bool, canvas, curves: list) -> None:
+        """The coefficients' legend, in the corner where it hides the least of their paths (and references)."""
         handles = list(self.lines)
         if taylor_shown:
             handles += ax.plot([], [], color=t["faint"], linewidth=1, linestyle=(0, (3, 3)), label="Taylor")
         legend = ax.legend(handles=handles, loc="upper right", ncols=len(handles) if len(handles) <= 5 else 3,
                            fontsize="x-small", handlelength=1.0, columnspacing=0.8, borderpad=0.3,
                            facecolor=t["bg"], edgecolor=t["grid"], framealpha=0.8)
+        legend.set_loc(quiet_corner(ax, legend, canvas, curves))
         color_texts(legend, t["fg"])
 
     def update(self, states: list) -> list:
@@ -132,3 +138,11 @@ class ParamsPanel:
 
     def live_limits(self, history, steps: int) -> bool:
         return grow_over_steps(self.ax, history, steps)
+
+
+def _flat(steps, reference, shown: int) -> list:
+    """The Taylor references as curves over the steps (what the legend should not hide either)."""
+    if reference is None:
+        return []
+    ends = np.array([steps[0], steps[-1]], dtype=np.float64)
+    return [(ends, np.array([reference[k]] * 2, dtype=np.float64)) for k in range(shown)]
