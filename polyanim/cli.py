@@ -142,6 +142,15 @@ def _check_outputs(args, out: Path, cfg, source: Path) -> list[Path]:
 
 def _train(cfg, args, window):
     """Train ``cfg`` (one run, or several for a multi-run config), drawing live in ``window`` if there is one."""
+    if cfg.problem.given:  # optimizers on a test function: numpy only, no torch
+        from .train_paths import train as race
+
+        hist = race(cfg, quiet=args.quiet)
+        if window is not None:
+            from .live import replay as replay_live
+
+            replay_live(window, hist, cfg.render)
+        return hist
     if cfg.multi:
         from .multirun import train_runs  # torch: imported there, or only in its worker processes
 

@@ -106,8 +106,9 @@ class History:
 
     @property
     def kind(self) -> str:
-        """What the History draws: ``"curve"`` (one input; files without a kind) or ``"field"`` (two inputs)."""
-        return self.meta.get("kind", "curve")
+        """What the History draws: ``"curve"`` (one input; files without a kind), ``"field"`` (two inputs)
+        or ``"paths"`` (optimizers on a test function; see :func:`kind_of`)."""
+        return kind_of(self)
 
     @property
     def config(self) -> dict:
@@ -333,3 +334,10 @@ def _load_runs(path: Path, arrays: dict, meta: dict) -> RunSet:
         return RunSet(runs, meta={k: v for k, v in meta.items() if k != "runs"})
     except ValueError as exc:
         raise HistoryError(f"{path}: {exc}") from None
+
+
+def kind_of(history) -> str:
+    """A History's (or RunSet's first run's) kind: ``meta["kind"]``; without one ``"paths"`` for a run of a
+    ``problem:`` config and ``"curve"`` (the 1-D fit, every file from before kinds) otherwise."""
+    first = history.histories[0] if isinstance(history, RunSet) else history
+    return first.meta.get("kind", "paths" if first.config.get("problem") else "curve")

@@ -33,7 +33,7 @@ SHARED = ("x", "y", "data_x", "data_y", "x2", "test_x", "test_y")  # what the ru
 RUN_KEY = re.compile(r"run([1-9][0-9]?)_(" + "|".join(PER_RUN) + ")")  # a RunSet's other runs (at most 99)
 # the grid, the mesh and the samples: a NaN there breaks every axis
 FINITE = ("x", "data_x", "data_y", "x2", "test_x", "test_y")
-KINDS = ("curve", "field")  # meta["kind"]; a file without one is a curve (versions 1 and 2)
+KINDS = ("curve", "field", "paths")  # meta["kind"]; a file without one is a curve (versions 1 and 2)
 FIELD_ONLY = ("x2", "test_x", "test_y")
 TASKS = ("classify", "regress")
 MAX_CLASSES = 10  # as polyanim.datasets.MAX_CLASSES: a distinguishable colour per class

@@ -220,7 +220,7 @@ function drawLines(it, b, m, i) {  // whole, so far (up to the run's snapshot), 
   ctx.globalAlpha = 1; ctx.setLineDash([]);
 }
 function lineDot(it, m, a, i) {  // unclipped, so the dot stays whole on the edge; one outside the limits is not drawn
-  var r = RUNS[it.run], j = r.idx[i], y = it.Y[j], x = i >= r.end ? it.X[it.X.length - 1] : STEPS[i];
+  var r = RUNS[it.run], j = r.idx[i], y = it.Y[j], x = it.head ? it.X[j] : i >= r.end ? it.X[it.X.length - 1] : STEPS[i];
   if (isFinite(y) && y >= a.ylim[0] && y <= a.ylim[1]) dot(m.x(x), m.y(y), it.dot.r * PT, it.dot.color);
 }
 function marker(x, y, r, shape) {  // a dot, or a triangle pointing up

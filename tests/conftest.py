@@ -66,7 +66,8 @@ def run_python(code: str, cwd) -> subprocess.CompletedProcess:
                           env=dict(os.environ, PYTHONPATH=str(ROOT)))
 
 
-SHIPPED = ("sin", "seed", "sgd_vs_adam", "degree_sweep", "mlp_sin", "lr_sweep", "measurements")
+SHIPPED = ("sin", "seed", "sgd_vs_adam", "degree_sweep", "mlp_sin", "lr_sweep", "measurements", "rosenbrock",
+           "beale", "saddle", "sin_valley")
 
 
 @pytest.fixture(scope="session")
@@ -84,7 +85,10 @@ def shipped():
     for name in SHIPPED:
         cfg = config.load(ROOT / "configs" / f"{name}.yaml")
         err = io.StringIO()
-        if cfg.multi:
+        if cfg.problem.given:  # optimizers on a test function: numpy, a fraction of a second
+            from polyanim.train_paths import train as race
+            h = race(cfg, quiet=True)
+        elif cfg.multi:
             h = train_runs(cfg, quiet=True, out=io.StringIO(), err=err, workers=1)
         else:
             h = train(cfg, quiet=True, out=io.StringIO(), err=err)

@@ -125,7 +125,12 @@ def _history_for(unit: Unit, tmp: Path, payload: bytes | None):
     cfg = config.from_dict(unit.config, source=unit.source)
     _one_torch_thread()
     quiet = dict(quiet=True, out=io.StringIO(), err=io.StringIO())
-    if cfg.multi:
+    if cfg.problem.given:  # optimizers on a test function: numpy only
+        from ..train_paths import train as race
+
+        hist = race(cfg)
+        runs = [(lbl, h.meta.get("stopped")) for lbl, h in hist] if cfg.multi else [("", hist.meta.get("stopped"))]
+    elif cfg.multi:
         from ..multirun import train_runs
 
         hist = train_runs(cfg, workers=1, **quiet)  # this process is already one of the batch's workers

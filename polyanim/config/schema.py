@@ -26,6 +26,7 @@ from .fields import (ACTIVATIONS, DATASETS, DEFAULT_DOMAIN, DEFAULT_SURFACE, DEF
                      _at_least, _between, _check_inputs, _check_model_inputs, _check_target, _data_file, _expression,
                      _hidden, _interval, mathtext_problem, _non_negative, _field_panels, _optional, _panels, _plain,
                      _positive, _size, _spec, _validate, _workers)
+from .problem import Problem, check_path_params
 
 
 @dataclass(frozen=True)
@@ -270,6 +271,9 @@ class Render:
                         doc="with `runs`/`sweep`: `overlay` (one fit panel, a prediction per run in its own "
                             "colour, a legend of run labels) or `grid` (a small fit panel per run, titled by its "
                             "label, shared limits)")
+    path_params: tuple[str, ...] | None = _spec(None, doc="the paths panel for a linear model (polynomial, "
+                                                          "legendre, chebyshev): two coefficients, e.g. `[c1, c3]`, "
+                                                          "raced over the exact loss slice through the final point")
     workers: int | str = _spec("auto", check=_workers, expect="auto or a whole number >= 1",
                                doc="processes drawing one video's frames: `auto` or N (1: this process); `auto` "
                                    "forks extra drawers only when the measured per-frame costs predict a gain "
@@ -300,6 +304,7 @@ class Config:
     model: Model = field(default_factory=Model)
     train: Train = field(default_factory=Train)
     render: Render = field(default_factory=Render)
+    problem: Problem = field(default_factory=Problem)
     runs: tuple[Run, ...] = _spec((), doc="several runs drawn side by side: a list of `{label, model: {…}, "
                                           "train: {…}}` (1–8); each run is the top-level config with its own "
                                           "`model.*`/`train.*` keys; `data.*`, `render.*` and `seed` are shared "
@@ -323,6 +328,7 @@ class Config:
                 raise ConfigError(f"data.{exc}") from None
         if not self.name or any(c in self.name for c in "/\\\0") or self.name.startswith("."):
             raise ConfigError(f"name: must be a plain file name (no slashes), got {self.name!r}")
+        check_path_params(self)
 
     def to_dict(self) -> dict:
         """The fully resolved config as plain YAML/JSON-friendly values.
@@ -334,6 +340,8 @@ class Config:
         out = {f.name: _plain(dataclasses.asdict(getattr(self, f.name)))
                if dataclasses.is_dataclass(getattr(self, f.name)) else _plain(getattr(self, f.name))
                for f in dataclasses.fields(self) if f.name != "runs"}
+        if not self.problem.given:  # the curve problem's dict stays as it always was
+            del out["problem"]
         if self.runs:
             out["runs"] = [_run_dict(run, out) for run in self.runs]
         return out

@@ -19,9 +19,9 @@ the HTML player to reuse.
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.colors import LinearSegmentedColormap, LogNorm, to_rgb
 
 from .. import style, surfaces
+from ..player_kit import image, legend, series, stroke
 from ..errors import InputError
 from ..landscape import history_slice, path_indices, slice_surface
 from .base import View, color_texts, no_data, quiet_corner
@@ -78,7 +78,7 @@ def clip_path(points: np.ndarray, domain) -> tuple[np.ndarray, np.ndarray | None
     return points[:k], a + max(t, 0.0) * d
 
 
-def _problem(runs, view: View) -> dict | None:
+def _problem(runs, view) -> dict | None:
     for source in [*runs, view.timeline.source]:
         problem = getattr(source, "config", {}).get("problem")
         if problem:
@@ -99,8 +99,8 @@ def landscape(runs, view: View):
     if problem is not None:
         if not any(r.params.shape[1] == 2 for r in with_params):
             return "paths need runs with two parameters"
-        return surfaces.surface(**problem), (0, 1), ["x", "y"]
-    chosen = getattr(view.render, "path_params", None)
+        return surfaces.surface(**{k: v for k, v in problem.items() if k != "steps"}), (0, 1), ["x", "y"]
+    chosen = getattr(view.render, "path_params", None) if view.render is not None else None
     if not chosen:
         return "paths need a problem: section\nor render.path_params"
     try:
@@ -157,6 +157,8 @@ class PathsPanel:
 
     def _contours(self, ax, t: dict) -> bool:
         """The surface as filled contours, thin level lines and its minima; whether the levels are log-spaced."""
+        from matplotlib.colors import LinearSegmentedColormap, LogNorm, to_rgb  # not at import: the player has none
+
         xs, ys, zs = self.surface.mesh(MESH)
         levels, log = contour_levels(zs)
         ink = to_rgb(t["fg"])
@@ -205,3 +207,70 @@ class PathsPanel:
             dot.set_data([] if stopped or head is None else [head[0]], [] if stopped or head is None else [head[1]])
             cross.set_data([head[0]] if stopped else [], [head[1]] if stopped else [])
         return self.artists
+
+    def live_limits(self, history, steps: int) -> bool:
+        """The live window's rule: the limits are the surface's domain from the start, so nothing widens
+        (a path beyond it is cut at the edge)."""
+        return False
+
+    @classmethod
+    def player(cls, ctx) -> dict:
+        """The HTML player's share: the surface's bands as an ``image`` (numpy), each path so far with its head."""
+        view = _PlayerView(ctx)
+        found = landscape(ctx.timeline.runs, view)
+        if isinstance(found, str):
+            return {"empty": found}
+        surface, columns, names = found
+        (x0, x1), (y0, y1) = surface.domain
+        draw = [image(bands(surface, ctx.ink), (x0, x1, y0, y1), smooth=True)]
+        items = []
+        for k, (run, color) in enumerate(zip(ctx.timeline.runs, ctx.colors)):
+            if run.params is None or run.params.shape[1] <= max(columns):
+                continue
+            path = _padded(run.params[:, list(columns)], surface.domain)
+            draw.append({"type": "lines", "run": k, "n": len(path), "head": True,
+                         "x": series(path[:, 0], x0, x1), "y": series(path[:, 1], y0, y1),
+                         "whole": stroke(color, 1, 0.25), "sofar": stroke(color, 1.8), "dot": {"color": color, "r": 2.5}})
+            items.append({"color": color, "text": style.plain_text(ctx.timeline.labels[k])})
+        for point in surface.minima:
+            draw.append({"type": "points", "x": [float(point[0])], "y": [float(point[1])],
+                         "color": ctx.ink["label"], "alpha": 1.0, "r": 4.0})
+        return {"axes": ctx.axes((x0, x1), (y0, y1), xlabel=style.pretty_name(names[0]),
+                                 ylabel=style.pretty_name(names[1])),
+                "draw": draw, "legend": legend(items, "upper right", 1)}
+
+
+class _PlayerView:
+    """What :func:`landscape` reads of a View, from the player's context (no figure)."""
+
+    def __init__(self, ctx):
+        self.timeline = ctx.timeline
+        saved = ctx.history.config.get("render", {}) if hasattr(ctx.history, "config") else {}
+        self.render = type("Render", (), {"path_params": saved.get("path_params")})()
+
+
+def _padded(path: np.ndarray, domain) -> np.ndarray:
+    """The path cut where it left the domain, ending on the edge, and as long as the snapshots (the player
+    indexes it by snapshot)."""
+    inside, exit_point = clip_path(path, domain)
+    if exit_point is not None:
+        inside = np.vstack([inside, exit_point[None]])
+    if not len(inside):
+        inside = path[:1]
+    return np.vstack([inside, np.repeat(inside[-1:], len(path) - len(inside), axis=0)])
+
+
+def bands(surface, ink: dict, n: int = MESH) -> np.ndarray:
+    """The filled contours as an RGBA raster (top row first): the theme's ink, more opaque band by band,
+    as the frames' colour map (numpy only)."""
+    _, _, zs = surface.mesh(n)
+    levels, log = contour_levels(zs)
+    with np.errstate(all="ignore"):
+        t = np.log(zs / levels[0]) / np.log(levels[-1] / levels[0]) if log else \
+            (zs - levels[0]) / (levels[-1] - levels[0])
+    band = np.floor(np.clip(np.nan_to_num(t, nan=1.0), 0, 1) * (len(levels) - 1)) / max(len(levels) - 2, 1)
+    color = ink["fg"].lstrip("#")
+    rgba = np.empty(zs.shape + (4,), dtype=np.uint8)
+    rgba[..., :3] = [int(color[k:k + 2], 16) for k in (0, 2, 4)]
+    rgba[..., 3] = np.round(255 * (0.03 + 0.39 * np.clip(band, 0, 1)))
+    return rgba[::-1]

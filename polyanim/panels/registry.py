@@ -26,8 +26,9 @@ class PanelSpec:
     ``cell_per_run`` one Axes per run in ``layout: grid``; ``names_runs``
     may carry the runs' legend; ``needs_params`` reads the recorded
     parameters (training then asks the model for their names); ``kinds`` the
-    History kinds it draws (``"curve"``: one input, ``"field"``: two; see
-    :func:`kind_problem`).
+    History kinds it draws (``"curve"``: one input, ``"field"``: two, ``"paths"``: optimizers on
+    a test function; see :func:`kind_problem`); ``pair``: it needs a parameter pair (a paths
+    History, or ``render.path_params`` on a linear model).
     """
 
     path: str
@@ -38,17 +39,18 @@ class PanelSpec:
     names_runs: bool = False
     needs_params: bool = False
     kinds: tuple[str, ...] = ("curve",)
+    pair: bool = False
 
 
 PANELS: dict[str, PanelSpec] = {
     "fit": PanelSpec("polyanim.panels.fit:FitPanel", "the predictions over the target and the samples",
                      main=True, cell_per_run=True),
     "loss": PanelSpec("polyanim.panels.loss:LossPanel", "the training loss over the steps", names_runs=True,
-                      kinds=("curve", "field")),
+                      kinds=("curve", "field", "paths")),
     "params": PanelSpec("polyanim.panels.params:ParamsPanel", "the coefficients over the steps, and the equation",
                         one_run="shows one run's coefficients", needs_params=True),
     "lr": PanelSpec("polyanim.panels.lr:LrPanel", "the learning rate each snapshot recorded", names_runs=True,
-                    kinds=("curve", "field")),
+                    kinds=("curve", "field", "paths")),
     "boundary": PanelSpec("polyanim.panels.boundary:BoundaryPanel", "a classifier's winning class over the plane "
                           "(pale: unsure), the points, the misclassified ringed", main=True, cell_per_run=True,
                           kinds=("field",)),
@@ -56,8 +58,12 @@ PANELS: dict[str, PanelSpec] = {
                          "contours and the points", main=True, cell_per_run=True, kinds=("field",)),
     "accuracy": PanelSpec("polyanim.panels.accuracy:AccuracyPanel", "train (solid) and test (dashed) accuracy over "
                           "the steps", names_runs=True, kinds=("field",)),
+    "paths": PanelSpec("polyanim.panels.paths:PathsPanel", "optimizer paths over a loss surface of two parameters",
+                       main=True, needs_params=True, pair=True, kinds=("paths", "curve")),
 }
-KIND_WORDS = {"curve": "1-D curves", "field": "2-D fields"}  # what a History of each kind is called in messages
+KIND_WORDS = {"curve": "1-D curves", "field": "2-D fields", "paths": "optimizer paths"}
+# what a History of each kind is called in messages ("draws 1-D curves", "this History is a 1-D curve")
+KIND_ONE = {"curve": "a 1-D curve", "field": "a 2-D field", "paths": "optimizer paths"}
 
 
 def register(name: str, spec: PanelSpec) -> None:
@@ -98,7 +104,7 @@ def several_runs_problem(panels, several: str = "for several runs") -> str | Non
     return f"the {name} panel {PANELS[name].one_run} and is not available {several}; use {others}"
 
 
-def kind_problem(panels, kind: str) -> str | None:
+def kind_problem(panels, kind: str, pair: bool = True) -> str | None:
     """Why ``panels`` cannot draw a History of ``kind`` (the first panel that does not draw it), or None.
 
     The one place the rule is worded: config, the scene, the player and
@@ -106,10 +112,12 @@ def kind_problem(panels, kind: str) -> str | None:
     """
     name = next((p for p in panels if kind not in PANELS[p].kinds), None)
     if name is None:
-        return None
+        lone = next((p for p in panels if PANELS[p].pair and not pair), None)
+        return None if lone is None else (f"the {lone} panel needs a parameter pair: a problem: section, or "
+                                          f"render.path_params naming two coefficients of a linear model")
     drawn = " and ".join(KIND_WORDS.get(k, k) for k in PANELS[name].kinds)
     fits = ", ".join(p for p in PANELS if kind in PANELS[p].kinds)
-    return f"the {name} panel draws {drawn}; this History is a {KIND_WORDS.get(kind, kind)[:-1]} (use {fits})"
+    return f"the {name} panel draws {drawn}; this History is {KIND_ONE.get(kind, kind)} (use {fits})"
 
 
 CURVE_PANELS = ("fit", "loss")  # render.panels' default (polyanim.config.schema.Render)
@@ -118,7 +126,10 @@ CURVE_PANELS = ("fit", "loss")  # render.panels' default (polyanim.config.schema
 def default_panels(kind: str, task: str | None = None, accuracy: bool = False) -> tuple[str, ...]:
     """The panels drawn when ``render.panels`` is left at its default: ``fit, loss`` for a curve;
     for a field ``boundary, loss`` (classify) or ``surface, loss`` (regress), plus ``accuracy``
-    when accuracy is recorded. Config and :func:`polyanim.render` both ask here."""
+    when accuracy is recorded; ``paths, loss`` for optimizer paths. Config and :func:`polyanim.render`
+    both ask here."""
+    if kind == "paths":
+        return ("paths", "loss")
     if kind != "field":
         return CURVE_PANELS
     main = "surface" if task == "regress" else "boundary"

@@ -1,0 +1,97 @@
+"""Training for a ``problem:`` config: each run an optimizer racing on a test function. numpy only.
+
+Every step's parameter pair and loss come from :func:`polyanim.npoptim.run`
+(no torch: the race of six optimizers over 5,000 steps takes a fraction of a
+second); the frame budget (``train.frames``, else ``train.record_every``)
+picks the snapshots the History keeps. A History of this kind has
+``meta["kind"] == "paths"``, ``params`` ``[F, 2]`` (the path) and ``loss``;
+its ``x``, ``y`` and ``pred`` are two-point placeholders, so the file format
+and its readers are unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+import platform
+import time
+
+import numpy as np
+
+from . import __version__, npoptim
+from .history import History, RunSet
+
+KIND = "paths"
+PLACEHOLDER = np.array([0.0, 1.0])  # the grid a paths History does not have: two points keep the format
+
+
+def optimizer_of(train) -> tuple[str, dict]:
+    """The :mod:`polyanim.npoptim` name and options of a ``train`` section (SGD with momentum is ``momentum``)."""
+    name, hyper = train.optimizer, {}
+    if name == "sgd" and train.momentum > 0:
+        name = "nesterov" if train.nesterov else "momentum"
+        hyper["momentum"] = train.momentum
+    elif name == "rmsprop" and train.momentum > 0:
+        hyper["momentum"] = train.momentum
+    if train.weight_decay is not None and name != "lbfgs":
+        hyper["weight_decay"] = train.weight_decay
+    return name, hyper
+
+
+def kept(steps: int, train) -> np.ndarray:
+    """The steps (0 to ``steps``, the last always) the frame budget keeps, as :mod:`polyanim.recording` spaces them."""
+    every = math.ceil(steps / train.frames) if train.frames else train.record_every
+    return np.unique(np.append(np.arange(0, steps + 1, max(every, 1)), steps))
+
+
+def train_one(config) -> History:
+    """One run of a ``problem:`` config: its optimizer from the problem's start, the kept snapshots as a History."""
+    started = time.perf_counter()
+    f = config.problem.surface()
+    steps = config.problem.steps or config.train.steps
+    name, hyper = optimizer_of(config.train)
+    params, loss = npoptim.run(f, name, config.train.lr, None, steps, **hyper)
+    diverged = len(loss) - 1 < steps
+    (x0, x1), (y0, y1) = f.domain
+    outside = ~((params[:, 0] >= x0) & (params[:, 0] <= x1) & (params[:, 1] >= y0) & (params[:, 1] <= y1))
+    left = bool(outside.any())
+    if left:  # beyond the edge the race is over: the panel marks where it left, the loss stays readable
+        params, loss = params[: int(np.argmax(outside)) + 1], loss[: int(np.argmax(outside)) + 1]
+    reached = len(loss) - 1
+    keep = kept(reached, config.train)
+    resolved = config.to_dict()
+    resolved["train"]["steps"] = steps  # the panels over steps span the planned race
+    meta = {"config": resolved, "seed": config.seed, "kind": KIND, "param_names": ["x", "y"],
+            "warnings": [], "train_seconds": round(time.perf_counter() - started, 4),
+            "versions": {"polyanim": __version__, "numpy": np.__version__, "python": platform.python_version()}}
+    if left or diverged:
+        meta["stopped"] = {"step": int(reached), "reason": "left the domain" if left else
+                           "diverged (the parameters or the loss left the finite range)"}
+    n = len(keep)
+    return History(steps=keep, loss=loss[keep], x=PLACEHOLDER, y=np.zeros(2), pred=np.zeros((n, 2), np.float32),
+                   params=params[keep], meta=meta, lr=np.full(n, config.train.lr))
+
+
+def train(config, *, quiet: bool = True, out=None):
+    """Race every run of a ``problem:`` config: a History for one run, a RunSet for ``runs:``."""
+    if not config.runs:
+        history = train_one(config)
+        _report([("run", history)], quiet, out)
+        return history
+    started = time.perf_counter()
+    runs = [(run.label, train_one(run.config)) for run in config.runs]
+    _report(runs, quiet, out)
+    meta = {"config": config.to_dict(), "seed": config.seed, "kind": KIND, "workers": 1,
+            "train_seconds": round(time.perf_counter() - started, 4), "versions": runs[0][1].meta["versions"]}
+    return RunSet(runs, meta=meta)
+
+
+def _report(runs, quiet: bool, out) -> None:
+    if quiet:
+        return
+    import sys
+    out = out or sys.stdout
+    for label, h in runs:
+        x, y = h.params[-1]
+        stop = h.meta.get("stopped")
+        where = f"{stop['reason']} at step {stop['step']}" if stop else f"step {h.steps[-1]}"
+        print(f"[{label}] {where}: loss {h.loss[-1]:.4g} at ({x:.4g}, {y:.4g})", file=out)
