@@ -122,6 +122,9 @@ def _resolve_replay(source: Path, args):
                          "(retrain from the config to change the others)")
     hist, settings = api.resolve_sets(source, args.sets)
     name = hist.config.get("name") if isinstance(hist.config.get("name"), str) else "run"
+    if not args.out and not config.plain_name(name):  # the default output is NAME.gif beside the History
+        raise UsageError(f"{source}: name: {name!r} is not a plain file name (no slashes, NUL or leading dot); "
+                         "give --out")
     out = Path(args.out[0]) if args.out else source.with_name(f"{name}.gif")
     return hist, settings, name, out
 
