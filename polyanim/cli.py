@@ -87,7 +87,7 @@ def _run(args, written: list) -> int:
         settings = cfg.render
         out = Path(args.out[0]) if args.out else Path("outputs") / f"{cfg.name}.gif"
         name = cfg.name
-    outs = _check_outputs(args, out, cfg, source)
+    outs = _check_outputs(args, out, cfg, source, settings)
 
     window = _open_window(name, out) if args.live else None
     try:
@@ -129,11 +129,12 @@ def _resolve_replay(source: Path, args):
     return hist, settings, name, out
 
 
-def _check_outputs(args, out: Path, cfg, source: Path) -> list[Path]:
-    """Every output path, checked before any training (a config's limits too); no two the same file."""
+def _check_outputs(args, out: Path, cfg, source: Path, settings) -> list[Path]:
+    """Every output path, checked before any training or drawing import (a config's limits too); no two the
+    same file."""
     outs = [Path(o) for o in args.out] if args.out else [out]
     for each in outs:
-        api.check_output(each)  # before any training
+        api.check_output(each, settings)
         if cfg is not None:
             _check_limits(cfg, source, each)
     resolved = [o.resolve() for o in outs]
