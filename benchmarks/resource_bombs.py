@@ -1,4 +1,4 @@
-"""Runaway training resources (issue 16, item 11): each must be refused in under 5 s, before any work.
+"""Runaway training resources and huge frames (issue 16, items 11-13): each must be refused in under 5 s, before any work.
 
 Each case is ``python render.py configs/seed.yaml --set … --out x.gif`` in a fresh process; the
 parent waits for it with ``os.wait4`` and prints its wall time, its exit code, its peak resident
@@ -11,7 +11,9 @@ and a 30 s timer, so a case that is not refused cannot take the shared machine d
 
 Cases: a degree of 10^9; chebyshev of degree 100,000 on 200,000 points; an MLP of four 4096-wide
 layers on 200,000 points; a 353 MB ``.npz`` data file (22 million rows, written to a temporary
-folder); a 10-million-row CSV; and degree 200 on [-pi, pi], whose monomials overflow float32.
+folder); a 10-million-row CSV; degree 200 on [-pi, pi], whose monomials overflow float32; and (item
+13) 7680x7680 frames to MP4 from a config and to GIF and MP4 from a saved History, which no animated
+format can stream in bounded memory (refused before matplotlib is imported).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 LIMIT_SECONDS = 5.0
+SEED = ROOT / "configs/seed.yaml"
 
 
 def cases(tmp: Path) -> dict[str, list[str]]:
@@ -42,6 +45,12 @@ def cases(tmp: Path) -> dict[str, list[str]]:
         f.write(b"x,y\n")
         for _ in range(10_000):  # 10,000 x 1,000 rows
             f.write(block)
+    history = tmp / "small.history.npz"  # replayed at a frame size no animated format streams (item 13)
+    # written by another process: a child's peak RSS counts the parent image it was forked from
+    subprocess.run([sys.executable, "-c", "from conftest import make_history; import sys; "
+                    "make_history(frames=11, points=100).save(sys.argv[1])", str(history)],
+                   cwd=ROOT / "tests", env=dict(os.environ, PYTHONPATH=str(ROOT)), check=True)
+    huge = "render.size=[7680,7680]"
     return {
         "baseline (train.lr=-1)": ["train.lr=-1"],
         "model.degree=1e9": ["model.degree=1000000000"],
@@ -51,6 +60,9 @@ def cases(tmp: Path) -> dict[str, list[str]]:
         f"data.file .npz {npz.stat().st_size / 1e6:.0f} MB": [f"data.file={npz}", "data.domain=null"],
         f"data.file 10 M-row CSV ({csv.stat().st_size / 1e6:.0f} MB)": [f"data.file={csv}", "data.domain=null"],
         "model.degree=200 on [-pi, pi]": ["model.degree=200"],
+        "config, render.size 7680x7680 to .mp4": ([huge], SEED, ".mp4"),
+        "History replay, render.size 7680x7680 to .gif": ([huge], history, ".gif"),
+        "History replay, render.size 7680x7680 to .mp4": ([huge], history, ".mp4"),
     }
 
 
@@ -58,9 +70,12 @@ def _limits():
     resource.setrlimit(resource.RLIMIT_AS, (6 << 30, 6 << 30))
 
 
-def run(sets: list[str], out: Path) -> tuple[float, int, float, str]:
-    """(wall seconds, exit code, peak RSS MiB, last stderr line) of one refused render."""
-    cmd = [sys.executable, str(ROOT / "render.py"), str(ROOT / "configs/seed.yaml"), "--quiet", "--out", str(out)]
+def run(case, out: Path) -> tuple[float, int, float, str]:
+    """(wall seconds, exit code, peak RSS MiB, last stderr line) of one refused render.
+
+    ``case``: the ``--set`` items for configs/seed.yaml to ``out``, or (items, input, suffix of ``out``)."""
+    sets, source, suffix = case if isinstance(case, tuple) else (case, SEED, out.suffix)
+    cmd = [sys.executable, str(ROOT / "render.py"), str(source), "--quiet", "--out", str(out.with_suffix(suffix))]
     for item in sets:
         cmd += ["--set", item]
     start = time.perf_counter()

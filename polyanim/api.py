@@ -87,7 +87,7 @@ def render(source, out, *, progress: bool = False, **options):
     if not outs:
         raise InputError("polyanim.render: out: expected a path or a non-empty list of paths")
     for each in outs:
-        check_output(each)
+        check_output(each, settings)
     from .writers import writer_for
 
     if not all(writer_for(each).still for each in outs):  # a picture or a page draws no animation frames
@@ -132,13 +132,16 @@ def _render(history, out, settings: Render, *, progress: bool):
     return path
 
 
-def check_output(out: Path) -> None:
-    """Fail early when ``out`` cannot be written: a folder, an unknown suffix, or an unwritable folder."""
+def check_output(out: Path, settings: Render | None = None) -> None:
+    """Fail early when ``out`` cannot be written: a folder, an unknown suffix, an unwritable folder, or (given
+    ``settings``) a frame size its format cannot stream, refused here before matplotlib is even imported."""
     from .writers import writer_for
 
     if out.is_dir():
         raise InputError(f"{out}: is a folder; give a file name such as {out / 'run.gif'}")
-    writer_for(out)  # an unsupported suffix
+    cls = writer_for(out)  # an unsupported suffix
+    if settings is not None:
+        cls.check(tuple(settings.size), settings)
     folder = out.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)

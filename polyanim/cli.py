@@ -87,7 +87,7 @@ def _run(args, written: list) -> int:
         settings = cfg.render
         out = Path(args.out[0]) if args.out else Path("outputs") / f"{cfg.name}.gif"
         name = cfg.name
-    outs = _check_outputs(args, out, cfg, source)
+    outs = _check_outputs(args, out, cfg, source, settings)
 
     window = _open_window(name, out) if args.live else None
     try:
@@ -122,15 +122,19 @@ def _resolve_replay(source: Path, args):
                          "(retrain from the config to change the others)")
     hist, settings = api.resolve_sets(source, args.sets)
     name = hist.config.get("name") if isinstance(hist.config.get("name"), str) else "run"
+    if not args.out and not config.plain_name(name):  # the default output is NAME.gif beside the History
+        raise UsageError(f"{source}: name: {name!r} is not a plain file name (no slashes, NUL or leading dot); "
+                         "give --out")
     out = Path(args.out[0]) if args.out else source.with_name(f"{name}.gif")
     return hist, settings, name, out
 
 
-def _check_outputs(args, out: Path, cfg, source: Path) -> list[Path]:
-    """Every output path, checked before any training (a config's limits too); no two the same file."""
+def _check_outputs(args, out: Path, cfg, source: Path, settings) -> list[Path]:
+    """Every output path, checked before any training or drawing import (a config's limits too); no two the
+    same file."""
     outs = [Path(o) for o in args.out] if args.out else [out]
     for each in outs:
-        api.check_output(each)  # before any training
+        api.check_output(each, settings)
         if cfg is not None:
             _check_limits(cfg, source, each)
     resolved = [o.resolve() for o in outs]

@@ -95,7 +95,7 @@ def write_index(path, results, title: str = "polyanim batch") -> Path:
 
 
 def _card(order: int, r) -> str:
-    status = r.previous if r.status == "skipped" else r.status
+    status = r.outcome
     loss = r.final_loss if r.final_loss is not None and math.isfinite(r.final_loss) else None
     shown = f"{loss:.4g}" if loss is not None else "–"
     files = [f for f in r.outputs if not f.endswith(".npz")]

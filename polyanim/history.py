@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import InputError
 from .fileio import atomic_path
 from .history_io import (  # noqa: F401  (the reader's limits and errors are part of this module's names)
     DEFLATE_RATIO, EXPANSION, FINITE, KINDS, MAX_MEMBERS, MAX_META_BYTES, MAX_META_DEPTH, OPTIONAL, PER_RUN,
@@ -96,7 +97,7 @@ class History:
         problem = (_kind_problem(self) or _shape_problem(shapes)
                    or _meta_problem(self.meta) or _value_problem(self))
         if problem:
-            raise ValueError(problem)
+            raise InputError(problem)
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -143,22 +144,22 @@ class RunSet:
         self.runs = [(str(label), h) for label, h in runs]
         self.meta = dict(meta or {})
         if not self.runs:
-            raise ValueError("runs: expected at least one (label, History) pair")
+            raise InputError("runs: expected at least one (label, History) pair")
         labels = [label for label, _ in self.runs]
         if len(set(labels)) != len(labels):
-            raise ValueError(f"runs: labels must differ, got {labels}")
+            raise InputError(f"runs: labels must differ, got {labels}")
         first = self.runs[0][1]
         for label, h in self.runs[1:]:
             kinds = [{k: r.meta.get(k) for k in KIND_META[:3]} for r in (first, h)]
             if kinds[0] != kinds[1]:
-                raise ValueError(f"run {label!r}: kind, task and classes must be the first run's, "
+                raise InputError(f"run {label!r}: kind, task and classes must be the first run's, "
                                  f"got {kinds[1]} and {kinds[0]}")
             shared = [k for k in SHARED if getattr(first, k) is not None or getattr(h, k) is not None]
             # all NaN in y: a data file without a target
             if not all(getattr(h, k) is not None and getattr(first, k) is not None
                        and getattr(h, k).shape == getattr(first, k).shape
                        and np.array_equal(getattr(h, k), getattr(first, k), equal_nan=True) for k in shared):
-                raise ValueError(f"run {label!r}: {', '.join(shared)} must be the first run's (runs share data)")
+                raise InputError(f"run {label!r}: {', '.join(shared)} must be the first run's (runs share data)")
         self.steps = np.unique(np.concatenate([h.steps for _, h in self.runs]))
 
     def __len__(self) -> int:

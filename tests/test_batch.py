@@ -46,7 +46,7 @@ def gif_frames(path) -> int:
 
 
 def table(out: str) -> dict:
-    """The summary table's rows by unit name: [status, final loss, seconds, error...]."""
+    """The summary table's rows by unit name: [status, run (now or kept), final loss, seconds, error...]."""
     rows = {}
     for line in out.splitlines()[1:-1]:
         name, *rest = line.split()
@@ -154,7 +154,7 @@ def test_mixed_batch_fails_locally_then_resumes(tmp_path, capsys):
     assert main(argv) == 1
     printed = capsys.readouterr().out
     rows = table(printed)
-    assert printed.splitlines()[-1].startswith("4 units: 3 ok, 0 up to date (kept), 0 diverged, 1 failed")
+    assert printed.splitlines()[-1].startswith("4 units: 3 ok, 0 diverged, 1 failed (0 up to date, kept)")
     assert rows["bad"][0] == "failed" and "bad.yaml: train.lr: must be > 0" in " ".join(rows["bad"])
     assert {rows[n][0] for n in ("good", "runs", "saved")} == {"ok"}
     assert gif_frames(out / "good.gif") == 4 and gif_frames(out / "saved.gif") == 4
@@ -167,7 +167,7 @@ def test_mixed_batch_fails_locally_then_resumes(tmp_path, capsys):
     stamps = {p.name: p.stat().st_mtime_ns for p in out.iterdir() if p.is_file() and p.name != "index.html"}
     assert main(argv) == 1  # bad.yaml still fails; nothing else runs again
     rows = table(capsys.readouterr().out)
-    assert [rows[n][0] for n in ("good", "runs", "saved", "bad")] == ["kept", "kept", "kept", "failed"]
+    assert [rows[n][:2] for n in ("good", "runs", "saved", "bad")] == [["ok", "kept"]] * 3 + [["failed", "now"]]
     assert stamps == {n: (out / n).stat().st_mtime_ns for n in stamps}
 
     tiny(src, "good", steps=40)  # a changed config runs again; the others are still up to date
@@ -175,7 +175,7 @@ def test_mixed_batch_fails_locally_then_resumes(tmp_path, capsys):
     (src / "bad.yaml").unlink()
     assert main(argv) == 0
     rows = table(capsys.readouterr().out)
-    assert [rows[n][0] for n in ("good", "runs", "saved")] == ["ok", "kept", "ok"]
+    assert [rows[n][:2] for n in ("good", "runs", "saved")] == [["ok", "now"], ["ok", "kept"], ["ok", "now"]]
     assert gif_frames(out / "good.gif") == 5 and gif_frames(out / "saved.gif") == 4
     assert (out / "good.gif").stat().st_mtime_ns != stamps["good.gif"]
     assert (out / "runs.gif").stat().st_mtime_ns == stamps["runs.gif"]

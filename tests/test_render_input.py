@@ -1,6 +1,6 @@
 """render / frames / animation with hostile options, odd outputs and huge losses; one-line reprs.
 
-Issue 16, items 6, 7, 21 and 22: a bad option is one line naming it, refused
+Issue 16, items 6, 7, 9, 21 and 22: a bad option is one line naming it, refused
 before anything is drawn; any finite loss draws; a History prints as one line.
 """
 
@@ -74,6 +74,29 @@ def test_an_empty_history_or_runset_is_one_line(call, tmp_path, monkeypatch):
     emptied(runs.histories[1])
     refused("source:", call, runs)
     assert not list(tmp_path.iterdir())
+
+
+# --- item 9: a History whose name is not a file name, replayed without --out ----------------------
+
+@pytest.mark.parametrize("name", ["../../x", "/tmp/x", "a\0b", ".."])
+def test_a_history_named_like_a_path_is_exit_2_naming_name_when_replayed_without_out(tmp_path, capsys, name):
+    from polyanim.cli import main
+
+    h = make_history(frames=2, points=20)
+    h.meta["config"] = dict(h.meta.get("config") or {}, name=name)
+    h.save(tmp_path / "h.history.npz")
+    assert main([str(tmp_path / "h.history.npz"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "h.history.npz: name: " in err and "give --out" in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["h.history.npz"]
+    assert main([str(tmp_path / "h.history.npz"), "--quiet", "--out", str(tmp_path / "ok.png")]) == 0
+
+
+def test_an_empty_or_mismatched_runset_is_an_input_error():
+    with pytest.raises(polyanim.InputError, match="runs: expected at least one"):
+        RunSet([])
+    with pytest.raises(polyanim.InputError, match="labels must differ"):
+        RunSet([("a", make_history()), ("a", make_history())])
 
 
 # --- item 7: huge finite losses ------------------------------------------------------------------

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import os
 from collections import deque
 from pathlib import Path
 
@@ -36,11 +37,14 @@ def _run_local(units, formats, out_dir: Path, workers: int, finish) -> None:
     import multiprocessing
     from concurrent.futures.process import BrokenProcessPool
 
+    from ..multirun import _quiet_tracker
+
     needs_torch = any(u.kind == "config" for u in units)
+    _quiet_tracker()  # should this process be killed, the tracker it leaves prints nothing after it
 
     def start():
         return cf.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                      initializer=_init_worker, initargs=(needs_torch,))
+                                      initializer=_init_worker, initargs=(needs_torch, os.getpid()))
 
     waiting = deque((u, False) for u in units)  # (unit, alone): alone = suspected of killing a worker
     running = {}

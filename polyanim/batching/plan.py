@@ -1,11 +1,10 @@
 """Planning a batch: inputs x ``--grid`` → units, and the resume record of each finished unit.
 
 A config is read and validated here, in the parent (cheap: no torch, no
-matplotlib), so a bad config fails at once as its own unit. After a unit's
-outputs are in place :func:`_finish` writes a small sidecar,
-``DIR/.polyanim-batch/NAME.json``, with a digest of the resolved config, the
-formats and polyanim's version: :func:`up_to_date` skips a unit whose sidecar
-matches and whose outputs are all there, so re-running a command resumes it.
+matplotlib), so a bad config fails at once as its own unit. A unit's
+digest (resolved config, formats, polyanim's version) keys its resume record
+(:mod:`.resume`). A grid that would make more than :data:`MAX_UNITS` units is
+refused before a single config is read for it.
 """
 
 from __future__ import annotations
@@ -14,19 +13,21 @@ import dataclasses
 import hashlib
 import itertools
 import json
+import math
 import re
 from pathlib import Path
 
 from .. import config, costs, limits
 from ..errors import InputError, one_line
-from ..fileio import atomic_path, open_regular, read_regular
+from ..fileio import open_regular
 from ..history_io import MAX_FILE_BYTES
 from ..registry.formats import FORMATS as FORMAT_TABLE
 from ..version import __version__
 
 FORMATS = ("gif",)
-STATE_DIR = ".polyanim-batch"
-MAX_STATE_BYTES = 1 << 20  # a resume record is a few hundred bytes
+# a batch of more units than this is refused unless --max-units (max_units=) raises it: thousands of units
+# are hours of work, more likely a mistaken --grid than a plan (docs/batch.md)
+MAX_UNITS = 1000
 CONFIG_SUFFIXES = (".yaml", ".yml")
 HISTORY_SUFFIX = ".npz"
 # --workers auto: a worker per core only while each has WORKER_START_SECONDS of work (polyanim.costs).
@@ -67,17 +68,25 @@ class Result:
     source: str = ""
 
     @property
+    def outcome(self) -> str:
+        """ok, diverged or failed: what the unit is, whether it ran now or was kept from an earlier run."""
+        return self.previous if self.status == "skipped" else self.status
+
+    @property
     def succeeded(self) -> bool:
-        return self.status == "ok" or (self.status == "skipped" and self.previous == "ok")
+        # a diverged unit wrote its animation, as a single render of it does: a warning, not a failure
+        return self.outcome in ("ok", "diverged")
 
 
 def parse_formats(formats) -> tuple[str, ...]:
     """``"gif,mp4"`` or ``["gif", ".mp4"]`` → ``("gif", "mp4")``; an unknown one is a BatchError."""
-    items = formats.split(",") if isinstance(formats, str) else list(formats)
     allowed = [s.lstrip(".") for s in FORMAT_TABLE]
+    items = formats.split(",") if isinstance(formats, str) else _sequence(formats)
+    if items is None or not all(isinstance(item, str) for item in items):
+        raise BatchError(f"--format: expected format names such as 'gif,mp4' or ['gif', 'mp4'], got {formats!r}")
     out = []
     for item in items:
-        fmt = str(item).strip().lower().lstrip(".")
+        fmt = item.strip().lower().lstrip(".")
         if fmt not in allowed:
             raise BatchError(f"--format {item}: unknown format; allowed: {', '.join(allowed)}")
         if fmt not in out:
@@ -93,9 +102,17 @@ def parse_grid(items) -> list[tuple[str, list[str]]]:
     Values are split on commas outside brackets, so ``render.size=[320,240],[640,480]`` is two values.
     """
     if isinstance(items, dict):
-        return [(_checked_key(k, "--grid"), [_text(v) for v in values]) for k, values in items.items()]
+        return [(_checked_key(_key(k, "--grid"), "--grid"), _grid_values(k, v)) for k, v in items.items()]
+    listed = _sequence(items) if items is not None else []
+    if listed is None:
+        raise BatchError(f"--grid: expected {{key: [values]}} or ['KEY=V1,V2', ...], got {items!r}")
     out = []
-    for item in items or ():
+    for item in listed:
+        if isinstance(item, (tuple, list)) and len(item) == 2:  # a (key, values) pair, as dict.items() gives
+            out.append((_checked_key(_key(item[0], "--grid"), "--grid"), _grid_values(item[0], item[1])))
+            continue
+        if not isinstance(item, str):
+            raise BatchError(f"--grid: expected 'KEY=V1,V2' text or a (key, values) pair, got {item!r}")
         key, sep, raw = item.partition("=")
         values = [v.strip() for v in _split_top(raw)] if sep else []
         if not key.strip() or not values or not all(values):
@@ -138,10 +155,34 @@ def _checked_key(key: str, option: str) -> str:
     return key
 
 
+def _sequence(value) -> list | None:
+    """A list or tuple as a list; None for anything else (text is not split into its characters)."""
+    return list(value) if isinstance(value, (list, tuple)) else None
+
+
+def _key(key, option: str) -> str:
+    if not isinstance(key, str):
+        raise BatchError(f"{option}: keys are dotted text such as 'train.lr', got {key!r}")
+    return key
+
+
+def _grid_values(key, values) -> list[str]:
+    """A mapping's values for one key: a non-empty list (a bare value would be split or dropped)."""
+    listed = _sequence(values)
+    if listed is None:
+        raise BatchError(f"--grid {key}: expected a list of values such as [1e-6, 3e-6], got {values!r}")
+    if not listed:
+        raise BatchError(f"--grid {key}: give at least one value")
+    return [_text(v) for v in listed]
+
+
 def _sets(items) -> list[str]:
     if isinstance(items, dict):
-        items = [f"{k}={_text(v)}" for k, v in items.items()]
-    items = list(items or ())
+        items = [f"{_key(k, '--set')}={_text(v)}" for k, v in items.items()]
+    given = items
+    items = [items] if isinstance(items, str) else _sequence(items) if items is not None else []
+    if items is None or not all(isinstance(item, str) for item in items):
+        raise BatchError(f"--set: expected {{key: value}} or ['KEY=VALUE', ...], got {given!r}")
     for item in items:
         key = config.parse_override(item)[0]
         if key not in ("runs", "sweep"):
@@ -176,7 +217,7 @@ def _kind(path: Path) -> str | None:
     return "config" if suffix in CONFIG_SUFFIXES else "history" if suffix == HISTORY_SUFFIX else None
 
 
-def plan(inputs, formats=FORMATS, grid=(), sets=()) -> list:
+def plan(inputs, formats=FORMATS, grid=(), sets=(), max_units: int = MAX_UNITS) -> list:
     """Every unit of a batch in input order: a :class:`Unit`, or a failed :class:`Result` for a config
     that does not validate.
 
@@ -184,12 +225,15 @@ def plan(inputs, formats=FORMATS, grid=(), sets=()) -> list:
     takes only the ``render.*`` keys of ``grid`` and ``sets`` (it cannot be
     retrained). Unit names are the config's name (a History's file name)
     followed by the grid values, made safe for file names. Two units with one
-    name are a :class:`BatchError`.
+    name are a :class:`BatchError`, as are more than ``max_units`` units
+    (counted before any config is read for them).
     """
     grid = parse_grid(grid)
     sets = _sets(sets)
+    files = input_files(inputs)
+    _check_count(files, grid, max_units)
     items = []
-    for path in input_files(inputs):
+    for path in files:
         items += _config_units(path, grid, sets, formats) if _kind(path) == "config" else \
             _history_units(path, grid, sets, formats)
     seen = {}
@@ -199,6 +243,16 @@ def plan(inputs, formats=FORMATS, grid=(), sets=()) -> list:
                              f"{seen[item.name]}; names must differ (set name: in the config, or rename the file)")
         seen[item.name] = item.source
     return items
+
+
+def _check_count(files, grid, max_units: int) -> None:
+    """Refuse a batch of more than ``max_units`` units, counted from the grid's sizes alone."""
+    full = math.prod(len(values) for _, values in grid)
+    render = math.prod(len(values) for key, values in grid if key.startswith("render."))
+    count = sum(full if _kind(p) == "config" else render for p in files)
+    if count > max_units:
+        raise BatchError(f"--grid: {count:,} units ({len(files)} input(s) x the grid's combinations) is more than "
+                         f"{max_units:,}; give --max-units {count} to run them all")
 
 
 def _points(grid):
@@ -229,7 +283,7 @@ def _history_units(path: Path, grid, sets, formats):
     stem = path.name[: -len(".history.npz")] if path.name.lower().endswith(".history.npz") else path.stem
     render_grid = [(k, v) for k, v in grid if k.startswith("render.")]
     render_sets = tuple(s for s in sets if s.partition("=")[0].strip().startswith("render."))
-    content = _file_hash(path)
+    content = file_sha256(path, MAX_FILE_BYTES, "history file")
     units = []
     for point in _points(render_grid):
         overrides = render_sets + tuple(f"{k}={v}" for k, v in point)
@@ -269,9 +323,10 @@ def _digest(kind: str, what: dict, formats) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def _file_hash(path: Path) -> str:
+def file_sha256(path: Path, cap: int | None = None, what: str = "output") -> str:
+    """The SHA-256 of a regular file, read in blocks (an output may be a large video)."""
     h = hashlib.sha256()
-    with open_regular(path, MAX_FILE_BYTES, BatchError, "history file") as fh:
+    with open_regular(path, cap, BatchError, what) as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
@@ -288,44 +343,3 @@ def _estimate(cfg, formats) -> float:
     rates = [writer_for(Path(f"unit.{f}")).frame_rate for f in formats]  # each format's own frame count
     drawing = sum(limits.render_seconds(limits.frames(n, cfg.render, rate), cfg.render) for rate in rates)
     return sum(estimated_seconds(c) for c in runs) + drawing
-
-
-def _state_path(out_dir: Path, name: str) -> Path:
-    return out_dir / STATE_DIR / f"{name}.json"
-
-
-def up_to_date(unit: Unit, out_dir: Path) -> Result | None:
-    """The unit's earlier Result if its sidecar matches its digest and every output is there, else None."""
-    try:
-        state = json.loads(read_regular(_state_path(out_dir, unit.name), MAX_STATE_BYTES, BatchError, "resume record"))
-        outputs = state["outputs"]
-        if state["digest"] != unit.digest or state["version"] != __version__:
-            return None
-        if any(not (out_dir / f).is_file() or (out_dir / f).stat().st_size != size for f, size in outputs.items()):
-            return None
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return None
-    return Result(unit.name, unit.label, "skipped", state.get("final_loss"), state.get("seconds", 0.0),
-                  state.get("error", ""), list(outputs), previous=state.get("status", ""), source=unit.source)
-
-
-def _finish(unit: Unit, raw: dict, out_dir: Path) -> Result:
-    """A worker's answer → files in place (bytes from a remote worker), then the sidecar, then the Result."""
-    if raw.get("version") != __version__:
-        raw = dict(raw, status="failed", outputs=[], files={},
-                   error=f"the worker runs polyanim {raw.get('version')}, this side {__version__}; "
-                         "install the same version on every worker")
-    for name, data in (raw.get("files") or {}).items():
-        with atomic_path(out_dir / name) as tmp:
-            tmp.write_bytes(data)
-    result = Result(unit.name, unit.label, raw["status"], raw.get("final_loss"), raw.get("seconds", 0.0),
-                    raw.get("error", ""), list(raw.get("outputs", ())), source=unit.source)
-    if result.status in ("ok", "diverged"):  # written last: a sidecar means the outputs are complete
-        state = {"digest": unit.digest, "version": __version__, "status": result.status, "label": unit.label,
-                 "final_loss": result.final_loss, "seconds": result.seconds, "error": result.error,
-                 "outputs": {f: (out_dir / f).stat().st_size for f in result.outputs}}
-        path = _state_path(out_dir, unit.name)
-        path.parent.mkdir(exist_ok=True)
-        with atomic_path(path) as tmp:
-            tmp.write_text(json.dumps(state, indent=1), encoding="utf-8")
-    return result

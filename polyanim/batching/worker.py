@@ -21,11 +21,16 @@ from .plan import Unit
 CRASH_HOOK = "POLYANIM_BATCH_CRASH"  # tests: a worker given the unit of this name dies as if killed
 
 
-def _init_worker(needs_torch: bool) -> None:
-    """Pool initializer: pay the imports once per worker, leave Ctrl-C to the parent, one torch thread."""
+def _init_worker(needs_torch: bool, parent: int | None = None) -> None:
+    """Pool initializer: pay the imports once per worker, leave Ctrl-C to the parent, one torch thread,
+    and end with the parent (``parent``: its pid), even when it is killed outright."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the pool
+    if parent is not None:  # a SIGKILLed parent runs no cleanup: without this its workers train on as orphans
+        from ..multirun import _die_with_parent
+
+        _die_with_parent(parent)
 
     def stop(signum, frame):  # terminate() from the parent: unwind a unit, so no temporary file is left
         if _busy:

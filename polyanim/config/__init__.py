@@ -9,7 +9,8 @@ public name is importable from ``polyanim.config`` itself; the parts' private he
 """
 
 from .fields import (ACTIVATIONS, DEFAULT_DOMAIN, DEFAULT_TARGET, LAYOUTS, MAX_RUNS, MODEL_KINDS, OPTIMIZERS, PANELS,
-                     RECORDINGS, RUN_SECTIONS, SAMPLINGS, SCHEDULES, UNRESOLVED, ConfigError, mathtext_problem)
+                     RECORDINGS, RUN_SECTIONS, SAMPLINGS, SCHEDULES, UNRESOLVED, ConfigError, mathtext_problem,
+                     plain_name)
 from .io import from_dict, load, parse_override, reference, render_settings
 from .runs import with_runs
 from .schema import Config, Data, Model, Render, Run, Train, known_keys, type_at, unknown_key
@@ -17,4 +18,4 @@ from .schema import Config, Data, Model, Render, Run, Train, known_keys, type_at
 __all__ = ["ACTIVATIONS", "Config", "ConfigError", "DEFAULT_DOMAIN", "DEFAULT_TARGET", "Data", "LAYOUTS", "MAX_RUNS",
            "MODEL_KINDS", "Model", "OPTIMIZERS", "PANELS", "RECORDINGS", "RUN_SECTIONS", "Render", "Run",
            "SAMPLINGS", "SCHEDULES", "Train", "UNRESOLVED", "from_dict", "known_keys", "load", "mathtext_problem",
-           "parse_override", "reference", "render_settings", "type_at", "unknown_key", "with_runs"]
+           "parse_override", "plain_name", "reference", "render_settings", "type_at", "unknown_key", "with_runs"]

@@ -312,3 +312,8 @@ def _plain(value):
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     return value
+
+
+def plain_name(name) -> bool:
+    """Whether ``name`` can be an output file's stem: text with no slash, NUL or leading dot (no ``..``)."""
+    return isinstance(name, str) and bool(name) and not any(c in name for c in "/\\\0") and not name.startswith(".")

@@ -25,7 +25,7 @@ from .fields import (ACTIVATIONS, DATASETS, DEFAULT_DOMAIN, DEFAULT_SURFACE, DEF
                      OPTIMIZER_TABLE, PANELS, RECORDINGS, RUN_SECTIONS, SAMPLINGS, SCHEDULE_TABLE, ConfigError,
                      _at_least, _between, _check_inputs, _check_model_inputs, _check_target, _data_file, _expression,
                      _hidden, _interval, mathtext_problem, _non_negative, _field_panels, _optional, _panels, _plain,
-                     _positive, _size, _spec, _validate, _workers)
+                     _positive, _size, _spec, _validate, _workers, plain_name)
 from .problem import Problem, check_path_params
 
 
@@ -326,7 +326,7 @@ class Config:
                 _check_target(self.data.target, grid)
             except ConfigError as exc:
                 raise ConfigError(f"data.{exc}") from None
-        if not self.name or any(c in self.name for c in "/\\\0") or self.name.startswith("."):
+        if not plain_name(self.name):
             raise ConfigError(f"name: must be a plain file name (no slashes), got {self.name!r}")
         check_path_params(self)
 
