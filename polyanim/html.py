@@ -25,7 +25,7 @@ from importlib import resources
 
 from .fileio import atomic_path
 from .history import RunSet
-from .panels.registry import PANELS, kind_problem, several_runs_problem
+from .panels.registry import CURVE_PANELS, PANELS, kind_problem, several_runs_problem
 from .player_data import payload
 from .style import THEMES, plain_text
 
@@ -39,7 +39,7 @@ def player_script() -> str:
 
 
 def write_html(history, path: str | os.PathLike, *, title: str, fps: float, size: tuple[int, int],
-               theme: str = "light", loop: bool = False, panels=("fit", "loss"), layout: str = "overlay",
+               theme: str = "light", loop: bool = False, panels=CURVE_PANELS, layout: str = "overlay",
                labels: dict | None = None, colors: dict | None = None) -> None:
     """Write ``history`` as a self-contained interactive HTML player to ``path``, atomically.
 
@@ -52,7 +52,7 @@ def write_html(history, path: str | os.PathLike, *, title: str, fps: float, size
 
 
 def html_page(history, *, title: str = "", fps: float = 10.0, size: tuple[int, int] = (640, 480),
-              theme: str = "light", loop: bool = False, panels=("fit", "loss"), layout: str = "overlay",
+              theme: str = "light", loop: bool = False, panels=CURVE_PANELS, layout: str = "overlay",
               labels: dict | None = None, colors: dict | None = None) -> str:
     """``history`` as a self-contained interactive HTML player page, as a string.
 
