@@ -44,11 +44,11 @@ def resolve(source, options: dict, *, caller: str = "polyanim.render", prefix: s
                                saved_source=f"{where} (meta.config)")
     from dataclasses import replace
 
-    from .panels.registry import kind_problem, panels_for
+    from .panels.registry import kind_problem, pair_given, panels_for
 
     if "panels" not in options and "panels" not in (config.get("render") or {}):  # a field's own default
         settings = replace(settings, panels=panels_for(history, settings.panels))
-    problem = kind_problem(settings.panels, history.kind)
+    problem = kind_problem(settings.panels, history.kind, pair_given(history.kind, settings))
     if problem:
         raise InputError(f"{caller}: {prefix or 'render.'}panels: {problem}")
     return history, settings

@@ -25,7 +25,7 @@ from importlib import resources
 
 from .fileio import atomic_path
 from .history import RunSet
-from .panels.registry import PANELS, kind_problem, several_runs_problem
+from .panels.registry import CURVE_PANELS, PANELS, kind_problem, pair_given, several_runs_problem
 from .player_data import payload
 from .style import THEMES, plain_text
 
@@ -39,21 +39,21 @@ def player_script() -> str:
 
 
 def write_html(history, path: str | os.PathLike, *, title: str, fps: float, size: tuple[int, int],
-               theme: str = "light", loop: bool = False, panels=("fit", "loss"), layout: str = "overlay",
-               labels: dict | None = None, colors: dict | None = None) -> None:
+               theme: str = "light", loop: bool = False, panels=CURVE_PANELS, layout: str = "overlay",
+               labels: dict | None = None, colors: dict | None = None, render=None) -> None:
     """Write ``history`` as a self-contained interactive HTML player to ``path``, atomically.
 
     The page is :func:`html_page`'s; see there for what it shows and the arguments.
     """
     page = html_page(history, title=title, fps=fps, size=size, theme=theme, loop=loop, panels=panels, layout=layout,
-                     labels=labels, colors=colors)
+                     labels=labels, colors=colors, render=render)
     with atomic_path(path) as tmp:
         tmp.write_text(page, encoding="utf-8")
 
 
 def html_page(history, *, title: str = "", fps: float = 10.0, size: tuple[int, int] = (640, 480),
-              theme: str = "light", loop: bool = False, panels=("fit", "loss"), layout: str = "overlay",
-              labels: dict | None = None, colors: dict | None = None) -> str:
+              theme: str = "light", loop: bool = False, panels=CURVE_PANELS, layout: str = "overlay",
+              labels: dict | None = None, colors: dict | None = None, render=None) -> str:
     """``history`` as a self-contained interactive HTML player page, as a string.
 
     The page draws ``panels`` (names of :data:`polyanim.panels.PANELS`, in
@@ -67,7 +67,9 @@ def html_page(history, *, title: str = "", fps: float = 10.0, size: tuple[int, i
     ``loop`` starts the player with looping on. A panel that shows one run
     only (``one_run`` in its registry entry) is refused for several runs, as by the frames. It loads nothing from the
     network (a Content-Security-Policy forbids it), so it works offline and
-    can be attached or iframed as is.
+    can be attached or iframed as is. ``render`` (the render settings, as
+    :func:`polyanim.render` resolves them) lets a panel read its own keys, as
+    the frames do (``path_params``); without it a panel reads the History's saved ones.
     Raises :class:`ValueError` for a bad ``fps``, ``size``, ``theme``, ``panels`` or ``layout``.
     """
     if theme not in THEMES:
@@ -86,11 +88,12 @@ def html_page(history, *, title: str = "", fps: float = 10.0, size: tuple[int, i
     if layout not in LAYOUTS:
         raise ValueError(f"layout: expected one of {', '.join(LAYOUTS)}, got {layout!r}")
     problem = several_runs_problem(panels) if isinstance(history, RunSet) else None
-    problem = problem or kind_problem(panels, history.kind)
+    # without the settings a pair panel is not refused: it reads the History's own and says in its cell what it lacks
+    problem = problem or kind_problem(panels, history.kind, render is None or pair_given(history.kind, render))
     if problem:  # as the frames (polyanim.scene.Scene) refuse it
         raise ValueError(f"panels: {problem}")
     data = payload(history, fps=float(fps), size=(width, height), theme=theme, panels=panels, layout=layout,
-                   labels=labels, colors=colors)
+                   labels=labels, colors=colors, render=render)
     # the frames draw $…$ as mathtext; the page shows the same text in plain characters
     return _page(data, title=plain_text(str(title)), theme=theme, loop=loop)
 

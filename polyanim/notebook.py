@@ -79,7 +79,7 @@ def show(history_or_path: History | str | os.PathLike, **render_overrides) -> Pl
     width, height = (int(v) for v in render.size)
     page = html_page(history, title=render.title, fps=render.fps, size=(width, height), theme=render.theme,
                      loop=render.loop, panels=render.panels, layout=render.layout,
-                     labels=dataclasses.asdict(render.labels), colors=dataclasses.asdict(render.colors))
+                     labels=dataclasses.asdict(render.labels), colors=dataclasses.asdict(render.colors), render=render)
     frame_w = width + 2 * BODY_PADDING
     frame_h = (height + 2 * BODY_PADDING + 6 + _controls_height(width) + _title_height(render.title, width)
                + SLACK)

@@ -25,9 +25,10 @@ NO_PLAYER = "this panel is not drawn\nin the HTML player"
 
 
 def payload(history, *, fps: float, size: tuple[int, int], theme: str, panels, layout: str,
-            labels: dict | None = None, colors: dict | None = None) -> dict:
+            labels: dict | None = None, colors: dict | None = None, render=None) -> dict:
     """The player's data for ``history`` (a History or RunSet) drawn with ``panels`` in ``layout``;
-    ``labels`` and ``colors`` are ``render.labels`` and ``render.colors`` as dicts (None: the defaults)."""
+    ``labels`` and ``colors`` are ``render.labels`` and ``render.colors`` as dicts (None: the defaults);
+    ``render`` the whole settings, handed to the panels' hooks for their own keys."""
     timeline = Timeline(history)
     single = timeline.single
     # the frames' text size at this size (they scale dpi with the frame), so text takes the same room
@@ -49,7 +50,7 @@ def payload(history, *, fps: float, size: tuple[int, int], theme: str, panels, l
         ctx = Context(history=history, timeline=timeline, size=size, theme=theme, panels=list(panels), name=name,
                       px=(cells[name][2] * size[0], cells[name][3] * size[1]), font=font, colors=colors,
                       grid=grid, main=main, names_runs=name == legend_owner,
-                      aspect=style.cell_aspect(panels, name, size), labels=labels, tints=tints)
+                      aspect=style.cell_aspect(panels, name, size), labels=labels, tints=tints, render=render)
         hook = getattr(panel_class(name), "player", None)
         panel = {"name": name, "cell": list(cells[name])}
         panel.update(hook(ctx) if hook is not None else {"empty": NO_PLAYER})

@@ -68,6 +68,8 @@ class Context:
     aspect: float
     labels: dict = field(default_factory=dict)  # render.labels: the texts that replace "x", "target", ...
     tints: dict = field(default_factory=dict)  # render.colors: target, prediction, runs (unset: the theme's)
+    # the render settings, for a panel's own keys (the paths panel's path_params); None: the History's saved ones
+    render: object = None
 
     @property
     def single(self) -> bool:

@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.layout_engine import PlaceHolderLayoutEngine
 
 from .history import RunSet, kind_of
-from .panels.registry import PANELS, kind_problem, panel_class, several_runs_problem
+from .panels.registry import PANELS, kind_problem, pair_given, panel_class, several_runs_problem
 from .panels.base import View
 from .style import THEMES, cell_aspect, grid_shape, no_bidi, panel_grid
 from .timeline import Timeline
@@ -79,8 +79,7 @@ class Scene:
 
     def __init__(self, history, render, size: tuple[int, int] | None = None):
         problem = several_runs_problem(render.panels) if isinstance(history, RunSet) else None
-        problem = problem or kind_problem(render.panels, kind_of(history),
-                                          kind_of(history) == "paths" or getattr(render, "path_params", None) is not None)
+        problem = problem or kind_problem(render.panels, kind_of(history), pair_given(kind_of(history), render))
         if problem:
             raise ValueError(f"render.panels: {problem}")
         self.render = render

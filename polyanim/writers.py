@@ -276,7 +276,7 @@ class HtmlWriter(Writer):
         r = self.render
         self.target.write_text(html_page(history, title=r.title, fps=r.fps, size=tuple(r.size), theme=r.theme,
                                       loop=r.loop, panels=r.panels, layout=r.layout,
-                                      labels=asdict(r.labels), colors=asdict(r.colors)), encoding="utf-8")
+                                      labels=asdict(r.labels), colors=asdict(r.colors), render=r), encoding="utf-8")
 
 
 def writer_for(path: str | os.PathLike) -> type[Writer]:

@@ -8,6 +8,7 @@ draws. A non-linear model registered the same way gets no judgement against a cl
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import math
 
@@ -17,6 +18,7 @@ import pytest
 import torch
 
 from polyanim import config, limits, optimum, style
+from polyanim.panels.params import shows_equation
 from polyanim.registry.models import MODELS, ModelSpec, register
 from polyanim.renderer import render
 from polyanim.scene import Scene
@@ -102,6 +104,8 @@ def test_a_registered_linear_model_trains_and_draws_with_no_false_note(registere
     texts = [t.get_text() for t in scene.fig.findobj(matplotlib.text.Text)]
     assert scene.axes["params"].get_ylabel() == "coefficient"
     assert not any("flat" in t or "stalled" in t for t in texts), texts
+    # Taylor coefficients and a polynomial equation would be false readings of a Fourier basis
+    assert "Taylor" not in texts and not shows_equation(h)
     out = render(h, tmp_path / "fourier.gif", cfg.render, quiet=True)
     assert out.stat().st_size > 0
 
@@ -117,6 +121,17 @@ def test_without_its_basis_the_same_model_gets_no_judgement_against_a_closed_for
     h = train(cfg, quiet=True, err=io.StringIO())
     assert not any("least-squares" in w["message"] for w in h.meta["warnings"])
     assert Scene(h, cfg.render).axes["params"].get_ylabel() == "parameter"
+
+
+def test_the_params_panel_reads_the_monomial_fact_from_the_entry_not_the_name(registered):
+    registered("cubic", dataclasses.replace(MODELS["polynomial"], doc="the polynomial under another name"))
+    cfg = config.from_dict({"model": {"kind": "cubic", "degree": 3}, "train": {"steps": 20, "record_every": 10},
+                            "render": {"size": [320, 240], "panels": ["fit", "params"]}})
+    h = train(cfg, quiet=True, err=io.StringIO())
+    scene = Scene(h, cfg.render)
+    scene.frame(float(len(h) - 1))
+    texts = [t.get_text() for t in scene.fig.findobj(matplotlib.text.Text)]
+    assert shows_equation(h) and "Taylor" in texts
 
 
 def test_register_wants_a_model_spec(registered):

@@ -12,7 +12,7 @@ import torch
 from PIL import Image
 
 import polyanim
-from polyanim.integrations._common import Grid, torch_predict
+from polyanim.integrations._common import Grid, Recording, torch_predict
 
 from conftest import ROOT
 
@@ -237,8 +237,6 @@ def test_prediction_is_in_eval_mode_without_grad_and_restores_every_submodules_m
 
 
 def test_bad_arguments_are_one_line_input_errors(tmp_path):
-    from polyanim.integrations._common import Recording
-
     with pytest.raises(polyanim.InputError, match="evry: not an option"):
         Recording("PolyanimCallback", GRID, None, None, None, {"evry": 10})
     with pytest.raises(polyanim.InputError, match="every"):
@@ -272,3 +270,94 @@ def test_importing_polyanim_and_the_integrations_package_imports_no_framework(tm
                       "print(sorted(m for m in ('lightning', 'keras', 'transformers', 'torch') if m in sys.modules))",
                       tmp_path)
     assert done.returncode == 0 and done.stdout.strip() == "[]", done.stderr
+
+
+# --- two inputs: the mesh ---------------------------------------------------------------------------
+
+def moons(n=64):
+    from polyanim import datasets
+
+    X, y = datasets.make("moons", n, noise=0.1, seed=0)
+    return torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(y)
+
+
+@pytest.mark.filterwarnings(PYTREE)
+def test_lightning_records_a_classifier_on_the_recorders_mesh(tmp_path):
+    import lightning as L
+
+    from polyanim.integrations.lightning import PolyanimCallback
+
+    class Classifier(L.LightningModule):
+        def __init__(self):
+            super().__init__()
+            self.net = torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.Tanh(), torch.nn.Linear(8, 2))
+
+        def forward(self, x):
+            return self.net(x)  # logits: the callback turns them into probabilities
+
+        def training_step(self, batch, batch_idx):
+            return torch.nn.functional.cross_entropy(self(batch[0]), batch[1])
+
+        def configure_optimizers(self):
+            return torch.optim.Adam(self.parameters(), lr=0.05)
+
+    X, y = moons()
+    cb = PolyanimCallback(X, y, every=20, resolution=24, out=tmp_path / "field.gif", render=SMALL)
+    module = Classifier()
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X, y), batch_size=64)
+    L.Trainer(max_steps=100, callbacks=[cb], accelerator="cpu", logger=False, enable_checkpointing=False,
+              enable_progress_bar=False, enable_model_summary=False).fit(module, loader)
+    h = polyanim.load(tmp_path / "field.history.npz")
+    assert h.kind == "field" and list(h.steps) == [0, 20, 40, 60, 80, 100]
+    with torch.no_grad():
+        expected = module(torch.as_tensor(cb.recording.recorder.mesh)).softmax(-1)[:, 1].numpy()
+    np.testing.assert_allclose(h.pred[-1].ravel(), expected, atol=1e-6)  # P(class 1), the mesh row-major
+    assert n_frames(tmp_path / "field.gif") == len(h)
+
+
+def test_the_mesh_takes_logits_or_probabilities_and_refuses_a_curve_shaped_input():
+    X, y = moons(16)
+    mesh = Recording("PolyanimCallback", X, y, None, None, {"resolution": 4}).grid
+    assert mesh.inputs().shape == (16, 2) and mesh.inputs((2, 1)).shape == (16, 2, 1)
+    with pytest.raises(polyanim.InputError, match="2 numbers per point; pass predict="):
+        mesh.inputs((1,))
+    logits = np.array([[0.0, np.log(3.0)]] * 16)
+    np.testing.assert_allclose(mesh.values(logits), [[0.25, 0.75]] * 16, rtol=1e-6)
+    np.testing.assert_allclose(mesh.values(np.zeros(16)), 0.5)  # one logit: the sigmoid
+    probs = Recording("PolyanimCallback", X, y, None, None, {"resolution": 4, "logits": False}).grid
+    np.testing.assert_array_equal(probs.values(np.full((16, 2), 0.5)), 0.5)
+
+
+def test_an_unsorted_grid_gets_each_prediction_at_its_own_x():
+    rec = Recording("PolyanimCallback", np.array([0.0, 2.0, 1.0, 3.0]), None, None, None, {"every": 1})
+    rec.before(0, lambda: rec.grid.values(10 * rec.grid.x))
+    rec.after(0, 1.0)
+    h = rec.history()
+    np.testing.assert_array_equal(h.pred[0], 10 * h.x)
+
+
+KERAS_FIELD = """
+import json, sys, numpy as np
+from polyanim import datasets
+from polyanim.integrations.keras import PolyanimCallback
+import keras
+keras.utils.set_random_seed(0)
+X, y = datasets.make("moons", 64, noise=0.1, seed=0)
+model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(8, activation="tanh"),
+                          keras.layers.Dense(2, activation="softmax")])
+model.compile(optimizer=keras.optimizers.Adam(0.05), loss="sparse_categorical_crossentropy")
+cb = PolyanimCallback(X, y, every=10, resolution=20, logits=False)  # the model ends in its own softmax
+model.fit(X.astype("float32"), y, batch_size=64, epochs=40, verbose=0, callbacks=[cb])
+cb.history().save(sys.argv[1])
+print(json.dumps(keras.ops.convert_to_numpy(model(cb.recording.recorder.mesh))[:, 1].tolist()))
+"""
+
+
+def test_keras_records_a_softmax_classifier_on_the_mesh(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
+    done = subprocess.run([sys.executable, "-c", KERAS_FIELD, str(tmp_path / "k.history.npz")], capture_output=True,
+                          text=True, cwd=tmp_path, env=dict(env, PYTHONPATH=str(ROOT)), timeout=300)
+    assert done.returncode == 0, done.stderr
+    h = polyanim.load(tmp_path / "k.history.npz")
+    assert h.kind == "field" and list(h.steps) == [0, 10, 20, 30, 40]
+    np.testing.assert_allclose(h.pred[-1].ravel(), json.loads(done.stdout.strip().splitlines()[-1]), atol=1e-6)

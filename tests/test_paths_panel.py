@@ -159,3 +159,21 @@ def test_path_params_on_a_model_that_is_not_linear_say_so(paths_registered):
     scene = Scene(h, render)
     texts = " ".join(t.get_text() for t in scene.axes["paths"].texts)
     assert "linear in its parameters" in texts or "kept no coefficients" in texts
+
+
+def test_the_page_reads_path_params_from_the_render_as_the_frames_do_and_refuses_alike(paths_registered, tmp_path):
+    import polyanim
+    from polyanim.train import train
+    from test_html import embedded_data, panel
+
+    cfg = config.from_dict({"seed": 0, "data": {"points": 100}, "train": {"steps": 40, "record_every": 10,
+                                                                          "log_every": 0}})
+    h = train(cfg, quiet=True)
+    options = dict(panels=["paths", "loss"], size=(320, 240), hold=0)
+    page = polyanim.render(h, tmp_path / "slice.html", path_params=["c1", "c3"], **options).read_text()
+    cell = panel(embedded_data(page), "paths")
+    assert "empty" not in cell and cell["draw"][0]["type"] == "image"  # the slice, as the GIF draws it
+    for out in ("none.html", "none.gif"):  # no pair: the same one line before anything is drawn, in every format
+        with pytest.raises(polyanim.InputError, match="the paths panel needs a parameter pair"):
+            polyanim.render(h, tmp_path / out, **options)
+        assert not (tmp_path / out).exists()

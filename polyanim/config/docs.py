@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..panels.registry import PANELS, default_panels
 from ..registry import listing
 from ..registry.optimizers import OPTIMIZERS as OPTIMIZER_TABLE
 
@@ -17,3 +18,13 @@ def _decay_defaults() -> str:
     none = [name for name, spec in OPTIMIZER_TABLE.items() if spec.decay is None]
     verb = "has" if len(none) == 1 else "have"
     return "null: " + ", ".join(own + ["0 otherwise"]) + (f"; {_names(none, 'and')} {verb} none" if none else "")
+
+
+def _panels_doc() -> str:
+    """``render.panels``' doc line: the choices and each kind's default, as the panels' registry gives them."""
+    def shown(panels):
+        return "`[" + ", ".join(panels) + "]`"
+    return (f"panels from {_names(PANELS, 'and')}: the main one large, the others below (beside when "
+            f"width/height ≥ 1.6); with `data.dataset` (two inputs) {shown(default_panels('field', 'classify', True))}"
+            f" or {shown(default_panels('field', 'regress'))}, with a `problem:` section "
+            f"{shown(default_panels('paths'))}")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from .. import surfaces
 from ..errors import InputError
-from ..panels.registry import CURVE_PANELS, default_panels, kind_problem
+from ..panels.registry import CURVE_PANELS, default_panels, kind_problem, pair_given
 from ..registry.models import MODELS
 from .fields import ConfigError, _optional, _positive, _spec, _validate
 
@@ -66,7 +66,7 @@ def check_path_params(config) -> None:
     kind = "paths" if config.problem.given else "field" if config.data.field else "curve"
     if kind == "paths" and tuple(config.render.panels) == CURVE_PANELS:  # the default: the race and its loss
         object.__setattr__(config.render, "panels", default_panels(kind))
-    problem = kind_problem(config.render.panels, kind, config.problem.given or chosen is not None)
+    problem = kind_problem(config.render.panels, kind, pair_given(kind, config.render))
     if problem:
         raise ConfigError(f"render.panels: {problem}")
     if chosen is None:

@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import datafile
+from ..panels.registry import CURVE_PANELS
 from ..registry import listing
 from ..registry.formats import transparent_formats
-from .docs import _decay_defaults, _names
+from .docs import _decay_defaults, _names, _panels_doc
 from .look import Colors, Labels
 from .fields import (ACTIVATIONS, DATASETS, DEFAULT_DOMAIN, DEFAULT_SURFACE, DEFAULT_TARGET, LAYOUTS, MODEL_TABLE,
-                     OPTIMIZER_TABLE, PANELS, RECORDINGS, RUN_SECTIONS, SAMPLINGS, SCHEDULE_TABLE, ConfigError,
+                     OPTIMIZER_TABLE, RECORDINGS, RUN_SECTIONS, SAMPLINGS, SCHEDULE_TABLE, ConfigError,
                      _at_least, _between, _check_inputs, _check_model_inputs, _check_target, _data_file, _expression,
                      _hidden, _interval, mathtext_problem, _non_negative, _field_panels, _optional, _panels, _plain,
                      _positive, _size, _spec, _validate, _workers, plain_name)
@@ -255,10 +256,7 @@ class Render:
                                                 "dollar")
     labels: Labels = field(default_factory=Labels)
     colors: Colors = field(default_factory=Colors)
-    panels: tuple[str, ...] = _spec(("fit", "loss"), check=_panels,
-                                    doc=f"panels from {_names(PANELS, 'and')}: the main one large, the others below "
-                                        "(beside when width/height ≥ 1.6); with `data.dataset` (two inputs, where "
-                                        "fit and params do not apply) `[boundary, loss, accuracy]` or `[surface, loss]`")
+    panels: tuple[str, ...] = _spec(CURVE_PANELS, check=_panels, doc=_panels_doc())
     theme: str = _spec("light", choices=("light", "dark", "transparent"),
                        doc="`light`, `dark`, or `transparent` (no background, mid-grey ink legible on light "
                            f"and dark pages; {_names(transparent_formats(), 'and')})")

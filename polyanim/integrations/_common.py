@@ -16,49 +16,75 @@ from ..errors import InputError
 from ..recording import Recorder
 
 CALLER = "PolyanimCallback"  # each framework's callback has this name
-RECORDER_KEYS = ("every", "schedule", "steps", "frames", "threshold", "samples", "label", "param_names", "name")
+RECORDER_KEYS = ("every", "schedule", "steps", "frames", "threshold", "samples", "label", "param_names", "name",
+                 "task", "classes", "rect", "resolution", "test", "class_names")  # the last six: two inputs
 
 
 class Grid:
-    """The drawing grid ``x`` (1-D) as a batch of model inputs, and the model's answer as one value per point."""
+    """Where the model is asked: a curve's grid ``x`` (``[P]``) or a two-input mesh (``[P, 2]``), as model
+    inputs, and the model's answer as what the Recorder takes (one value per point, or class probabilities).
 
-    def __init__(self, x: np.ndarray):
+    ``classify``: the mesh of a classifier, whose outputs are ``logits`` (then
+    turned into probabilities here: sigmoid of one column, softmax of several)
+    unless ``logits`` is False (the model ends in its own sigmoid or softmax).
+    """
+
+    def __init__(self, x, classify: bool = False, logits: bool = True):
         self.x = np.asarray(x, dtype=np.float64)
+        self.dims = 1 if self.x.ndim == 1 else self.x.shape[1]  # numbers per point
+        self.classify, self.logits = classify, bool(logits)
         self.tensors: dict = {}  # (shape, device, dtype) -> the inputs as a tensor, made once
 
     def tensor(self, feature_shape, device, dtype):
         """:meth:`inputs` as a torch tensor on ``device`` in ``dtype``, built once per placement."""
-        key = (tuple(feature_shape), str(device), dtype)
+        key = (tuple(feature_shape or ()), str(device), dtype)
         if key not in self.tensors:
             import torch
 
             self.tensors[key] = torch.as_tensor(self.inputs(feature_shape)).to(device=device, dtype=dtype)
         return self.tensors[key]
 
-    def inputs(self, feature_shape=(1,)) -> np.ndarray:
-        """The grid as ``[P, *feature_shape]`` float32: one input per grid point, shaped like a training input."""
-        feature_shape = tuple(int(n) for n in feature_shape)
-        if int(np.prod(feature_shape, dtype=np.int64)) != 1:
+    def inputs(self, feature_shape=None) -> np.ndarray:
+        """The points as ``[P, *feature_shape]`` float32: one input per point, shaped like a training input
+        (None: ``[P, 1]`` for a curve, ``[P, 2]`` for a mesh)."""
+        feature_shape = (self.dims,) if feature_shape is None else tuple(int(n) for n in feature_shape)
+        if int(np.prod(feature_shape, dtype=np.int64)) != self.dims:
             shape = ", ".join(map(str, feature_shape))
+            gives = "one number" if self.dims == 1 else f"{self.dims} numbers"
             raise InputError(f"{CALLER}: predict: the training inputs have shape [batch, {shape}] but the grid x "
-                             f"gives one number per point; pass predict=lambda model, x: ... returning one value "
-                             f"per grid point")
-        return self.x.astype(np.float32).reshape((self.x.size, *feature_shape))
+                             f"gives {gives} per point; {PREDICT}")
+        return self.x.astype(np.float32).reshape((len(self.x), *feature_shape))
 
     def values(self, out) -> np.ndarray:
-        """The model's output as ``P`` values (``[P]``, ``[P, 1]``, …); anything else names ``predict=``."""
+        """The model's output as ``[P]`` values (from ``[P]``, ``[P, 1]``, …), or ``[P, C]`` class probabilities
+        on a classifier's mesh; anything else names ``predict=``."""
         out = _prediction(out)
         if hasattr(out, "detach"):
             out = out.detach().cpu().float().numpy()
         try:
             array = np.asarray(out, dtype=np.float32)
         except (TypeError, ValueError):
-            raise InputError(f"{CALLER}: predict: the model returned {type(out).__name__}, not numbers; pass "
-                             f"predict=lambda model, x: ... returning one value per grid point") from None
-        if array.size != self.x.size:
-            raise InputError(f"{CALLER}: predict: the model returned shape {list(array.shape)} for {self.x.size} "
-                             f"grid points; pass predict=lambda model, x: ... returning one value per grid point")
-        return array.reshape(-1)
+            raise InputError(f"{CALLER}: predict: the model returned {type(out).__name__}, not numbers; "
+                             f"{PREDICT}") from None
+        n = len(self.x)
+        if array.size == n:
+            array = array.reshape(-1)
+        elif not (self.classify and array.ndim == 2 and array.shape[0] == n):  # [P, C]: a class each column
+            raise InputError(f"{CALLER}: predict: the model returned shape {list(array.shape)} for {n} "
+                             f"grid points; {PREDICT}")
+        return _probabilities(array) if self.classify and self.logits else array
+
+
+PREDICT = "pass predict=lambda model, x: ... returning one value (or the class probabilities) per grid point"
+
+
+def _probabilities(logits: np.ndarray) -> np.ndarray:
+    """Logits as probabilities: one column is P(class 1) by the sigmoid, several the softmax over classes."""
+    z = logits.astype(np.float64)
+    if z.ndim == 1:
+        return (0.5 * (1 + np.tanh(0.5 * z))).astype(np.float32)  # the sigmoid, without overflow
+    z = np.exp(z - z.max(axis=1, keepdims=True))
+    return (z / z.sum(axis=1, keepdims=True)).astype(np.float32)
 
 
 def _prediction(out):
@@ -73,11 +99,11 @@ def _prediction(out):
     return out
 
 
-def torch_predict(module, grid: Grid, feature_shape=(1,), predict=None) -> np.ndarray:
+def torch_predict(module, grid: Grid, feature_shape=None, predict=None) -> np.ndarray:
     """``module``'s prediction on the grid: eval mode, no grad, its device and dtype, every submodule's mode restored.
 
     ``predict(module, x)`` replaces the call ``module(x)`` when given; ``x`` is
-    still the grid as a tensor ``[P, 1]`` on the model's device and dtype.
+    still the grid as a tensor ``[P, 1]`` (a mesh: ``[P, 2]``) on the model's device and dtype.
     """
     import torch
 
@@ -108,8 +134,7 @@ def call(predict, model, x):
             raise
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(f"{CALLER}: predict: the model does not take the grid x as a batch of inputs "
-                         f"{list(x.shape)} ({type(exc).__name__}: {first[:160]}); pass predict=lambda model, x: ... "
-                         f"returning one value per grid point") from None
+                         f"{list(x.shape)} ({type(exc).__name__}: {first[:160]}); {PREDICT}") from None
 
 
 class Recording:
@@ -122,12 +147,19 @@ class Recording:
     """
 
     def __init__(self, caller: str, x, target, out, render, options: dict):
+        logits = options.pop("logits", True)
         unknown = sorted(set(options) - set(RECORDER_KEYS))
         if unknown:
             raise InputError(f"{caller}: {unknown[0]}: not an option; allowed: x, target, out, render, predict, "
-                             f"{', '.join(RECORDER_KEYS)}")
-        self.recorder = Recorder(x, target, **options)
-        self.grid = Grid(self.recorder.x)
+                             f"logits, {', '.join(RECORDER_KEYS)}")
+        self.recorder = rec = Recorder(x, target, **options)
+        if rec.field is not None:
+            self.grid = Grid(rec.mesh, classify=rec.field.task == "classify", logits=logits)
+        else:
+            given = rec.x.copy()
+            if rec.order is not None:  # the Recorder sorted x and takes each prediction in the order x came
+                given[rec.order] = rec.x
+            self.grid = Grid(given)
         self.outs = _outputs(out)
         self.render = dict(render or {})
         from ..config import render_settings

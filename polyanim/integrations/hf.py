@@ -17,9 +17,11 @@ from ._common import Adapter, torch_predict, version
 class PolyanimCallback(Adapter, TrainerCallback):
     """Records the training: at each kept step the prediction on ``x``, the step's training loss and the lr.
 
-    ``x`` is the drawing grid, ``target`` the curve to fit on it, and ``every``,
-    ``schedule``, ``steps``, ``frames``, ``samples``, ``label``… are
-    :class:`polyanim.Recorder`'s. Step ``k`` is ``state.global_step`` as the
+    ``x`` is the drawing grid, ``target`` the curve to fit on it (or, two
+    inputs, the points ``[N, 2]`` and their labels, the model then asked on the
+    Recorder's mesh; ``logits=False`` for a classifier ending in its own
+    softmax), and ``every``, ``schedule``, ``steps``, ``frames``, ``samples``,
+    ``label``… are :class:`polyanim.Recorder`'s. Step ``k`` is ``state.global_step`` as the
     step begins (the model after ``k`` optimizer steps). The Trainer reports a
     loss only when it logs, as the mean since its previous log, so the callback
     asks it to log after the step before each kept one and after the kept one
@@ -39,7 +41,7 @@ class PolyanimCallback(Adapter, TrainerCallback):
         self._start(x, target, out, render, predict, options, framework)
 
     def _predict(self, model):
-        return torch_predict(model, self.recording.grid, (1,), self.predict)
+        return torch_predict(model, self.recording.grid, None, self.predict)
 
     def on_step_begin(self, args, state, control, model=None, optimizer=None, **kwargs):
         if state.is_world_process_zero:

@@ -24,9 +24,11 @@ from ._common import Adapter, call, version  # noqa: E402
 class PolyanimCallback(Adapter, keras.callbacks.Callback):
     """Records the fit: at each kept step the prediction on ``x``, the step's training loss and the learning rate.
 
-    ``x`` is the drawing grid, ``target`` the curve to fit on it, and ``every``,
-    ``schedule``, ``steps``, ``frames``, ``samples``, ``label``… are
-    :class:`polyanim.Recorder`'s. Step ``k`` is the ``k``-th batch of the fit,
+    ``x`` is the drawing grid, ``target`` the curve to fit on it (or, two
+    inputs, the points ``[N, 2]`` and their labels, the model then asked on the
+    Recorder's mesh; ``logits=False`` for a classifier ending in its own
+    softmax), and ``every``, ``schedule``, ``steps``, ``frames``, ``samples``,
+    ``label``… are :class:`polyanim.Recorder`'s. Step ``k`` is the ``k``-th batch of the fit,
     counted from 0 over all epochs (the model after ``k`` optimizer steps); its
     loss is ``logs["loss"]`` at that batch's end, which Keras averages over the
     epoch so far (one batch per epoch: that batch's loss). The prediction is
@@ -47,7 +49,7 @@ class PolyanimCallback(Adapter, keras.callbacks.Callback):
     def _predict(self):
         model = self.model
         shape = getattr(model, "input_shape", None) if getattr(model, "built", False) else None
-        grid = self.recording.grid.inputs(tuple(shape[1:]) if isinstance(shape, tuple) and shape else (1,))
+        grid = self.recording.grid.inputs(tuple(shape[1:]) if isinstance(shape, tuple) and shape else None)
         with _no_grad():
             out = call(self.predict or _call, model, grid.astype(model.compute_dtype or "float32"))
         return self.recording.grid.values(keras.ops.convert_to_numpy(_first(out)))

@@ -19,8 +19,10 @@ class PolyanimCallback(Adapter, Callback):
     """Records the fit: at each kept step the prediction on ``x``, the step's training loss and the learning rate.
 
     ``x`` is the drawing grid, ``target`` the curve to fit on it (array,
-    function or expression such as ``"sin(x)"``), and ``every``, ``schedule``,
-    ``steps``, ``frames``, ``samples``, ``label``… are :class:`polyanim.Recorder`'s.
+    function or expression such as ``"sin(x)"``; or, two inputs, the points
+    ``[N, 2]`` and their labels, the model then asked on the Recorder's mesh,
+    ``logits=False`` for a classifier ending in its own softmax), and ``every``,
+    ``schedule``, ``steps``, ``frames``, ``samples``, ``label``… are :class:`polyanim.Recorder`'s.
     Step ``k`` is ``trainer.global_step`` as the batch starts (the model after
     ``k`` optimizer steps, as Lightning's loggers number it); its loss is the
     ``loss`` your ``training_step`` returned for that batch, its prediction the
@@ -64,7 +66,7 @@ class PolyanimCallback(Adapter, Callback):
 def _feature_shape(batch):
     first = batch[0] if isinstance(batch, (tuple, list)) and batch else batch
     shape = getattr(first, "shape", None)
-    return tuple(shape[1:]) if shape is not None and len(shape) >= 1 else (1,)
+    return tuple(shape[1:]) if shape is not None and len(shape) >= 1 else None  # None: the grid's own
 
 
 def _lr(trainer):

@@ -12,16 +12,21 @@ import numpy as np
 
 from .. import player_kit, style
 from ..player_kit import legend, series, stroke
-from ..registry.models import axis_label
+from ..registry.models import axis_label, spec_of
 from ..targets import taylor
 from .base import View, color_texts, grow_over_steps, no_data, quiet_corner
 
 EMPTY = "no parameters to show\n(model too large)"
 
 
+def monomial(h) -> bool:
+    """Whether ``h``'s parameters are the coefficients of 1, x, x^2, … (its model entry's ``monomial``)."""
+    return spec_of(h.config.get("model", {}).get("kind")).monomial
+
+
 def shows_equation(h) -> bool:
-    """Whether the live equation is written: a polynomial of degree 5 or less (longer ones do not fit)."""
-    return h.params is not None and h.config.get("model", {}).get("kind") == "polynomial" and h.params.shape[1] <= 6
+    """Whether the live equation is written: a monomial basis of degree 5 or less (longer ones do not fit)."""
+    return h.params is not None and monomial(h) and h.params.shape[1] <= 6
 
 
 class ParamsPanel:
@@ -36,7 +41,7 @@ class ParamsPanel:
         names = h.meta.get("param_names") or [f"c{k}" for k in range(h.params.shape[1])]
         shown = min(h.params.shape[1], len(style.PARAM_COLORS))
         kind = h.config.get("model", {}).get("kind")  # None: a Recorder's own model, no basis to name
-        reference = self._reference(h, shown) if kind == "polynomial" else None
+        reference = self._reference(h, shown) if monomial(h) else None
         for k in range(shown):
             color = style.PARAM_COLORS[k]
             ax.plot(h.steps, h.params[:, k], color=color, linewidth=1, alpha=0.25)
@@ -91,7 +96,7 @@ class ParamsPanel:
         names = h.meta.get("param_names") or [f"c{k}" for k in range(h.params.shape[1])]
         shown = min(h.params.shape[1], len(style.PARAM_COLORS))
         kind = h.config.get("model", {}).get("kind")
-        reference = cls._reference(h, shown) if kind == "polynomial" else None
+        reference = cls._reference(h, shown) if monomial(h) else None
         values = h.params[:, :shown]
         lo, hi = cls._limits(values, reference)
         out = {"axes": ctx.axes((0, style.step_limit(ctx.timeline.runs, single=True)), (lo, hi), xlabel="step",

@@ -246,7 +246,9 @@ class _PlayerView:
     def __init__(self, ctx):
         self.timeline = ctx.timeline
         saved = ctx.history.config.get("render", {}) if hasattr(ctx.history, "config") else {}
-        self.render = type("Render", (), {"path_params": saved.get("path_params")})()
+        # the settings the page is rendered with, as the frames read them; a bare html_page call: the saved ones
+        self.render = ctx.render if ctx.render is not None else \
+            type("Render", (), {"path_params": saved.get("path_params")})()
 
 
 def _padded(path: np.ndarray, domain) -> np.ndarray:

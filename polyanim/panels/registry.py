@@ -120,6 +120,13 @@ def kind_problem(panels, kind: str, pair: bool = True) -> str | None:
     return f"the {name} panel draws {drawn}; this History is {KIND_ONE.get(kind, kind)} (use {fits})"
 
 
+def pair_given(kind: str, render) -> bool:
+    """Whether a History of ``kind`` drawn with ``render`` (the render settings) has the parameter pair
+    that ``pair`` panels need: its own (optimizer paths), or two coefficients ``render.path_params`` names.
+    The scene, config and the HTML page all ask here."""
+    return kind == "paths" or getattr(render, "path_params", None) is not None
+
+
 CURVE_PANELS = ("fit", "loss")  # render.panels' default (polyanim.config.schema.Render)
 
 

@@ -24,14 +24,20 @@ class FormatSpec(Entry):
 
 
 FORMATS: dict[str, FormatSpec] = {
-    ".gif": FormatSpec("polyanim.writers:GifWriter", "animated GIF: a 16 to 64 colour palette, plays everywhere"),
-    ".mp4": FormatSpec("polyanim.writers:Mp4Writer", "H.264 video, the smallest file for long runs", alpha=False,
+    ".gif": FormatSpec("polyanim.writers:GifWriter", "animated GIF, plays everywhere: loops forever; a 16 to 64 colour "
+                       "palette computed from frames spread over the run, no dithering; frame delay a whole number "
+                       "of centiseconds"),
+    ".mp4": FormatSpec("polyanim.writers:Mp4Writer", "H.264, yuv420p, the smallest file for long runs: even width and "
+                       "height (an odd size is rounded up by one pixel), plays in every browser", alpha=False,
                        embed="video"),
-    ".webm": FormatSpec("polyanim.writers:WebmWriter", "VP9 video, for pages that prefer open codecs", embed="video"),
-    ".png": FormatSpec("polyanim.writers:PngWriter", "one poster frame, or a filmstrip of `render.filmstrip` frames"),
-    ".webp": FormatSpec("polyanim.lossless:WebpWriter", "animated WebP, lossless"),
-    ".apng": FormatSpec("polyanim.lossless:ApngWriter", "animated PNG, lossless"),
-    ".html": FormatSpec("polyanim.writers:HtmlWriter", "a self-contained player page (play, pause, scrub)", embed=None),
+    ".webm": FormatSpec("polyanim.writers:WebmWriter", "VP9, yuv420p, for pages that prefer open codecs", embed="video"),
+    ".png": FormatSpec("polyanim.writers:PngWriter", "one poster frame (the last snapshot), or a filmstrip of "
+                       "`render.filmstrip` frames"),
+    ".webp": FormatSpec("polyanim.lossless:WebpWriter", "animated WebP, lossless full colour (alpha with the "
+                        "transparent theme); GIF's timing and looping"),
+    ".apng": FormatSpec("polyanim.lossless:ApngWriter", "animated PNG, lossless full colour; GIF's timing and looping"),
+    ".html": FormatSpec("polyanim.writers:HtmlWriter", "a self-contained interactive player page: offline, no CDN, "
+                        "play/pause, slider, speed (docs/guide.md, \"Interactive HTML\")", embed=None),
 }
 
 

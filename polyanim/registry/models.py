@@ -37,6 +37,9 @@ class ModelSpec(Entry):
       keeps no parameter trajectories;
     - ``axis``: the params panel's axis label, ``coefficient`` for a basis's
       coefficients, ``parameter`` otherwise;
+    - ``monomial``: its parameters are the coefficients of 1, x, x^2, …: the params
+      panel then writes the equation and draws the target's Taylor coefficients
+      as their reference (of any other basis these would be false);
     - ``max_degree(m, domain)``: the largest ``model.degree`` whose basis is
       finite in float32 (as trained) on ``domain``; None: no such bound
       (Legendre and Chebyshev polynomials stay within [-1, 1] on [-1, 1]);
@@ -51,6 +54,7 @@ class ModelSpec(Entry):
     basis: str | Callable | None = None
     names: Callable | None = None
     axis: str = "parameter"
+    monomial: bool = False
     max_degree: Callable = lambda m, domain: None
     size_key: str = "model.degree"
     inputs: tuple = (1,)
@@ -104,7 +108,7 @@ MODELS: dict[str, ModelSpec] = {
     "polynomial": ModelSpec("polyanim.models:Polynomial",
                             "monomial basis, seed-compatible with the post (`model.degree`)",
                             activations=lambda m: 7 * (m.degree + 1), basis="polyanim.optimum:monomials",
-                            max_degree=_monomial_degree, **_BASIS),
+                            max_degree=_monomial_degree, monomial=True, **_BASIS),
     "legendre": ModelSpec("polyanim.models:Legendre", "Legendre basis on x mapped to [-1, 1] (`model.degree`)",
                           activations=lambda m: 6 * (m.degree + 1), basis="polyanim.optimum:legendre",
                           **{**_BASIS, "names": lambda m: [f"P{k}" for k in range(m.degree + 1)]}),
@@ -135,7 +139,16 @@ def register(kind: str, spec: ModelSpec) -> None:
     MODELS[kind] = spec
 
 
+UNKNOWN = ModelSpec(None, "a model without an entry: no facts known")
+
+
+def spec_of(kind: str | None) -> ModelSpec:
+    """The entry of a History's ``model.kind``; an unknown kind or None (a Recorder's own model) gets the
+    defaults, so a History of a model no longer registered is drawn without facts rather than refused."""
+    spec = MODELS.get(kind) if isinstance(kind, str) else None
+    return spec if spec is not None else UNKNOWN
+
+
 def axis_label(kind: str | None) -> str:
     """The params panel's axis label for a History of ``model.kind`` (None: a Recorder's own model)."""
-    spec = MODELS.get(kind) if isinstance(kind, str) else None
-    return spec.axis if spec is not None else "parameter"
+    return spec_of(kind).axis
