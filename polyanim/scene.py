@@ -24,6 +24,7 @@ from .panels.registry import PANELS, kind_problem, panel_class, several_runs_pro
 from .panels.base import View
 from .style import THEMES, cell_aspect, grid_shape, no_bidi, panel_grid
 from .timeline import Timeline
+from .user_landscape import recorded
 
 BASE_SIZE = (640, 480)  # the size at which render.dpi is taken literally
 # FreeType's auto-hinter (matplotlib's default) costs half the time of every
@@ -79,8 +80,7 @@ class Scene:
 
     def __init__(self, history, render, size: tuple[int, int] | None = None):
         problem = several_runs_problem(render.panels) if isinstance(history, RunSet) else None
-        problem = problem or kind_problem(render.panels, kind_of(history),
-                                          kind_of(history) == "paths" or getattr(render, "path_params", None) is not None)
+        problem = problem or kind_problem(render.panels, kind_of(history), has_pair(history, render))
         if problem:
             raise ValueError(f"render.panels: {problem}")
         self.render = render
@@ -217,3 +217,11 @@ class Scene:
         self._background = None
         self._last = None
         return image
+
+
+def has_pair(history, render) -> bool:
+    """Whether ``history`` has a surface for the paths panel: a race, ``render.path_params`` (the panel says
+    if the model cannot slice), or a loss the Recorder evaluated on a grid."""
+    runs = history.histories if isinstance(history, RunSet) else [history]
+    return (kind_of(history) == "paths" or getattr(render, "path_params", None) is not None
+            or recorded(runs) is not None)

@@ -336,3 +336,37 @@ def test_live_replays_a_history(xvfb, tmp_path, capsys, monkeypatch):
     assert capsys.readouterr().err == ""
     assert shown == [0.0, 1.0, 2.0, 3.0, 4.0]
     assert time.monotonic() - started >= 4 / 20  # played at render.fps, not as fast as it could
+
+
+def test_live_window_plays_an_optimizer_race(xvfb, tmp_path, capsys, monkeypatch):
+    # a problem: config trains in numpy at once, then plays in the window on the files' timeline
+    import json
+
+    from polyanim import style
+    monkeypatch.setenv("DISPLAY", xvfb)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    shown, canvases = [], []
+    real_show = live.Window.show
+
+    def spy(self, scene, position, *, redraw=False):
+        real_show(self, scene, position, redraw=redraw)
+        shown.append(position)
+        canvases.append(np.array(scene.canvas.buffer_rgba()))
+
+    monkeypatch.setattr(live.Window, "show", spy)
+    race = {"name": "race", "problem": {"function": "rosenbrock", "steps": 200}, "train": {"frames": 10, "lr": 2e-4},
+            "render": {"size": [320, 240], "fps": 50, "hold": 0},
+            "runs": [{"label": "SGD"}, {"label": "Adam", "train": {"optimizer": "adam", "lr": 0.05}},
+                     {"label": "too fast", "train": {"lr": 4e-3}}]}
+    cfg = tmp_path / "race.yaml"
+    cfg.write_text(json.dumps(race))
+    out = tmp_path / "race.gif"
+    assert main([str(cfg), "--out", str(out), "--live", "--quiet"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == "", captured.err
+    assert captured.out.split() == [str(tmp_path / "race.history.npz"), str(out)]
+    h = load(tmp_path / "race.history.npz")
+    assert shown[0] == 0.0 and shown[-1] == len(h.steps) - 1
+    for color in style.RUN_COLORS["light"][:3]:  # every run's path in its colour in the window's last frame
+        assert near(canvases[-1], [int(color[k:k + 2], 16) for k in (1, 3, 5)], 30) > 10, color
+    assert out.stat().st_size > 0

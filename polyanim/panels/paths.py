@@ -18,12 +18,15 @@ the HTML player to reuse.
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 
 from .. import style, surfaces
 from ..player_kit import image, legend, series, stroke
 from ..errors import InputError
 from ..landscape import history_slice, path_indices, slice_surface
+from ..user_landscape import grid_surface, recorded
 from .base import View, color_texts, no_data, quiet_corner
 
 LEVELS = 14          # filled contour bands
@@ -89,7 +92,8 @@ def _problem(runs, view) -> dict | None:
 def landscape(runs, view: View):
     """What the panel draws: ``(surface, columns, axis names)``, or the line saying what it lacks.
 
-    A ``problem:`` section's test function with the runs' two parameters; or,
+    A ``problem:`` section's test function with the runs' two parameters; a
+    loss your Recorder evaluated on a grid (``Recorder(landscape=)``); or,
     with ``render.path_params`` naming two coefficients of a linear model,
     the exact loss slice over them through the final point of the run that
     ended lowest (the other runs' paths are drawn on it too).
@@ -100,9 +104,16 @@ def landscape(runs, view: View):
         if not any(r.params.shape[1] == 2 for r in with_params):
             return "paths need runs with two parameters"
         return surfaces.surface(**{k: v for k, v in problem.items() if k != "steps"}), (0, 1), ["x", "y"]
+    given = recorded(runs)
+    if given is not None:  # your own model's loss, evaluated by the Recorder on a grid
+        try:
+            surface, names = grid_surface(given)
+        except InputError as exc:
+            return _said(exc)
+        return surface, (0, 1), names
     chosen = getattr(view.render, "path_params", None) if view.render is not None else None
     if not chosen:
-        return "paths need a problem: section\nor render.path_params"
+        return "paths need a problem: section,\nrender.path_params (a linear model)\nor Recorder(landscape=)"
     try:
         if not with_params:
             history_slice(runs[0], 0, 1)  # raises why: a model not linear, or too large to keep its coefficients
@@ -111,8 +122,13 @@ def landscape(runs, view: View):
         best = min(with_params, key=lambda r: r.loss[-1] if np.isfinite(r.loss[-1]) else np.inf)
         exact = history_slice(best, i, j)
     except InputError as exc:
-        return str(exc).split(": ", 1)[-1]
+        return _said(exc)
     return slice_surface(exact, [r.params[:, [i, j]] for r in with_params]), (i, j), [names[i], names[j]]
+
+
+def _said(exc: InputError) -> str:
+    """Why the panel is empty: the error without its key, in lines short enough for the panel."""
+    return "\n".join(textwrap.wrap(str(exc).split(": ", 1)[-1], 36))
 
 
 class PathsPanel:
@@ -227,14 +243,19 @@ class PathsPanel:
         for k, (run, color) in enumerate(zip(ctx.timeline.runs, ctx.colors)):
             if run.params is None or run.params.shape[1] <= max(columns):
                 continue
-            path = _padded(run.params[:, list(columns)], surface.domain)
+            path, exit_index = _padded(run.params[:, list(columns)], surface.domain)
+            if exit_index is None and run.meta.get("stopped"):  # diverged: crossed at its last point, as the frames
+                exit_index = len(path) - 1
             draw.append({"type": "lines", "run": k, "n": len(path), "head": True,
                          "x": series(path[:, 0], x0, x1), "y": series(path[:, 1], y0, y1),
-                         "whole": stroke(color, 1, 0.25), "sofar": stroke(color, 1.8), "dot": {"color": color, "r": 2.5}})
+                         "whole": stroke(color, 1, 0.25), "sofar": stroke(color, 1.8), "dot": {"color": color, "r": 2.5},
+                         **({} if exit_index is None else {"exit": exit_index})})
             items.append({"color": color, "text": style.plain_text(ctx.timeline.labels[k])})
-        for point in surface.minima:
-            draw.append({"type": "points", "x": [float(point[0])], "y": [float(point[1])],
-                         "color": ctx.ink["label"], "alpha": 1.0, "r": 4.0})
+        for points, marker, r in [(surface.minima, "*", 6.5), (surface.saddles, "+", 4.5)]:  # the frames' marks
+            if points:
+                px, py = np.array(points, dtype=np.float64).T
+                draw.append({"type": "points", "x": px.tolist(), "y": py.tolist(), "color": ctx.ink["label"],
+                             "alpha": 1.0, "r": r, "marker": marker, "edge": ctx.ink["bg"][:7]})
         return {"axes": ctx.axes((x0, x1), (y0, y1), xlabel=style.pretty_name(names[0]),
                                  ylabel=style.pretty_name(names[1])),
                 "draw": draw, "legend": legend(items, "upper right", 1)}
@@ -249,15 +270,17 @@ class _PlayerView:
         self.render = type("Render", (), {"path_params": saved.get("path_params")})()
 
 
-def _padded(path: np.ndarray, domain) -> np.ndarray:
+def _padded(path: np.ndarray, domain) -> tuple[np.ndarray, int | None]:
     """The path cut where it left the domain, ending on the edge, and as long as the snapshots (the player
-    indexes it by snapshot)."""
+    indexes it by snapshot); and the snapshot from which its head is that exit point (None: it stays in)."""
     inside, exit_point = clip_path(path, domain)
+    exit_index = None
     if exit_point is not None:
         inside = np.vstack([inside, exit_point[None]])
+        exit_index = len(inside) - 1
     if not len(inside):
         inside = path[:1]
-    return np.vstack([inside, np.repeat(inside[-1:], len(path) - len(inside), axis=0)])
+    return np.vstack([inside, np.repeat(inside[-1:], len(path) - len(inside), axis=0)]), exit_index
 
 
 def bands(surface, ink: dict, n: int = MESH) -> np.ndarray:

@@ -114,7 +114,8 @@ def kind_problem(panels, kind: str, pair: bool = True) -> str | None:
     if name is None:
         lone = next((p for p in panels if PANELS[p].pair and not pair), None)
         return None if lone is None else (f"the {lone} panel needs a parameter pair: a problem: section, or "
-                                          f"render.path_params naming two coefficients of a linear model")
+                                          f"render.path_params naming two coefficients of a linear model, or "
+                                          f"Recorder(landscape=) for a model of your own")
     drawn = " and ".join(KIND_WORDS.get(k, k) for k in PANELS[name].kinds)
     fits = ", ".join(p for p in PANELS if kind in PANELS[p].kinds)
     return f"the {name} panel draws {drawn}; this History is {KIND_ONE.get(kind, kind)} (use {fits})"
