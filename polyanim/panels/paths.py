@@ -138,7 +138,7 @@ class PathsPanel:
 
     def setup(self, axes: list, runs: list, view: View) -> list:
         ax, t = axes[0], view.theme
-        self.ax, self.lines, self.dots, self.exits, self.paths = ax, [], [], [], []
+        self.ax, self.lines, self.dots, self.exits, self.paths, self.marks = ax, [], [], [], [], []
         found = landscape(runs, view)
         if isinstance(found, str):
             no_data(ax, found, t["faint"])
@@ -168,8 +168,9 @@ class PathsPanel:
 
     @property
     def artists(self) -> list:
-        """The moving artists in drawing order: lines, then head dots, then exit crosses."""
-        return [a for group in (self.lines, self.dots, self.exits) for a in group if a is not None]
+        """The moving artists in drawing order: lines, the minima and saddle marks (still, but drawn over the
+        paths that reach them, which the cached background would put them under), head dots, exit crosses."""
+        return [a for group in (self.lines, self.marks, self.dots, self.exits) for a in group if a is not None]
 
     def _contours(self, ax, t: dict) -> bool:
         """The surface as filled contours, thin level lines and its minima; whether the levels are log-spaced."""
@@ -183,12 +184,12 @@ class PathsPanel:
         norm = LogNorm(levels[0], levels[-1]) if log else None
         ax.contourf(xs, ys, zs, levels=levels, cmap=cmap, norm=norm, extend="both", zorder=1)
         ax.contour(xs, ys, zs, levels=levels, colors=[(*ink, 0.18)], linewidths=0.5, norm=norm, zorder=2)
-        marks = [(self.surface.minima, "*", 13), (self.surface.saddles, "P", 9)]
-        for points, marker, size in marks:
+        self.marks = []
+        for points, marker, size in [(self.surface.minima, "*", 13), (self.surface.saddles, "P", 9)]:
             if points:
                 px, py = np.array(points, dtype=np.float64).T
-                ax.plot(px, py, marker, color=t["label"], markersize=size, markeredgecolor=t["bg"],
-                        markeredgewidth=0.8, linestyle="none", zorder=5)
+                self.marks += ax.plot(px, py, marker, color=t["label"], markersize=size, markeredgecolor=t["bg"],
+                                      markeredgewidth=0.8, linestyle="none", zorder=7)
         return log
 
     def _legend(self, view: View) -> None:
