@@ -216,3 +216,14 @@ def test_the_players_paths_mark_exits_minima_and_saddles():
     crosses = items(data["saddle"], "points", marker="+")
     assert len(crosses) == 1 and (crosses[0]["x"], crosses[0]["y"]) == ([0.0], [0.0])
     assert not items(data["saddle"], "points", marker="*")  # no minimum: unbounded below
+
+
+def test_a_race_renders_to_every_registered_format_in_one_pass(tmp_path):
+    from polyanim.registry.formats import FORMATS
+
+    cfg = write(tmp_path, {**RACE, "problem": {"function": "saddle", "steps": 60}, "train": {"frames": 12, "lr": 0.02}})
+    outs = [tmp_path / f"race{suffix}" for suffix in FORMATS]
+    assert main([str(cfg), *[a for out in outs for a in ("--out", str(out))], "--quiet"]) == 0
+    assert all(out.stat().st_size > 1000 for out in outs)
+    with Image.open(tmp_path / "race.png") as png:
+        assert png.size == (320, 240)
