@@ -144,7 +144,11 @@ class PathsPanel:
             no_data(ax, found, t["faint"])
             return []
         self.surface, self.columns, names = found
+        self.view, self.theme = view, t  # a live window slices a training model again (live_limits)
         self.log = self._contours(ax, t)
+        self.marks = [ax.plot([], [], marker, color=t["label"], markersize=size, markeredgecolor=t["bg"],
+                              markeredgewidth=0.8, linestyle="none", zorder=7)[0] for marker, size in (("*", 13), ("P", 9))]
+        self._place_marks()
         for run, color in zip(runs, view.colors):
             if run.params is None or run.params.shape[1] <= max(self.columns):
                 self.lines.append(None), self.dots.append(None), self.exits.append(None), self.paths.append(None)
@@ -173,7 +177,8 @@ class PathsPanel:
         return [a for group in (self.lines, self.marks, self.dots, self.exits) for a in group if a is not None]
 
     def _contours(self, ax, t: dict) -> bool:
-        """The surface as filled contours, thin level lines and its minima; whether the levels are log-spaced."""
+        """The surface as filled contours and thin level lines (kept in ``contours``); whether the levels
+        are log-spaced."""
         from matplotlib.colors import LinearSegmentedColormap, LogNorm, to_rgb  # not at import: the player has none
 
         xs, ys, zs = self.surface.mesh(MESH)
@@ -182,15 +187,16 @@ class PathsPanel:
         # ink of growing opacity over the background: the same map reads on every theme
         cmap = LinearSegmentedColormap.from_list("surface", [(*ink, 0.03), (*ink, 0.42)])
         norm = LogNorm(levels[0], levels[-1]) if log else None
-        ax.contourf(xs, ys, zs, levels=levels, cmap=cmap, norm=norm, extend="both", zorder=1)
-        ax.contour(xs, ys, zs, levels=levels, colors=[(*ink, 0.18)], linewidths=0.5, norm=norm, zorder=2)
-        self.marks = []
-        for points, marker, size in [(self.surface.minima, "*", 13), (self.surface.saddles, "P", 9)]:
-            if points:
-                px, py = np.array(points, dtype=np.float64).T
-                self.marks += ax.plot(px, py, marker, color=t["label"], markersize=size, markeredgecolor=t["bg"],
-                                      markeredgewidth=0.8, linestyle="none", zorder=7)
+        self.contours = [ax.contourf(xs, ys, zs, levels=levels, cmap=cmap, norm=norm, extend="both", zorder=1),
+                         ax.contour(xs, ys, zs, levels=levels, colors=[(*ink, 0.18)], linewidths=0.5, norm=norm,
+                                    zorder=2)]
         return log
+
+    def _place_marks(self) -> None:
+        """The minima as stars and the saddles as crosses, where the surface has them."""
+        for mark, points in zip(self.marks, (self.surface.minima, self.surface.saddles)):
+            px, py = np.array(points, dtype=np.float64).reshape(-1, 2).T
+            mark.set_data(px, py)
 
     def _legend(self, view: View) -> None:
         t = view.theme
@@ -226,9 +232,30 @@ class PathsPanel:
         return self.artists
 
     def live_limits(self, history, steps: int) -> bool:
-        """The live window's rule: the limits are the surface's domain from the start, so nothing widens
-        (a path beyond it is cut at the edge)."""
-        return False
+        """The live window's rule: the paths grow with the snapshots (the panel was set up from the first
+        ones). A race's surface is its function's, fixed; a training model's exact slice passes through its
+        latest point, so it is sliced again there (the background redrawn) when a path has left the box
+        drawn, and at the last step, to end on the files' picture."""
+        if not hasattr(self, "surface"):
+            return False
+        runs = getattr(history, "histories", [history])
+        self.paths = [None if old is None else run.params[:, list(self.columns)]
+                      for old, run in zip(self.paths, runs)]
+        left = any(clip_path(path, self.surface.domain)[1] is not None for path in self.paths if path is not None)
+        if self.surface.name != "slice" or not (left or history.steps[-1] >= steps):
+            return False
+        found = landscape(runs, self.view)
+        if isinstance(found, str):
+            return False
+        self.surface = found[0]
+        for artist in self.contours:
+            artist.remove()
+        self.log = self._contours(self.ax, self.theme)
+        self._place_marks()
+        (xl, xh), (yl, yh) = self.surface.domain
+        self.ax.set_xlim(xl, xh)
+        self.ax.set_ylim(yl, yh)
+        return True
 
     @classmethod
     def player(cls, ctx) -> dict:
