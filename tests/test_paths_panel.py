@@ -1,4 +1,4 @@
-"""The paths panel (draft): optimizer paths on a test surface, rendered through the Scene from hand-made runs."""
+"""The paths panel: optimizer paths on a test surface, a linear model's exact slice and your own model's loss on a grid."""
 
 import numpy as np
 import pytest

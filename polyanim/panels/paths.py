@@ -1,16 +1,18 @@
-"""The paths panel: optimizers racing across a loss surface of two parameters (issue 18; a draft).
+"""The paths panel: optimizers racing across a loss surface of two parameters (issue 18).
 
 The surface is drawn once as filled contours (log-spaced levels when its
-values span decades) with its minima marked; those are static artists, so the
-scene's cached background holds them. Each run's path so far is a line in its
+values span decades): static artists, so the scene's cached background holds
+them. Its minima (stars) and saddles (crosses) are drawn with the moving
+artists, over the paths that reach them. Each run's path so far is a line in its
 run colour with a dot at its head; a run that leaves the domain is cut where
 it crossed the edge and marked there with a cross, and so is a run that
 diverged, at its last point. Every run's parameters are its History's
 ``params`` (``[F, 2]``: the path) and the surface the runs' config's
-``problem`` section (:func:`polyanim.surfaces.surface`); or, for a model
-linear in its parameters and ``render.path_params`` (a key the integrator
-adds), two of the coefficients over their exact loss slice
-(:mod:`polyanim.landscape`).
+``problem`` section (:func:`polyanim.surfaces.surface`); for a model
+linear in its parameters and ``render.path_params``, two of the coefficients
+over their exact loss slice (:mod:`polyanim.landscape`); for a model of your
+own, the two parameters you recorded over the loss your Recorder evaluated on
+a grid (:mod:`polyanim.user_landscape`).
 
 The geometry (:func:`contour_levels`, :func:`clip_path`) is numpy only, for
 the HTML player to reuse.
