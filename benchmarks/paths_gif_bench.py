@@ -24,7 +24,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RACE = [("SGD", "sgd", 2e-4, {}), ("momentum", "momentum", 1e-4, {}), ("Nesterov", "nesterov", 1e-4, {}),
-        ("RMSprop", "rmsprop", 1e-3, {}), ("Adam", "adam", 0.02, {}), ("L-BFGS", "lbfgs", 0.5, {})]
+        ("RMSprop", "rmsprop", 1e-3, {}), ("Adam", "adam", 0.02, {}),
+        ("L-BFGS", "lbfgs", 1.0, {"max_iter": 5, "line_search_fn": "strong_wolfe"})]  # train.optimizer lbfgs's
 STEPS, FRAMES = 2000, 200
 
 CONFIG = f"""name: race
@@ -36,7 +37,7 @@ runs:
   - {{label: Nesterov, train: {{momentum: 0.9, nesterov: true, lr: 1.0e-4}}}}
   - {{label: RMSprop, train: {{optimizer: rmsprop, lr: 1.0e-3}}}}
   - {{label: Adam, train: {{optimizer: adam, lr: 0.02}}}}
-  - {{label: L-BFGS, train: {{optimizer: lbfgs, lr: 0.5}}}}
+  - {{label: L-BFGS, train: {{optimizer: lbfgs, lr: 1.0}}}}
 render: {{size: [640, 480], fps: 25, hold: 0, panels: [paths, loss]}}
 """
 

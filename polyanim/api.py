@@ -48,7 +48,11 @@ def resolve(source, options: dict, *, caller: str = "polyanim.render", prefix: s
 
     if "panels" not in options and "panels" not in (config.get("render") or {}):  # a field's own default
         settings = replace(settings, panels=panels_for(history, settings.panels))
-    problem = kind_problem(settings.panels, history.kind, pair_given(history.kind, settings))
+    from .user_landscape import recorded
+
+    runs = history.histories if isinstance(history, RunSet) else [history]
+    problem = kind_problem(settings.panels, history.kind,
+                           pair_given(history.kind, settings, recorded(runs) is not None))
     if problem:
         raise InputError(f"{caller}: {prefix or 'render.'}panels: {problem}")
     return history, settings

@@ -25,6 +25,7 @@ from importlib import resources
 
 from .fileio import atomic_path
 from .history import RunSet
+from .user_landscape import recorded
 from .panels.registry import CURVE_PANELS, PANELS, kind_problem, pair_given, several_runs_problem
 from .player_data import payload
 from .style import THEMES, plain_text
@@ -89,7 +90,9 @@ def html_page(history, *, title: str = "", fps: float = 10.0, size: tuple[int, i
         raise ValueError(f"layout: expected one of {', '.join(LAYOUTS)}, got {layout!r}")
     problem = several_runs_problem(panels) if isinstance(history, RunSet) else None
     # without the settings a pair panel is not refused: it reads the History's own and says in its cell what it lacks
-    problem = problem or kind_problem(panels, history.kind, render is None or pair_given(history.kind, render))
+    landscape = recorded(history.histories if isinstance(history, RunSet) else [history]) is not None
+    problem = problem or kind_problem(panels, history.kind,
+                                      render is None or pair_given(history.kind, render, landscape))
     if problem:  # as the frames (polyanim.scene.Scene) refuse it
         raise ValueError(f"panels: {problem}")
     data = payload(history, fps=float(fps), size=(width, height), theme=theme, panels=panels, layout=layout,

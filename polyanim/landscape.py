@@ -162,7 +162,10 @@ def history_slice(history, i: int, j: int, base=None) -> QuadraticSlice:
     a model that is not linear in its parameters or a run without coefficients.
     """
     cfg = history.config
-    model, data = cfg.get("model", {}), cfg.get("data", {})
+    model, data = cfg.get("model"), cfg.get("data", {})
+    if not isinstance(model, dict):  # a Recorder's: your own model, which polyanim cannot slice
+        raise InputError("render.path_params: a History of your own loop has no model to slice: record the two "
+                         "parameters as params= and give Recorder(..., landscape=your_loss_on_a_grid)")
     _check_linear(model.get("kind", "polynomial"))
     if history.params is None:
         raise InputError("render.path_params: this run kept no coefficients (its model is too large)")
@@ -187,10 +190,15 @@ def slice_surface(s: QuadraticSlice, paths, margin: float = 0.15) -> Surface:
     points = [np.asarray(p, dtype=np.float64).reshape(-1, 2) for p in paths]
     if lowest is not None:
         points.append(np.array([lowest[0]]))
-    stacked = np.concatenate(points + [np.array([s.center])])
-    stacked = stacked[np.isfinite(stacked).all(axis=1)]
-    lo, hi = stacked.min(axis=0), stacked.max(axis=0)
-    pad = np.maximum((hi - lo) * margin, 1e-3 * np.maximum(np.abs(hi), 1.0))
-    domain = ((float(lo[0] - pad[0]), float(hi[0] + pad[0])), (float(lo[1] - pad[1]), float(hi[1] + pad[1])))
+    domain = box(np.concatenate(points + [np.array([s.center])]), margin)
     return Surface("slice", s.loss, s.partials, domain, s.center, (lowest[0],) if lowest else (),
                    lowest[1] if lowest else None, doc="the exact loss slice")
+
+
+def box(points: np.ndarray, margin: float = 0.15):
+    """``((x_lo, x_hi), (y_lo, y_hi))`` around the finite rows of ``points`` ``[k, 2]``, widened by ``margin``
+    of its size on each side (a path along one axis still gets a box of some height)."""
+    points = points[np.isfinite(points).all(axis=1)]
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    pad = np.maximum((hi - lo) * margin, 1e-3 * np.maximum(np.abs(hi), 1.0))
+    return (float(lo[0] - pad[0]), float(hi[0] + pad[0])), (float(lo[1] - pad[1]), float(hi[1] + pad[1]))

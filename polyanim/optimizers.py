@@ -13,9 +13,7 @@ import math
 import torch
 
 from .registry import load
-from .registry.optimizers import OPTIMIZERS, SCHEDULES
-
-LBFGS_MAX_ITER = 5  # one lbfgs "step" is one optimizer.step(closure) of at most this many iterations
+from .registry.optimizers import LBFGS_MAX_ITER, OPTIMIZERS, SCHEDULES
 
 
 class HandSGD:
@@ -63,12 +61,19 @@ def sgd(t, params, decay: float):
     return HandSGD(params, lr=t.lr, momentum=t.momentum, nesterov=t.nesterov, weight_decay=decay)
 
 
-def adam(t, params, decay: float):
-    return torch.optim.Adam(params, lr=t.lr, weight_decay=decay)
+def _plain(name: str):
+    """A builder of ``torch.optim.<name>`` with ``train.lr`` and the weight decay, its other options torch's
+    defaults: the optimizers that take nothing else from the train section."""
+
+    def build(t, params, decay: float):
+        return getattr(torch.optim, name)(params, lr=t.lr, weight_decay=decay)
+
+    build.__name__ = name.lower()
+    return build
 
 
-def adamw(t, params, decay: float):
-    return torch.optim.AdamW(params, lr=t.lr, weight_decay=decay)
+adam, adamw, adagrad, adadelta, adamax, nadam, radam = map(
+    _plain, ("Adam", "AdamW", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam"))
 
 
 def rmsprop(t, params, decay: float):

@@ -221,12 +221,28 @@ function drawLines(it, b, m, i) {  // whole, so far (up to the run's snapshot), 
 }
 function lineDot(it, m, a, i) {  // unclipped, so the dot stays whole on the edge; one outside the limits is not drawn
   var r = RUNS[it.run], j = r.idx[i], y = it.Y[j], x = it.head ? it.X[j] : i >= r.end ? it.X[it.X.length - 1] : STEPS[i];
-  if (isFinite(y) && y >= a.ylim[0] && y <= a.ylim[1]) dot(m.x(x), m.y(y), it.dot.r * PT, it.dot.color);
+  if (!(isFinite(y) && y >= a.ylim[0] && y <= a.ylim[1])) return;
+  if (it.exit === undefined || j < it.exit) return dot(m.x(x), m.y(y), it.dot.r * PT, it.dot.color);
+  marker(m.x(x), m.y(y), 2 * it.dot.r * PT, "x");  // where the run left the domain or diverged: the frames' cross
+  ctx.fillStyle = it.dot.color; ctx.fill(); ctx.strokeStyle = C.bg; ctx.lineWidth = 0.8 * PT; ctx.stroke();
 }
-function marker(x, y, r, shape) {  // a dot, or a triangle pointing up
+var CROSS = [[1, 3], [3, 3], [3, 1], [3, -1], [1, -1], [1, -3], [-1, -3], [-1, -1], [-3, -1], [-3, 1], [-1, 1], [-1, 3]];
+function marker(x, y, r, shape) {  // a dot, a triangle pointing up, matplotlib's filled "X" and "P" crosses, or a star
   ctx.beginPath();
   if (shape === "^") { ctx.moveTo(x, y - 1.3 * r); ctx.lineTo(x + 1.15 * r, y + 0.7 * r); ctx.lineTo(x - 1.15 * r, y + 0.7 * r); ctx.closePath(); }
+  else if (shape === "x" || shape === "+") polygon(x, y, r / 3, CROSS, shape === "x" ? Math.PI / 4 : 0);
+  else if (shape === "*") polygon(x, y, r, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map(function (k) {
+    var q = k % 2 ? 0.4 : 1, t = -Math.PI / 2 + k * Math.PI / 5; return [q * Math.cos(t), q * Math.sin(t)];
+  }), 0);
   else ctx.arc(x, y, r, 0, 2 * Math.PI);
+}
+function polygon(x, y, r, corners, turn) {  // ``corners`` scaled by r, turned by ``turn``, around (x, y)
+  var c = Math.cos(turn), s = Math.sin(turn);
+  corners.forEach(function (p, k) {
+    var px = x + r * (p[0] * c - p[1] * s), py = y + r * (p[0] * s + p[1] * c);
+    if (k) ctx.lineTo(px, py); else ctx.moveTo(px, py);
+  });
+  ctx.closePath();
 }
 function drawPoints(it, b, m) {  // one colour, or ``colors[c[q]]`` per point; an ``edge`` stroke around each
   ctx.globalAlpha = it.alpha;

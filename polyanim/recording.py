@@ -89,6 +89,8 @@ class Recorder:
     device, with or without grad: tensors are read with ``.detach().cpu()``,
     so torch is never imported here. :meth:`history` returns the result. Bad
     arguments (complex numbers included) raise :class:`~polyanim.InputError`.
+    ``landscape``: your loss over two parameters recorded as ``params``, for
+    the paths panel (:mod:`polyanim.user_landscape`).
 
     Two inputs: given points ``X`` of shape ``[N, 2]`` first and their labels
     (or values) second, it records a classifier's or a surface's "field"
@@ -104,7 +106,7 @@ class Recorder:
     def __init__(self, x, target=None, *, every: int = 10, schedule: str = "every", steps: int | None = None,
                  frames: int | None = None, threshold: float = 0.01, samples=None, label: str | None = None,
                  param_names=None, name: str = "run", task=None, classes=None, rect=None, resolution: int = 120,
-                 test=None, class_names=None):
+                 test=None, class_names=None, landscape=None):
         from . import recording_field
 
         self.field = None
@@ -119,6 +121,9 @@ class Recorder:
         else:
             recording_field.curve_refuses(task=task, classes=classes, rect=rect, test=test, class_names=class_names)
             self._curve(x, target, samples, label, name)
+        if landscape is not None and self.field is not None:
+            raise RecorderError("landscape: for the paths of a 1-D grid x's model; two inputs draw their fields")
+        self.landscape = landscape
         self.param_names = [str(n) for n in param_names] if param_names is not None else None
         self._plan(schedule, every, steps, frames, threshold)
         if self.field is not None:
@@ -344,6 +349,11 @@ class Recorder:
                 "versions": {"polyanim": __version__, "numpy": np.__version__}}
         if self.label is not None:
             base["target_label"] = str(self.label)
+        if self.landscape is not None:  # evaluated now: a function cannot be saved with the History
+            from .user_landscape import evaluate
+
+            path = np.array([s.params for s in snaps]) if all(with_params) else None
+            base["landscape"] = evaluate(self.landscape, path, self.param_names)
         lrs = [s.lr for s in snaps]
         if self.field is not None:
             from .recording_field import field_history

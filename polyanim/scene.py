@@ -24,6 +24,7 @@ from .panels.registry import PANELS, kind_problem, pair_given, panel_class, seve
 from .panels.base import View
 from .style import THEMES, cell_aspect, grid_shape, no_bidi, panel_grid
 from .timeline import Timeline
+from .user_landscape import recorded
 
 BASE_SIZE = (640, 480)  # the size at which render.dpi is taken literally
 # FreeType's auto-hinter (matplotlib's default) costs half the time of every
@@ -79,7 +80,9 @@ class Scene:
 
     def __init__(self, history, render, size: tuple[int, int] | None = None):
         problem = several_runs_problem(render.panels) if isinstance(history, RunSet) else None
-        problem = problem or kind_problem(render.panels, kind_of(history), pair_given(kind_of(history), render))
+        runs = history.histories if isinstance(history, RunSet) else [history]
+        problem = problem or kind_problem(render.panels, kind_of(history),
+                                          pair_given(kind_of(history), render, recorded(runs) is not None))
         if problem:
             raise ValueError(f"render.panels: {problem}")
         self.render = render
@@ -216,3 +219,4 @@ class Scene:
         self._background = None
         self._last = None
         return image
+

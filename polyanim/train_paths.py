@@ -19,28 +19,39 @@ import numpy as np
 
 from . import __version__, npoptim
 from .history import History, RunSet
+from .recording import Recorder
+from .registry.optimizers import LBFGS_MAX_ITER
 
 KIND = "paths"
 PLACEHOLDER = np.array([0.0, 1.0])  # the grid a paths History does not have: two points keep the format
 
 
 def optimizer_of(train) -> tuple[str, dict]:
-    """The :mod:`polyanim.npoptim` name and options of a ``train`` section (SGD with momentum is ``momentum``)."""
+    """The :mod:`polyanim.npoptim` name and options of a ``train`` section: the update the curve trainer's
+    ``torch.optim`` optimizer of that name makes (SGD with momentum is ``momentum`` or ``nesterov``; L-BFGS
+    takes :data:`~polyanim.registry.optimizers.LBFGS_MAX_ITER` iterations and a strong Wolfe search per step)."""
     name, hyper = train.optimizer, {}
     if name == "sgd" and train.momentum > 0:
         name = "nesterov" if train.nesterov else "momentum"
         hyper["momentum"] = train.momentum
     elif name == "rmsprop" and train.momentum > 0:
         hyper["momentum"] = train.momentum
-    if train.weight_decay is not None and name != "lbfgs":
+    if name == "lbfgs":
+        hyper.update(max_iter=LBFGS_MAX_ITER, line_search_fn="strong_wolfe")
+    elif train.weight_decay is not None:  # null: npoptim's default, torch's (AdamW's 0.01, the others' 0)
         hyper["weight_decay"] = train.weight_decay
     return name, hyper
 
 
 def kept(steps: int, train) -> np.ndarray:
-    """The steps (0 to ``steps``, the last always) the frame budget keeps, as :mod:`polyanim.recording` spaces them."""
-    every = math.ceil(steps / train.frames) if train.frames else train.record_every
-    return np.unique(np.append(np.arange(0, steps + 1, max(every, 1)), steps))
+    """The steps (0 to ``steps``, the last always) the frame budget keeps, spaced by ``train.record`` as the
+    Recorder spaces them (``log``: dense early, where L-BFGS and a steep first drop move most; ``adaptive``
+    follows a prediction curve, which a race has not: it is spaced as ``every``)."""
+    if steps < 1:
+        return np.array([0])
+    schedule = "log" if train.record == "log" else "every"
+    plan = Recorder(PLACEHOLDER, schedule=schedule, every=train.record_every, steps=steps, frames=train.frames).plan()
+    return np.array(plan, dtype=np.int64)
 
 
 def train_one(config) -> History:

@@ -336,3 +336,64 @@ def test_live_replays_a_history(xvfb, tmp_path, capsys, monkeypatch):
     assert capsys.readouterr().err == ""
     assert shown == [0.0, 1.0, 2.0, 3.0, 4.0]
     assert time.monotonic() - started >= 4 / 20  # played at render.fps, not as fast as it could
+
+
+def test_live_window_plays_an_optimizer_race(xvfb, tmp_path, capsys, monkeypatch):
+    # a problem: config trains in numpy at once, then plays in the window on the files' timeline
+    import json
+
+    from polyanim import style
+    monkeypatch.setenv("DISPLAY", xvfb)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    shown, canvases = [], []
+    real_show = live.Window.show
+
+    def spy(self, scene, position, *, redraw=False):
+        real_show(self, scene, position, redraw=redraw)
+        shown.append(position)
+        canvases.append(np.array(scene.canvas.buffer_rgba()))
+
+    monkeypatch.setattr(live.Window, "show", spy)
+    race = {"name": "race", "problem": {"function": "rosenbrock", "steps": 200}, "train": {"frames": 10, "lr": 2e-4},
+            "render": {"size": [320, 240], "fps": 50, "hold": 0},
+            "runs": [{"label": "SGD"}, {"label": "Adam", "train": {"optimizer": "adam", "lr": 0.05}},
+                     {"label": "too fast", "train": {"lr": 4e-3}}]}
+    cfg = tmp_path / "race.yaml"
+    cfg.write_text(json.dumps(race))
+    out = tmp_path / "race.gif"
+    assert main([str(cfg), "--out", str(out), "--live", "--quiet"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == "", captured.err
+    assert captured.out.split() == [str(tmp_path / "race.history.npz"), str(out)]
+    h = load(tmp_path / "race.history.npz")
+    assert shown[0] == 0.0 and shown[-1] == len(h.steps) - 1
+    for color in style.RUN_COLORS["light"][:3]:  # every run's path in its colour in the window's last frame
+        assert near(canvases[-1], [int(color[k:k + 2], 16) for k in (1, 3, 5)], 30) > 10, color
+    assert out.stat().st_size > 0
+
+
+def test_a_training_views_paths_grow_and_end_on_the_files_slice():
+    # render.path_params while training: the panel is set up from the first snapshot, then its paths grow,
+    # the slice is taken again once a path leaves it, and the last view is the file's (slice through the end)
+    from matplotlib.ticker import LogLocator
+
+    from polyanim.landscape import history_slice
+    from polyanim.scene import Scene
+    from polyanim.train import drawing_inputs, train
+    cfg = config.from_dict({"seed": 0, "data": {"points": 300}, "model": {"degree": 3},
+                            "train": {"steps": 200, "optimizer": "adam", "lr": 0.05, "record_every": 20,
+                                      "log_every": 0},
+                            "render": {"size": [320, 240], "panels": ["paths", "loss"], "path_params": ["c1", "c3"]}})
+    window, clock = FakeWindow(), FakeClock()
+    view = live.TrainingView(window, cfg, clock=clock, **drawing_inputs(cfg))
+    view.throttle.due = lambda: True  # draw every snapshot
+    h = train(cfg, quiet=True, on_snapshot=view)
+    view.finish(h)
+    panel = view.scene.panels["paths"]
+    np.testing.assert_allclose(np.column_stack(panel.lines[0].get_data()), h.params[:, [1, 3]])
+    assert all(panel.surface.inside(p) for p in h.params[:, [1, 3]])
+    c1, c3 = h.params[-1, [1, 3]]
+    assert panel.surface.loss((c1, c3)) == pytest.approx(history_slice(h, 1, 3).loss(c1, c3))
+    assert panel.surface.domain == Scene(h, cfg.render).panels["paths"].surface.domain
+    loss_axis = view.scene.axes["loss"].yaxis
+    assert isinstance(loss_axis.get_major_locator(), LogLocator)  # grown past a decade: matplotlib's ticks again

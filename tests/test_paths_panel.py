@@ -1,4 +1,4 @@
-"""The paths panel (draft): optimizer paths on a test surface, rendered through the Scene from hand-made runs."""
+"""The paths panel: optimizer paths on a test surface, a linear model's exact slice and your own model's loss on a grid."""
 
 import numpy as np
 import pytest
@@ -177,3 +177,115 @@ def test_the_page_reads_path_params_from_the_render_as_the_frames_do_and_refuses
         with pytest.raises(polyanim.InputError, match="the paths panel needs a parameter pair"):
             polyanim.render(h, tmp_path / out, **options)
         assert not (tmp_path / out).exists()
+
+
+def model_loss(kind, c, x, y, span):
+    """The sum of squared errors of a linear model at coefficients ``c``, by numpy's own series (not the
+    design matrix the slice is built from)."""
+    from numpy.polynomial import chebyshev, legendre, polynomial
+
+    t = x if kind == "polynomial" else (2 * x - span[0] - span[1]) / (span[1] - span[0])
+    pred = {"polynomial": polynomial.polyval, "legendre": legendre.legval, "chebyshev": chebyshev.chebval}[kind](t, c)
+    return float(np.sum((pred - y) ** 2))
+
+
+@pytest.mark.parametrize("kind, names", [("polynomial", ["c1", "c3"]), ("legendre", ["P1", "P3"]),
+                                         ("chebyshev", ["T1", "T3"])])
+def test_path_params_draw_the_loss_evaluated_point_by_point_on_a_grid(kind, names):
+    # end to end: a config with render.path_params, its trained History, the surface the panel draws
+    from polyanim.train import make_samples, train
+    cfg = config.from_dict({"seed": 2, "data": {"points": 200}, "model": {"kind": kind, "degree": 3},
+                            "train": {"steps": 40, "record_every": 10, "log_every": 0, "optimizer": "adam",
+                                      "lr": 0.02}, "render": {"panels": ["paths", "loss"], "path_params": names,
+                                                              "size": [320, 240]}})
+    h = train(cfg, quiet=True)
+    panel = Scene(h, cfg.render).panels["paths"]
+    samples = make_samples(cfg)
+    x, y = samples.x.double().numpy(), samples.y.double().numpy()
+    (x0, x1), (y0, y1) = panel.surface.domain
+    for c1 in np.linspace(x0, x1, 7):
+        for c3 in np.linspace(y0, y1, 5):
+            c = h.params[-1].copy()
+            c[1], c[3] = c1, c3
+            want = model_loss(kind, c, x, y, cfg.data.span())
+            assert panel.surface.loss((c1, c3)) == pytest.approx(want, rel=1e-9, abs=1e-9)
+
+
+def sine_fit(landscape=None, steps=120, params=lambda a, b: [a, b]):
+    """Your own loop: a * sin(b * x) fitted by hand-written gradient descent, recorded with its two parameters."""
+    from polyanim import Recorder
+    x = np.linspace(-3, 3, 50)
+    y = 2 * np.sin(1.5 * x)
+    rec = Recorder(x, y, every=10, param_names=["a", "b"] if params(0, 0) is not None and len(params(0, 0)) == 2
+                   else None, landscape=landscape)
+    a, b = 0.5, 1.0
+    for step in range(steps):
+        pred, r = a * np.sin(b * x), a * np.sin(b * x) - y
+        rec.add(step, loss=float(np.mean(r * r)), pred=pred, params=params(a, b))
+        a, b = a - 0.05 * float(np.mean(2 * r * np.sin(b * x))), b - 0.05 * float(np.mean(2 * r * a * x * np.cos(b * x)))
+    return rec, x, y
+
+
+def sine_loss(x, y):
+    return lambda a, b: ((a[..., None] * np.sin(b[..., None] * x) - y) ** 2).mean(axis=-1)
+
+
+def test_a_recorders_own_model_draws_its_path_over_its_loss_on_a_grid(tmp_path):
+    from polyanim import load, render
+    rec, x, y = sine_fit()
+    rec.landscape = sine_loss(x, y)  # as if given to the Recorder: the loss on a grid of (a, b)
+    h = rec.history()
+    grid = h.meta["landscape"]
+    assert grid["params"] == ["a", "b"]
+    xs, ys, losses = np.array(grid["x"]), np.array(grid["y"]), np.array(grid["loss"])
+    assert xs[0] < h.params[:, 0].min() and xs[-1] > h.params[:, 0].max()  # a box around the path
+    assert ys[0] < h.params[:, 1].min() and ys[-1] > h.params[:, 1].max()
+    for k, j in [(0, 0), (17, 60), (99, 99)]:  # the stored grid is the loss, point by point
+        want = float(np.mean((xs[k] * np.sin(ys[j] * x) - y) ** 2))
+        assert losses[j, k] == pytest.approx(want, rel=1e-6)
+    path = tmp_path / "own.history.npz"
+    h.save(path)
+    for source in (h, load(path)):  # the grid travels with the saved History
+        scene = Scene(source, render_cfg())
+        panel = scene.panels["paths"]
+        assert panel.surface.loss((xs[17], ys[60])) == pytest.approx(losses[60, 17])
+        assert panel.surface.minima and panel.surface.inside(h.params[-1])
+        assert (scene.axes["paths"].get_xlabel(), scene.axes["paths"].get_ylabel()) == ("a", "b")
+    assert render(path, tmp_path / "own.html", panels=["paths", "loss"]).stat().st_size > 0
+    assert render(path, tmp_path / "own.gif", panels=["fit", "paths", "loss"]).stat().st_size > 0
+
+
+def test_without_a_landscape_a_recorders_history_says_what_the_panel_needs():
+    rec, _, _ = sine_fit()
+    h = rec.history()
+    with pytest.raises(ValueError, match="needs a parameter pair.*Recorder\\(landscape=\\)") as err:
+        Scene(h, render_cfg())
+    assert "\n" not in str(err.value)
+    render = render_cfg()
+    object.__setattr__(render, "path_params", ["a", "b"])  # asked for a slice: no model to slice, it says so
+    scene = Scene(h, render)
+    text = " ".join(t.get_text() for t in scene.axes["paths"].texts).replace("\n", " ")
+    assert "no model to slice" in text and "landscape=" in text and not scene.axes["paths"].collections
+
+
+@pytest.mark.parametrize("landscape, params, message", [
+    ("valley", lambda a, b: [a, b], "landscape: expected a function loss(a, b) of two grid arrays"),
+    (lambda a, b: a[:3], lambda a, b: [a, b], "landscape: losses: expected shape (100, 100)"),
+    (lambda a, b: 1 / 0, lambda a, b: [a, b], "landscape: your loss function failed on a 100x100 grid of a, b: "
+                                              "ZeroDivisionError"),
+    (([0, 1], [0, 1], [[1, 2], [3, 4]]), lambda a, b: [a, b, 0.0], "landscape: draws the path of two parameters"),
+    (([0, 0], [0, 1], [[1, 2], [3, 4]]), lambda a, b: [a, b], "landscape: a_values: expected 2 to 400 finite"),
+    (lambda a, b: a, lambda a, b: None, "landscape: draws the path of two parameters: pass exactly those two"),
+])
+def test_a_bad_landscape_is_one_line_naming_it(landscape, params, message):
+    from polyanim import InputError
+    rec, _, _ = sine_fit(landscape, steps=20, params=params)
+    with pytest.raises(InputError) as err:
+        rec.history()
+    assert str(err.value).startswith(f"polyanim.Recorder: {message}") and "\n" not in str(err.value)
+
+
+def test_a_landscape_on_two_inputs_is_refused():
+    from polyanim import InputError, Recorder
+    with pytest.raises(InputError, match="^polyanim.Recorder: landscape: for the paths of a 1-D grid"):
+        Recorder(np.array([[0, 0], [1, 0], [0, 1], [1, 1]]), [0, 1, 0, 1], landscape=lambda a, b: a)

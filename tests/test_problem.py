@@ -128,6 +128,8 @@ def test_the_players_paths_in_the_browser(browser, tmp_path):  # noqa: F811
     page.locator("#slider").fill("25")
     later = page.evaluate(canvas)
     assert start != later  # the paths moved
+    page.locator("#slider").fill(str(page.evaluate("document.getElementById('slider').max")))
+    assert page.evaluate(canvas) != later  # the end: "too fast" crossed where it left, the minimum a star
     shot = tmp_path / "player.png"
     page.locator("#plot").screenshot(path=str(shot))
     rgb = np.asarray(Image.open(shot).convert("RGB")).astype(int)
@@ -138,3 +140,90 @@ def test_the_players_paths_in_the_browser(browser, tmp_path):  # noqa: F811
     grey = np.abs(rgb - rgb[..., :1]).max(axis=-1) < 4
     assert grey.sum() > rgb.shape[0] * rgb.shape[1] * 0.2  # the contour bands (grey ink) behind them
     assert errors == []
+
+
+def registry_race(train_section, steps):
+    """The path the curve trainer's own optimizer (polyanim.optimizers.make_optimizer: torch.optim, or the
+    hand-written SGD tested equal to it) takes on Beale's function for this train section, with autograd."""
+    import torch
+
+    from polyanim.optimizers import make_optimizer
+    from polyanim.registry.optimizers import OPTIMIZERS
+    from test_surfaces import TORCH
+
+    p = torch.tensor([1.0, 1.5], dtype=torch.float64, requires_grad=True)
+    opt = make_optimizer(train_section, [p])
+
+    def closure():
+        opt.zero_grad()
+        value = TORCH["beale"](p[0], p[1])
+        value.backward()
+        return value
+
+    path = [p.detach().numpy().copy()]
+    for _ in range(steps):
+        opt.step(closure) if OPTIMIZERS[train_section.optimizer].closure else (closure(), opt.step())
+        path.append(p.detach().numpy().copy())
+    return np.array(path)
+
+
+def racers():
+    from polyanim.registry.optimizers import OPTIMIZERS
+
+    lrs = {"adadelta": 1.0, "lbfgs": 1.0, "sgd": 1e-3}
+    return [*({"optimizer": name, "lr": lrs.get(name, 0.01)} for name in OPTIMIZERS),
+            {"optimizer": "sgd", "lr": 1e-3, "momentum": 0.9}, {"optimizer": "sgd", "lr": 1e-3, "momentum": 0.9,
+                                                                "nesterov": True},
+            {"optimizer": "rmsprop", "lr": 0.01, "momentum": 0.5}, {"optimizer": "adam", "lr": 0.01, "weight_decay": 0.1}]
+
+
+@pytest.mark.parametrize("section", racers(), ids=lambda s: "-".join(f"{v}" for v in s.values()))
+def test_every_registered_optimizer_races_from_a_config_as_its_torch_optimizer_steps(section):
+    steps = 4 if section["optimizer"] == "lbfgs" else 60
+    cfg = config.from_dict({"problem": {"function": "beale", "start": [1.0, 1.5], "steps": steps},
+                            "train": {**section, "record_every": 1}})
+    h = train(cfg)
+    assert len(h.steps) == steps + 1 and np.abs(h.params[-1] - h.params[0]).max() > 1e-3  # it moved
+    np.testing.assert_allclose(h.params, registry_race(cfg.train, steps), rtol=1e-9, atol=1e-12)
+
+
+def test_a_race_recorded_log_spaced_keeps_its_first_steps():
+    from polyanim.recording import log_steps
+
+    cfg = config.from_dict({**RACE, "train": {**RACE["train"], "record": "log", "frames": 20}})
+    runs = train(cfg)
+    np.testing.assert_array_equal(runs.histories[0].steps, log_steps(300, 20))
+    params, _ = npoptim.run("rosenbrock", "sgd", 2e-4, None, 300)
+    np.testing.assert_array_equal(runs.histories[0].params, params[log_steps(300, 20)])
+
+
+def test_the_players_paths_mark_exits_minima_and_saddles():
+    from polyanim.html import html_page
+    from test_html import embedded_data, items, panel
+
+    runs = train(config.from_dict(RACE))
+    data = {}
+    for function in ("rosenbrock", "saddle"):
+        cfg = config.from_dict({**RACE, "problem": {"function": function, "steps": 300}})
+        page = html_page(train(cfg), title=function, fps=10, size=(320, 240), panels=("paths", "loss"))
+        data[function] = panel(embedded_data(page), "paths")
+    lines = items(data["rosenbrock"], "lines")
+    fast = runs.histories[3]  # "too fast" left the domain: its head turns into a cross from that snapshot on
+    assert [("exit" in it) for it in lines] == [False, False, False, True]
+    assert lines[3]["exit"] == len(fast.steps) - 1
+    stars = items(data["rosenbrock"], "points", marker="*")
+    assert len(stars) == 1 and (stars[0]["x"], stars[0]["y"]) == ([1.0], [1.0])
+    crosses = items(data["saddle"], "points", marker="+")
+    assert len(crosses) == 1 and (crosses[0]["x"], crosses[0]["y"]) == ([0.0], [0.0])
+    assert not items(data["saddle"], "points", marker="*")  # no minimum: unbounded below
+
+
+def test_a_race_renders_to_every_registered_format_in_one_pass(tmp_path):
+    from polyanim.registry.formats import FORMATS
+
+    cfg = write(tmp_path, {**RACE, "problem": {"function": "saddle", "steps": 60}, "train": {"frames": 12, "lr": 0.02}})
+    outs = [tmp_path / f"race{suffix}" for suffix in FORMATS]
+    assert main([str(cfg), *[a for out in outs for a in ("--out", str(out))], "--quiet"]) == 0
+    assert all(out.stat().st_size > 1000 for out in outs)
+    with Image.open(tmp_path / "race.png") as png:
+        assert png.size == (320, 240)

@@ -188,3 +188,10 @@ def test_a_registered_panel_is_accepted_by_config(monkeypatch):
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(pytest.main([__file__]))
+
+
+@pytest.mark.parametrize("name", ["adagrad", "adadelta", "adamax", "nadam", "radam"])
+def test_the_torch_optimizers_a_race_names_train_a_curve_too(name):
+    # one train.optimizer, one update, whether the run is a race (numpy) or a fit (torch.optim)
+    h = train(tiny(train={"optimizer": name, "lr": 1.0 if name == "adadelta" else 0.01, "loss": "mse_mean"}), quiet=True)
+    assert np.isfinite(h.loss).all() and h.loss[-1] < h.loss[0]

@@ -33,8 +33,9 @@ class Problem:
     minima: tuple[tuple[float, float], ...] | None = _spec(None, doc="`[[x, y], ...]` marked as minima "
                                                                      "(null: the known ones)")
     steps: int | None = _spec(None, check=_optional(_positive),
-                              doc="optimizer steps per run (null: `train.steps`); every step is recorded, "
-                                  "`train.frames` or `train.record_every` pick the frames")
+                              doc="optimizer steps per run (null: `train.steps`); every step is computed, "
+                                  "`train.frames` or `train.record_every` pick the frames, spaced by "
+                                  "`train.record` (`log`: dense early)")
 
     def __post_init__(self):
         _validate(self)

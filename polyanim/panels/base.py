@@ -213,8 +213,14 @@ def grow_over_steps(ax, history, steps: int) -> bool:
     the run went on) from the start, the y axis widens to hold every line drawn so far."""
     lines = [np.asarray(line.get_ydata(), dtype=np.float64).ravel() for line in ax.get_lines()]
     values = np.concatenate(lines) if lines else np.empty(0)
-    new_y = grow(ax.get_ylim(), values, ax.get_yscale() == "log")
-    return set_limits(ax, (0.0, float(max(steps, int(history.steps[-1]), 1))), new_y)
+    log = ax.get_yscale() == "log"
+    new_y = grow(ax.get_ylim(), values, log)
+    changed = set_limits(ax, (0.0, float(max(steps, int(history.steps[-1]), 1))), new_y)
+    if changed and log:  # ticks fixed for the first snapshots' span (short_log_axis) would stay on a wider one
+        ax.set_yscale("log")  # matplotlib's own log ticks again, then the short rule if still under a decade
+        ax.set_ylim(*new_y)
+        short_log_axis(ax, *new_y)
+    return changed
 
 
 class StepCurves:

@@ -1,16 +1,18 @@
-"""The paths panel: optimizers racing across a loss surface of two parameters (issue 18; a draft).
+"""The paths panel: optimizers racing across a loss surface of two parameters (issue 18).
 
 The surface is drawn once as filled contours (log-spaced levels when its
-values span decades) with its minima marked; those are static artists, so the
-scene's cached background holds them. Each run's path so far is a line in its
+values span decades): static artists, so the scene's cached background holds
+them. Its minima (stars) and saddles (crosses) are drawn with the moving
+artists, over the paths that reach them. Each run's path so far is a line in its
 run colour with a dot at its head; a run that leaves the domain is cut where
 it crossed the edge and marked there with a cross, and so is a run that
 diverged, at its last point. Every run's parameters are its History's
 ``params`` (``[F, 2]``: the path) and the surface the runs' config's
-``problem`` section (:func:`polyanim.surfaces.surface`); or, for a model
-linear in its parameters and ``render.path_params`` (a key the integrator
-adds), two of the coefficients over their exact loss slice
-(:mod:`polyanim.landscape`).
+``problem`` section (:func:`polyanim.surfaces.surface`); for a model
+linear in its parameters and ``render.path_params``, two of the coefficients
+over their exact loss slice (:mod:`polyanim.landscape`); for a model of your
+own, the two parameters you recorded over the loss your Recorder evaluated on
+a grid (:mod:`polyanim.user_landscape`).
 
 The geometry (:func:`contour_levels`, :func:`clip_path`) is numpy only, for
 the HTML player to reuse.
@@ -18,12 +20,15 @@ the HTML player to reuse.
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 
 from .. import style, surfaces
 from ..player_kit import image, legend, series, stroke
 from ..errors import InputError
 from ..landscape import history_slice, path_indices, slice_surface
+from ..user_landscape import grid_surface, recorded
 from .base import View, color_texts, no_data, quiet_corner
 
 LEVELS = 14          # filled contour bands
@@ -89,7 +94,8 @@ def _problem(runs, view) -> dict | None:
 def landscape(runs, view: View):
     """What the panel draws: ``(surface, columns, axis names)``, or the line saying what it lacks.
 
-    A ``problem:`` section's test function with the runs' two parameters; or,
+    A ``problem:`` section's test function with the runs' two parameters; a
+    loss your Recorder evaluated on a grid (``Recorder(landscape=)``); or,
     with ``render.path_params`` naming two coefficients of a linear model,
     the exact loss slice over them through the final point of the run that
     ended lowest (the other runs' paths are drawn on it too).
@@ -100,9 +106,16 @@ def landscape(runs, view: View):
         if not any(r.params.shape[1] == 2 for r in with_params):
             return "paths need runs with two parameters"
         return surfaces.surface(**{k: v for k, v in problem.items() if k != "steps"}), (0, 1), ["x", "y"]
+    given = recorded(runs)
+    if given is not None:  # your own model's loss, evaluated by the Recorder on a grid
+        try:
+            surface, names = grid_surface(given)
+        except InputError as exc:
+            return _said(exc)
+        return surface, (0, 1), names
     chosen = getattr(view.render, "path_params", None) if view.render is not None else None
     if not chosen:
-        return "paths need a problem: section\nor render.path_params"
+        return "paths need a problem: section,\nrender.path_params (a linear model)\nor Recorder(landscape=)"
     try:
         if not with_params:
             history_slice(runs[0], 0, 1)  # raises why: a model not linear, or too large to keep its coefficients
@@ -111,8 +124,13 @@ def landscape(runs, view: View):
         best = min(with_params, key=lambda r: r.loss[-1] if np.isfinite(r.loss[-1]) else np.inf)
         exact = history_slice(best, i, j)
     except InputError as exc:
-        return str(exc).split(": ", 1)[-1]
+        return _said(exc)
     return slice_surface(exact, [r.params[:, [i, j]] for r in with_params]), (i, j), [names[i], names[j]]
+
+
+def _said(exc: InputError) -> str:
+    """Why the panel is empty: the error without its key, in lines short enough for the panel."""
+    return "\n".join(textwrap.wrap(str(exc).split(": ", 1)[-1], 36))
 
 
 class PathsPanel:
@@ -122,13 +140,17 @@ class PathsPanel:
 
     def setup(self, axes: list, runs: list, view: View) -> list:
         ax, t = axes[0], view.theme
-        self.ax, self.lines, self.dots, self.exits, self.paths = ax, [], [], [], []
+        self.ax, self.lines, self.dots, self.exits, self.paths, self.marks = ax, [], [], [], [], []
         found = landscape(runs, view)
         if isinstance(found, str):
             no_data(ax, found, t["faint"])
             return []
         self.surface, self.columns, names = found
+        self.view, self.theme = view, t  # a live window slices a training model again (live_limits)
         self.log = self._contours(ax, t)
+        self.marks = [ax.plot([], [], marker, color=t["label"], markersize=size, markeredgecolor=t["bg"],
+                              markeredgewidth=0.8, linestyle="none", zorder=7)[0] for marker, size in (("*", 13), ("P", 9))]
+        self._place_marks()
         for run, color in zip(runs, view.colors):
             if run.params is None or run.params.shape[1] <= max(self.columns):
                 self.lines.append(None), self.dots.append(None), self.exits.append(None), self.paths.append(None)
@@ -152,11 +174,13 @@ class PathsPanel:
 
     @property
     def artists(self) -> list:
-        """The moving artists in drawing order: lines, then head dots, then exit crosses."""
-        return [a for group in (self.lines, self.dots, self.exits) for a in group if a is not None]
+        """The moving artists in drawing order: lines, the minima and saddle marks (still, but drawn over the
+        paths that reach them, which the cached background would put them under), head dots, exit crosses."""
+        return [a for group in (self.lines, self.marks, self.dots, self.exits) for a in group if a is not None]
 
     def _contours(self, ax, t: dict) -> bool:
-        """The surface as filled contours, thin level lines and its minima; whether the levels are log-spaced."""
+        """The surface as filled contours and thin level lines (kept in ``contours``); whether the levels
+        are log-spaced."""
         from matplotlib.colors import LinearSegmentedColormap, LogNorm, to_rgb  # not at import: the player has none
 
         xs, ys, zs = self.surface.mesh(MESH)
@@ -165,15 +189,16 @@ class PathsPanel:
         # ink of growing opacity over the background: the same map reads on every theme
         cmap = LinearSegmentedColormap.from_list("surface", [(*ink, 0.03), (*ink, 0.42)])
         norm = LogNorm(levels[0], levels[-1]) if log else None
-        ax.contourf(xs, ys, zs, levels=levels, cmap=cmap, norm=norm, extend="both", zorder=1)
-        ax.contour(xs, ys, zs, levels=levels, colors=[(*ink, 0.18)], linewidths=0.5, norm=norm, zorder=2)
-        marks = [(self.surface.minima, "*", 13), (self.surface.saddles, "P", 9)]
-        for points, marker, size in marks:
-            if points:
-                px, py = np.array(points, dtype=np.float64).T
-                ax.plot(px, py, marker, color=t["label"], markersize=size, markeredgecolor=t["bg"],
-                        markeredgewidth=0.8, linestyle="none", zorder=5)
+        self.contours = [ax.contourf(xs, ys, zs, levels=levels, cmap=cmap, norm=norm, extend="both", zorder=1),
+                         ax.contour(xs, ys, zs, levels=levels, colors=[(*ink, 0.18)], linewidths=0.5, norm=norm,
+                                    zorder=2)]
         return log
+
+    def _place_marks(self) -> None:
+        """The minima as stars and the saddles as crosses, where the surface has them."""
+        for mark, points in zip(self.marks, (self.surface.minima, self.surface.saddles)):
+            px, py = np.array(points, dtype=np.float64).reshape(-1, 2).T
+            mark.set_data(px, py)
 
     def _legend(self, view: View) -> None:
         t = view.theme
@@ -209,9 +234,30 @@ class PathsPanel:
         return self.artists
 
     def live_limits(self, history, steps: int) -> bool:
-        """The live window's rule: the limits are the surface's domain from the start, so nothing widens
-        (a path beyond it is cut at the edge)."""
-        return False
+        """The live window's rule: the paths grow with the snapshots (the panel was set up from the first
+        ones). A race's surface is its function's, fixed; a training model's exact slice passes through its
+        latest point, so it is sliced again there (the background redrawn) when a path has left the box
+        drawn, and at the last step, to end on the files' picture."""
+        if not hasattr(self, "surface"):
+            return False
+        runs = getattr(history, "histories", [history])
+        self.paths = [None if old is None else run.params[:, list(self.columns)]
+                      for old, run in zip(self.paths, runs)]
+        left = any(clip_path(path, self.surface.domain)[1] is not None for path in self.paths if path is not None)
+        if self.surface.name != "slice" or not (left or history.steps[-1] >= steps):
+            return False
+        found = landscape(runs, self.view)
+        if isinstance(found, str):
+            return False
+        self.surface = found[0]
+        for artist in self.contours:
+            artist.remove()
+        self.log = self._contours(self.ax, self.theme)
+        self._place_marks()
+        (xl, xh), (yl, yh) = self.surface.domain
+        self.ax.set_xlim(xl, xh)
+        self.ax.set_ylim(yl, yh)
+        return True
 
     @classmethod
     def player(cls, ctx) -> dict:
@@ -227,14 +273,19 @@ class PathsPanel:
         for k, (run, color) in enumerate(zip(ctx.timeline.runs, ctx.colors)):
             if run.params is None or run.params.shape[1] <= max(columns):
                 continue
-            path = _padded(run.params[:, list(columns)], surface.domain)
+            path, exit_index = _padded(run.params[:, list(columns)], surface.domain)
+            if exit_index is None and run.meta.get("stopped"):  # diverged: crossed at its last point, as the frames
+                exit_index = len(path) - 1
             draw.append({"type": "lines", "run": k, "n": len(path), "head": True,
                          "x": series(path[:, 0], x0, x1), "y": series(path[:, 1], y0, y1),
-                         "whole": stroke(color, 1, 0.25), "sofar": stroke(color, 1.8), "dot": {"color": color, "r": 2.5}})
+                         "whole": stroke(color, 1, 0.25), "sofar": stroke(color, 1.8), "dot": {"color": color, "r": 2.5},
+                         **({} if exit_index is None else {"exit": exit_index})})
             items.append({"color": color, "text": style.plain_text(ctx.timeline.labels[k])})
-        for point in surface.minima:
-            draw.append({"type": "points", "x": [float(point[0])], "y": [float(point[1])],
-                         "color": ctx.ink["label"], "alpha": 1.0, "r": 4.0})
+        for points, marker, r in [(surface.minima, "*", 6.5), (surface.saddles, "+", 4.5)]:  # the frames' marks
+            if points:
+                px, py = np.array(points, dtype=np.float64).T
+                draw.append({"type": "points", "x": px.tolist(), "y": py.tolist(), "color": ctx.ink["label"],
+                             "alpha": 1.0, "r": r, "marker": marker, "edge": ctx.ink["bg"][:7]})
         return {"axes": ctx.axes((x0, x1), (y0, y1), xlabel=style.pretty_name(names[0]),
                                  ylabel=style.pretty_name(names[1])),
                 "draw": draw, "legend": legend(items, "upper right", 1)}
@@ -251,15 +302,17 @@ class _PlayerView:
             type("Render", (), {"path_params": saved.get("path_params")})()
 
 
-def _padded(path: np.ndarray, domain) -> np.ndarray:
+def _padded(path: np.ndarray, domain) -> tuple[np.ndarray, int | None]:
     """The path cut where it left the domain, ending on the edge, and as long as the snapshots (the player
-    indexes it by snapshot)."""
+    indexes it by snapshot); and the snapshot from which its head is that exit point (None: it stays in)."""
     inside, exit_point = clip_path(path, domain)
+    exit_index = None
     if exit_point is not None:
         inside = np.vstack([inside, exit_point[None]])
+        exit_index = len(inside) - 1
     if not len(inside):
         inside = path[:1]
-    return np.vstack([inside, np.repeat(inside[-1:], len(path) - len(inside), axis=0)])
+    return np.vstack([inside, np.repeat(inside[-1:], len(path) - len(inside), axis=0)]), exit_index
 
 
 def bands(surface, ink: dict, n: int = MESH) -> np.ndarray:

@@ -114,17 +114,19 @@ def kind_problem(panels, kind: str, pair: bool = True) -> str | None:
     if name is None:
         lone = next((p for p in panels if PANELS[p].pair and not pair), None)
         return None if lone is None else (f"the {lone} panel needs a parameter pair: a problem: section, or "
-                                          f"render.path_params naming two coefficients of a linear model")
+                                          f"render.path_params naming two coefficients of a linear model, or "
+                                          f"Recorder(landscape=) for a model of your own")
     drawn = " and ".join(KIND_WORDS.get(k, k) for k in PANELS[name].kinds)
     fits = ", ".join(p for p in PANELS if kind in PANELS[p].kinds)
     return f"the {name} panel draws {drawn}; this History is {KIND_ONE.get(kind, kind)} (use {fits})"
 
 
-def pair_given(kind: str, render) -> bool:
+def pair_given(kind: str, render, landscape: bool = False) -> bool:
     """Whether a History of ``kind`` drawn with ``render`` (the render settings) has the parameter pair
-    that ``pair`` panels need: its own (optimizer paths), or two coefficients ``render.path_params`` names.
-    The scene, config and the HTML page all ask here."""
-    return kind == "paths" or getattr(render, "path_params", None) is not None
+    that ``pair`` panels need: its own (optimizer paths), two coefficients ``render.path_params`` names
+    (the panel says if the model cannot slice), or a ``landscape`` (a loss grid the Recorder stored).
+    The scene, config, the library and the HTML page all ask here."""
+    return kind == "paths" or getattr(render, "path_params", None) is not None or landscape
 
 
 CURVE_PANELS = ("fit", "loss")  # render.panels' default (polyanim.config.schema.Render)

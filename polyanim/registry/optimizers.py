@@ -23,13 +23,22 @@ class OptimizerSpec(Entry):
     closure: bool = False
 
 
+LBFGS_MAX_ITER = 5  # one lbfgs "step" is one optimizer.step(closure) of at most this many iterations, in both trainers
+
+
 OPTIMIZERS: dict[str, OptimizerSpec] = {
     "sgd": OptimizerSpec("polyanim.optimizers:sgd", "plain SGD by hand, as in the post (`train.momentum`, "
                                                     "`train.nesterov`)"),
     "adam": OptimizerSpec("polyanim.optimizers:adam", "`torch.optim.Adam`"),
     "adamw": OptimizerSpec("polyanim.optimizers:adamw", "`torch.optim.AdamW`, decoupled weight decay", decay=0.01),
     "rmsprop": OptimizerSpec("polyanim.optimizers:rmsprop", "`torch.optim.RMSprop` (`train.momentum`)"),
-    "lbfgs": OptimizerSpec("polyanim.optimizers:lbfgs", "`torch.optim.LBFGS` with a strong Wolfe line search",
+    "adagrad": OptimizerSpec("polyanim.optimizers:adagrad", "`torch.optim.Adagrad`"),
+    "adadelta": OptimizerSpec("polyanim.optimizers:adadelta", "`torch.optim.Adadelta` (`train.lr` 1 is torch's)"),
+    "adamax": OptimizerSpec("polyanim.optimizers:adamax", "`torch.optim.Adamax`"),
+    "nadam": OptimizerSpec("polyanim.optimizers:nadam", "`torch.optim.NAdam`"),
+    "radam": OptimizerSpec("polyanim.optimizers:radam", "`torch.optim.RAdam`"),
+    "lbfgs": OptimizerSpec("polyanim.optimizers:lbfgs", "`torch.optim.LBFGS` with a strong Wolfe line search, "
+                           "5 iterations per step",
                            decay=None, closure=True),
 }
 
