@@ -50,6 +50,19 @@ def class_lut(theme: str, classes: int) -> np.ndarray:
     return np.rint(table * 255).astype(np.uint8)
 
 
+def palette_pins(theme: str, colors=()) -> list[str]:
+    """Colours a field panel needs exactly in a GIF's palette (hex): ``colors`` and each of them as a
+    region at full confidence over the background, and the ink half blended into the background.
+
+    A small palette's median cut spends itself on the large mesh areas: without these the class
+    colours drift (a blue region turned slate grey) and anti-aliased text took a colour map's green.
+    """
+    t = style.THEMES[theme]
+    bg = rgb(t["bg"][:7])
+    blends = [rgb(c) * STRONG + bg * (1 - STRONG) for c in colors] + [(rgb(t["fg"]) + bg) / 2]
+    return list(colors) + ["#%02x%02x%02x" % tuple(int(round(v * 255)) for v in c) for c in blends]
+
+
 def class_codes(pred: np.ndarray, classes: int) -> np.ndarray:
     """A snapshot's (or a stack's) probabilities as byte codes for :func:`class_lut`: ``[..., G2, G1]`` uint8."""
     pred = np.nan_to_num(np.asarray(pred, dtype=np.float32), nan=0.5 if classes == 2 else 1.0 / classes)
