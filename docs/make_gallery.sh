@@ -8,7 +8,8 @@ out=docs/gallery
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p $out
-for name in sin sgd_vs_adam degree_sweep mlp_sin lr_sweep measurements rosenbrock beale saddle sin_valley; do
+for name in sin sgd_vs_adam degree_sweep mlp_sin lr_sweep measurements rosenbrock beale saddle sin_valley \
+        moons spirals xor_linear_vs_mlp widths surface; do
     python render.py configs/$name.yaml --out "$tmp/$name.gif" --quiet \
         --set "render.size=[320,240]" --set render.quality=small >/dev/null 2>"$tmp/$name.log" \
         || { cat "$tmp/$name.log" >&2; exit 1; }
