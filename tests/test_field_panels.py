@@ -140,6 +140,25 @@ def test_several_field_runs_get_a_cell_each_even_in_overlay():
     assert len({id(c["image"].axes) for c in scene.panels["boundary"].cells}) == 3
 
 
+def test_a_small_gif_palette_keeps_the_class_colours_of_a_grid_of_runs(tmp_path):
+    # four runs pin four colours: the median cut's few left once drifted the blue class to slate grey
+    rs = RunSet([(f"r{k}", field_history(shift=0.2 * k)) for k in range(4)])
+    out = polyanim.render(rs, tmp_path / "g.gif", panels=["boundary", "loss", "accuracy"], size=(320, 240), hold=0,
+                          quality="small")
+    with Image.open(out) as im:
+        im.seek(im.n_frames - 1)
+        frame = np.asarray(im.convert("RGB"))
+    for color in CLASS_COLORS["light"][:2]:
+        assert near(frame, strong(color), 2) > 300  # the sure regions, exactly
+
+
+def test_outer_cells_alone_label_a_grid():
+    rs = RunSet([(f"r{k}", field_history(shift=0.2 * k)) for k in range(3)])  # 2 x 2, one cell empty
+    axes = [c["image"].axes for c in Scene(rs, render_cfg(panels=["boundary"])).panels["boundary"].cells]
+    assert [ax.get_xlabel() for ax in axes] == ["", "x₁", "x₁"]  # the top right cell has none below it
+    assert [ax.get_ylabel() for ax in axes] == ["x₂", "", "x₂"]
+
+
 def test_the_player_draws_a_boundary_with_no_console_error(browser, tmp_path):  # noqa: F811
     out = polyanim.render(field_history(frames=6), tmp_path / "b.html", size=(480, 360))
     data = embedded_data(out.read_text(encoding="utf-8"))
