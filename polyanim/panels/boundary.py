@@ -48,7 +48,7 @@ class BoundaryPanel:
     def setup(self, axes: list, runs: list, view: View) -> list:
         self.view, h, t = view, view.timeline.source, view.theme
         self.classes = classes_of(h)
-        self.lut = field.class_lut(view.render.theme, self.classes)
+        self.lut = field.over_background(field.class_lut(view.render.theme, self.classes), view.render.theme)
         (train, test) = _points(h)
         self.all_points = np.concatenate([train[0], test[0]])
         self.all_labels = np.concatenate([train[1], test[1]])
