@@ -235,7 +235,7 @@ def _stream(history, render, size, group, quiet, err) -> None:
         stack.enter_context(bar)
         outs = []
         for dest, stage, cls, (_, rate, _) in group:
-            outs.append(stack.enter_context(cls(dest, size, rate, render, pins=scene.run_colors)))
+            outs.append(stack.enter_context(cls(dest, size, rate, render, pins=scene.pins)))
             outs[-1].open(stage)
         for out in outs:
             if out.palette_samples:

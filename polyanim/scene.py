@@ -112,6 +112,9 @@ class Scene:
             self.panels[name] = panel_class(name)()
             self._animated += self.panels[name].setup(axes, self.timeline.runs, view)
         self._animated += view.place_captions()
+        # colours a GIF palette must hold exactly: the runs' and those panels ask for (field panels)
+        self.pins = list(dict.fromkeys(self.run_colors + [c for p in self.panels.values()
+                                                           for c in getattr(p, "pins", ())]))
         self.captions = view.caption_texts  # the texts panels asked for (View.caption), in order
         if render.title and not view.grid:  # the grid's figure legend carries the title (panels.fit)
             self.fig.suptitle(no_bidi(render.title), color=self.theme["fg"])

@@ -67,22 +67,22 @@ def run_python(code: str, cwd) -> subprocess.CompletedProcess:
 
 
 SHIPPED = ("sin", "seed", "sgd_vs_adam", "degree_sweep", "mlp_sin", "lr_sweep", "measurements", "rosenbrock",
-           "beale", "saddle", "sin_valley")
+           "beale", "saddle", "sin_valley", "moons", "spirals", "xor_linear_vs_mlp", "widths", "surface")
 
 
-@pytest.fixture(scope="session")
-def shipped():
-    """Every shipped config trained once at full size, as the README's pictures are: name -> (history, stderr).
+class _Shipped(dict):
+    """name -> (history, stderr), each config trained on first use and kept for the session.
 
-    About 8 s on two busy cores, shared by the warning test and the README picture test.
+    Lazy because the two-input configs cost seconds each (torch, a mesh per snapshot): a run of a
+    few pictures (``-k moons``) trains only theirs; the whole suite still trains each config once.
     """
-    import io
 
-    from polyanim.multirun import train_runs
-    from polyanim.train import train
+    def __missing__(self, name):
+        import io
 
-    out = {}
-    for name in SHIPPED:
+        from polyanim.multirun import train_runs
+        from polyanim.train import train
+
         cfg = config.load(ROOT / "configs" / f"{name}.yaml")
         err = io.StringIO()
         if cfg.problem.given:  # optimizers on a test function: numpy, a fraction of a second
@@ -92,5 +92,12 @@ def shipped():
             h = train_runs(cfg, quiet=True, out=io.StringIO(), err=err, workers=1)
         else:
             h = train(cfg, quiet=True, out=io.StringIO(), err=err)
-        out[name] = (h, err.getvalue())
-    return out
+        self[name] = (h, err.getvalue())
+        return self[name]
+
+
+@pytest.fixture(scope="session")
+def shipped():
+    """Every shipped config trained at full size, as the README's pictures are: name -> (history, stderr),
+    on first use (:class:`_Shipped`); shared by the warning test and the README picture test."""
+    return _Shipped()

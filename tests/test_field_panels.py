@@ -122,15 +122,24 @@ def test_unsure_regions_are_pale_and_mistakes_ringed():
     scene = Scene(h, render_cfg(panels=["boundary"]))
     scene.frame(0)
     cell = scene.panels["boundary"].cells[0]
-    early = cell["image"].get_array()[..., 3].astype(float)
-    early_wrong = len(cell["rings"].get_xdata())
+    def ink():  # how far the regions are from the white page (the table is blended over it, opaque)
+        return (255.0 * 3 - cell["image"].get_array()[..., :3].astype(float).sum(axis=-1)).mean()
+
+    early, early_wrong = ink(), len(cell["rings"].get_xdata())
     scene.frame(2)
-    late = cell["image"].get_array()[..., 3].astype(float)
-    assert early.mean() < late.mean()  # a sure classifier is strongly coloured, an unsure one pale
+    assert early < ink()  # a sure classifier is strongly coloured, an unsure one pale
     assert len(cell["rings"].get_xdata()) < early_wrong  # the final boundary gets fewer points wrong
     line = cell["line"].get_xydata()
     finite = line[np.isfinite(line).all(axis=1)]
     np.testing.assert_allclose(finite[:, 1], 0.8 * np.sin(2 * finite[:, 0]), atol=0.12)  # the 0.5 line
+
+
+def test_regions_are_opaque_over_a_page_and_see_through_without_one():
+    for theme, opaque in (("light", True), ("dark", True), ("transparent", False)):
+        scene = Scene(field_history(frames=3), render_cfg(panels=["boundary"], theme=theme))
+        scene.frame(0)
+        alpha = scene.panels["boundary"].cells[0]["image"].get_array()[..., 3]
+        assert (alpha == 255).all() == opaque  # Agg copies opaque pixels, a quarter of blending's cost
 
 
 def test_several_field_runs_get_a_cell_each_even_in_overlay():
@@ -138,6 +147,25 @@ def test_several_field_runs_get_a_cell_each_even_in_overlay():
     scene = Scene(rs, render_cfg(panels=["boundary", "loss"], layout="overlay"))
     assert len(scene.panels["boundary"].cells) == 3
     assert len({id(c["image"].axes) for c in scene.panels["boundary"].cells}) == 3
+
+
+def test_a_small_gif_palette_keeps_the_class_colours_of_a_grid_of_runs(tmp_path):
+    # four runs pin four colours: the median cut's few left once drifted the blue class to slate grey
+    rs = RunSet([(f"r{k}", field_history(shift=0.2 * k)) for k in range(4)])
+    out = polyanim.render(rs, tmp_path / "g.gif", panels=["boundary", "loss", "accuracy"], size=(320, 240), hold=0,
+                          quality="small")
+    with Image.open(out) as im:
+        im.seek(im.n_frames - 1)
+        frame = np.asarray(im.convert("RGB"))
+    for color in CLASS_COLORS["light"][:2]:
+        assert near(frame, strong(color), 2) > 300  # the sure regions, exactly
+
+
+def test_outer_cells_alone_label_a_grid():
+    rs = RunSet([(f"r{k}", field_history(shift=0.2 * k)) for k in range(3)])  # 2 x 2, one cell empty
+    axes = [c["image"].axes for c in Scene(rs, render_cfg(panels=["boundary"])).panels["boundary"].cells]
+    assert [ax.get_xlabel() for ax in axes] == ["", "x₁", "x₁"]  # the top right cell has none below it
+    assert [ax.get_ylabel() for ax in axes] == ["x₂", "", "x₂"]
 
 
 def test_the_player_draws_a_boundary_with_no_console_error(browser, tmp_path):  # noqa: F811

@@ -17,6 +17,9 @@ blit. Optional hooks:
 - ``live_limits(history, steps) -> bool``: widen the panel's axes to a live
   window's partial History (``steps`` is ``train.steps``); whether any limit
   changed. Without it the limits stay as ``setup`` set them.
+- ``pins`` (a list of ``#rrggbb`` set by ``setup``): colours a GIF's palette
+  must hold exactly, beyond the theme's and the runs' (the field panels' class
+  colours: a small palette's median cut would otherwise shift them).
 
 A panel never draws into another panel's Axes: a line of text about the main
 panel's curve goes through :meth:`View.caption`. Capabilities (one Axes per run,

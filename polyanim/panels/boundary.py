@@ -48,15 +48,17 @@ class BoundaryPanel:
     def setup(self, axes: list, runs: list, view: View) -> list:
         self.view, h, t = view, view.timeline.source, view.theme
         self.classes = classes_of(h)
-        self.lut = field.class_lut(view.render.theme, self.classes)
+        self.lut = field.over_background(field.class_lut(view.render.theme, self.classes), view.render.theme)
         (train, test) = _points(h)
         self.all_points = np.concatenate([train[0], test[0]])
         self.all_labels = np.concatenate([train[1], test[1]])
         self.cells_of = field.nearest_cells(h, self.all_points)
         palette = style.CLASS_COLORS[view.render.theme]
         colors = [palette[k % len(palette)] for k in range(self.classes)]
+        self.pins = field.palette_pins(view.render.theme, colors)
         self.cells = []
         grid = len(axes) > 1 or not view.single
+        m = 0.75 if grid else 1.0  # rings in a grid's small cells: full-size ones hid the points and the regions
         for k, run in enumerate(runs):
             ax = axes[min(k, len(axes) - 1)]
             ax.grid(False)
@@ -71,7 +73,7 @@ class BoundaryPanel:
             cell["test"] = [ax.plot(*test[0][test[1] == c].T, "^", color=colors[c], markersize=4.7,
                                     markeredgecolor=t["fg"], markeredgewidth=0.6, zorder=4.1)[0]
                             for c in range(self.classes) if (test[1] == c).any()]
-            cell["rings"] = ax.plot([], [], "o", markersize=7.7, markerfacecolor="none", markeredgecolor=RING,
+            cell["rings"] = ax.plot([], [], "o", markersize=7.7 * m, markerfacecolor="none", markeredgecolor=RING,
                                     markeredgewidth=1.1, zorder=5)[0]
             cell["text"] = ax.text(0.02, 0.97, "", transform=ax.transAxes, va="top", ha="left", color=t["label"],
                                    zorder=7, fontsize="small" if grid else None, bbox=view.label_box())
@@ -131,14 +133,22 @@ class BoundaryPanel:
 
 def frame_axes(axes, h, view) -> None:
     """A field panel's Axes: the mesh's rectangle, x₁ and x₂, each run's label over its cell."""
+    cols = axes[0].get_subplotspec().get_geometry()[1] if len(axes) > 1 else 1
     for k, ax in enumerate(axes):
         ax.set_xlim(float(h.x[0]), float(h.x[-1]))
         ax.set_ylim(float(h.x2[0]), float(h.x2[-1]))
         if len(axes) > 1:
             ax.set_title(view.timeline.labels[k], color=view.theme["fg"], fontsize="medium", pad=3)
             ax.tick_params(labelsize="small")
-        ax.set_xlabel("x₁")
-        ax.set_ylabel("x₂")
+        # the cells share one rectangle: only the outer ones label it, which leaves the pictures room
+        if k + cols < len(axes):
+            ax.tick_params(labelbottom=False)
+        else:
+            ax.set_xlabel("x₁")
+        if k % cols:
+            ax.tick_params(labelleft=False)
+        else:
+            ax.set_ylabel("x₂")
 
 
 def field_payload(ctx, rect, draw: list) -> dict:

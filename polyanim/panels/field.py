@@ -50,6 +50,34 @@ def class_lut(theme: str, classes: int) -> np.ndarray:
     return np.rint(table * 255).astype(np.uint8)
 
 
+def over_background(lut: np.ndarray, theme: str) -> np.ndarray:
+    """``lut`` blended over the theme's background into opaque colours (the transparent theme keeps it).
+
+    The same picture as drawing the see-through table over the axes' background, but Agg copies
+    opaque pixels instead of blending them: 0.3 ms against 1.3 ms a 560x400 frame.
+    """
+    if theme == "transparent":
+        return lut
+    bg = rgb(style.THEMES[theme]["bg"][:7])
+    alpha = lut[:, 3:] / 255.0
+    out = np.full_like(lut, 255)
+    out[:, :3] = np.rint((lut[:, :3] / 255.0 * alpha + bg * (1 - alpha)) * 255).astype(np.uint8)
+    return out
+
+
+def palette_pins(theme: str, colors=()) -> list[str]:
+    """Colours a field panel needs exactly in a GIF's palette (hex): ``colors`` and each of them as a
+    region at full confidence over the background, and the ink half blended into the background.
+
+    A small palette's median cut spends itself on the large mesh areas: without these the class
+    colours drift (a blue region turned slate grey) and anti-aliased text took a colour map's green.
+    """
+    t = style.THEMES[theme]
+    bg = rgb(t["bg"][:7])
+    blends = [rgb(c) * STRONG + bg * (1 - STRONG) for c in colors] + [(rgb(t["fg"]) + bg) / 2]
+    return list(colors) + ["#%02x%02x%02x" % tuple(int(round(v * 255)) for v in c) for c in blends]
+
+
 def class_codes(pred: np.ndarray, classes: int) -> np.ndarray:
     """A snapshot's (or a stack's) probabilities as byte codes for :func:`class_lut`: ``[..., G2, G1]`` uint8."""
     pred = np.nan_to_num(np.asarray(pred, dtype=np.float32), nan=0.5 if classes == 2 else 1.0 / classes)
@@ -110,8 +138,13 @@ def contour(z: np.ndarray, x: np.ndarray, x2: np.ndarray, level: float) -> np.nd
     with NaN breaks draws as cheaply as a single curve.
     """
     f = np.asarray(z, dtype=np.float64) - level
-    a, b, c, d = f[:-1, :-1], f[:-1, 1:], f[1:, :-1], f[1:, 1:]  # bottom-left, bottom-right, top-left, top-right
-    jj, ii = np.meshgrid(np.arange(f.shape[0] - 1), np.arange(f.shape[1] - 1), indexing="ij")
+    pos = f > 0
+    # the squares the line passes, found from the signs alone: only those (a few hundred of 14,000 on a
+    # 120 mesh) are interpolated, which took a frame's contour from 6.5 ms to 1.8 ms
+    sides = ((pos[:-1, :-1] != pos[:-1, 1:]) | (pos[:-1, 1:] != pos[1:, 1:]) | (pos[1:, :-1] != pos[1:, 1:])
+             | (pos[:-1, :-1] != pos[1:, :-1]))
+    jj, ii = np.nonzero(sides & np.isfinite(f[:-1, :-1] + f[1:, 1:] + f[:-1, 1:] + f[1:, :-1]))
+    a, b, c, d = f[jj, ii], f[jj, ii + 1], f[jj + 1, ii], f[jj + 1, ii + 1]  # bottom-left, -right, top-left, -right
     xa, xb, ya, yb = x[ii], x[ii + 1], x2[jj], x2[jj + 1]
     with np.errstate(divide="ignore", invalid="ignore"):
         edges = [  # (crosses?, x, y) on the bottom, right, top and left edges
@@ -120,9 +153,9 @@ def contour(z: np.ndarray, x: np.ndarray, x2: np.ndarray, level: float) -> np.nd
             ((c > 0) != (d > 0), xa + c / (c - d) * (xb - xa), yb),
             ((a > 0) != (c > 0), xa, ya + a / (a - c) * (yb - ya)),
         ]
-    cross = np.stack([e[0] for e in edges], axis=-1) & np.isfinite(f[:-1, :-1] + f[1:, 1:] + f[:-1, 1:] + f[1:, :-1])[..., None]
-    px = np.stack([np.broadcast_to(e[1], a.shape) for e in edges], axis=-1)
-    py = np.stack([np.broadcast_to(e[2], a.shape) for e in edges], axis=-1)
+    cross = np.stack([e[0] for e in edges], axis=-1)
+    px = np.stack([e[1] for e in edges], axis=-1)
+    py = np.stack([e[2] for e in edges], axis=-1)
     count = cross.sum(axis=-1)
     segs = []
     two = count == 2
@@ -164,12 +197,13 @@ def nearest_image(ax, rgba: np.ndarray, bounds, zorder: float):
                 (px0, py0), (px1, py1) = self.axes.transData.transform([(bounds[0], bounds[2]), (bounds[1], bounds[3])])
                 cols = np.floor((np.arange(l, r) + 0.5 - px0) / (px1 - px0) * data.shape[1]).astype(np.int64)
                 rows = np.floor((np.arange(b, t) + 0.5 - py0) / (py1 - py0) * data.shape[0]).astype(np.int64)
-                self._index = (np.clip(rows, 0, data.shape[0] - 1)[:, None], np.clip(cols, 0, data.shape[1] - 1)[None])
+                self._index = (np.clip(rows, 0, data.shape[0] - 1), np.clip(cols, 0, data.shape[1] - 1))
                 self._key = key
-            out = data[self._index]
+            # rows, then columns: two takes cost a twentieth of one broadcast fancy index (0.6 ms against
+            # 11 ms at 560x400), which was a quarter of a boundary frame; a new array either way
+            out = np.take(np.take(data, self._index[0], axis=0), self._index[1], axis=1)
             alpha = self.get_alpha()
             if alpha is not None:
-                out = out.copy()
                 out[..., 3] = (out[..., 3] * alpha).astype(np.uint8)
             gc = renderer.new_gc()
             gc.set_clip_rectangle(box)

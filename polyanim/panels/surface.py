@@ -48,6 +48,7 @@ class SurfacePanel:
         self.lut, self.range = field.value_lut(view.render.theme), value_range(h)
         lines = target_lines(h)
         point_rgba = self.lut[field.value_codes(h.data_y, *self.range)] / 255.0
+        self.pins = field.palette_pins(view.render.theme)
         self.cells = []
         for k, run in enumerate(runs):
             ax = axes[min(k, len(axes) - 1)]
