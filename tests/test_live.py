@@ -190,6 +190,23 @@ def test_limits_widen_from_the_first_snapshot_and_never_shrink():
     assert 1 <= redraws <= 4  # the loss falls 5 decades: widened a decade or more at a time, not per frame
 
 
+def test_a_loss_falling_two_decades_labels_only_its_decades():
+    # grow() starts the axis exactly on a decade, which matplotlib counted one decade short: it labelled
+    # every minor tick (2, 3, 4, 6 x 10^k), crowding the axis out of a two-input window's small loss panel
+    import dataclasses
+
+    cfg = config.from_dict({"render": {"size": [320, 240], "fps": 1}, "train": {"steps": 490, "record_every": 10}})
+    clock, window = FakeClock(), FakeWindow()
+    view = view_for(cfg, window, clock)
+    for k, snap in enumerate(snapshots(50)):
+        view(dataclasses.replace(snap, loss=0.7 * 10 ** (-1.6 * k / 49)))
+        clock.now += 1.0
+    ax = view.scene.axes["loss"]
+    assert ax.get_ylim()[0] == pytest.approx(0.01) and sum(redraw for _, redraw in window.shown) >= 1
+    assert [t.get_text() for t in ax.get_yticklabels(minor=True) if t.get_text()] == []
+    assert len([t for t in ax.get_yticklabels() if t.get_text()]) >= 2
+
+
 def test_a_closed_window_stops_drawing_but_not_recording():
     cfg = small_config()
     window = FakeWindow()
