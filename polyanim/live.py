@@ -8,10 +8,11 @@ path, so a live frame looks like a frame of the output file.
 
 While training, :class:`TrainingView` is the ``on_snapshot`` callback of
 :func:`polyanim.train.train`: it sees every snapshot the History records, keeps
-a partial History of them, and redraws at most once per ``1 / render.fps``
-seconds of wall time (counted from the end of the previous draw); snapshots in
-between are recorded as usual but not drawn. It never sleeps: the training
-loop only ever waits for the drawing itself. Axis limits cannot come from the
+a partial History of them (a curve's, or a field's for two inputs), and
+redraws at most once per ``1 / render.fps`` seconds of wall time (counted from
+the end of the previous draw); snapshots in between are recorded as usual but
+not drawn. It never sleeps: the training loop only ever waits for the drawing
+itself. Axis limits cannot come from the
 whole History yet, so they start from the first snapshot and only ever widen,
 by each panel's own rule (its ``live_limits`` hook, :mod:`polyanim.panels.base`:
 the fit panel by the files' :func:`~polyanim.style.y_limits`, the panels over
@@ -28,7 +29,7 @@ import time
 import numpy as np
 
 from .errors import one_line
-from .history import History
+from .history import KIND_META, History
 from .scene import Scene
 
 
@@ -163,34 +164,42 @@ class TrainingView:
     it and the training samples, ``param_names`` the names of the recorded
     parameters (all as the History will have them: the caller knows them, e.g.
     :func:`polyanim.train.drawing_inputs`, since drawing never imports training); ``config`` the
-    resolved :class:`~polyanim.config.Config`. ``window`` needs ``attach``,
-    ``show``, ``closed`` and ``close`` (tests pass a fake). ``clock`` is the wall
+    resolved :class:`~polyanim.config.Config`. Two inputs add ``field``: the field History's other
+    shared arrays (``x2``, ``test_x``, ``test_y``) and its kind entries of ``meta`` (``kind``, ``task``,
+    ``classes``, ...), so the partial History is a field one and keeps the snapshots' accuracies.
+    ``window`` needs ``attach``, ``show``, ``closed`` and ``close`` (tests pass a fake). ``clock`` is the wall
     clock the throttle reads. A window that fails while drawing is closed with
     one line on ``err`` and training goes on; the History is never touched.
     """
 
-    def __init__(self, window, config, *, x, y, data_x=None, data_y=None, param_names=(),
+    def __init__(self, window, config, *, x, y, data_x=None, data_y=None, param_names=(), field=None,
                  clock=time.perf_counter, err=None):
         self.window = window
         self.config = config
         self.render = config.render
-        self.meta = {"config": config.to_dict(), "param_names": list(param_names)}
+        field = dict(field or {})
+        self.meta = {"config": config.to_dict(), "param_names": list(param_names), **field.pop("meta", {})}
         self.x, self.y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
         self.data_x, self.data_y = data_x, data_y
+        self.field = field  # x2, test_x, test_y: shared by every snapshot, like x and y
         self.throttle = Throttle(1.0 / self.render.fps, clock)
         self.err = err
         self.scene = None
         self.snapshots = 0  # snapshots received
         self.draws = 0      # snapshots drawn
-        self._steps, self._loss, self._params, self._lr = [], [], [], []
+        self._steps, self._loss, self._params, self._lr, self._acc, self._test_acc = [], [], [], [], [], []
         self._pred = None   # grows by doubling; rows [:snapshots] are the predictions so far
 
     @classmethod
     def for_history(cls, window, config, history: History, **kwargs) -> "TrainingView":
         """A view drawing what ``history`` (a Recorder's partial History, say) draws: its grid, target,
-        samples and parameter names."""
+        samples and parameter names (two inputs: its mesh, test points and kind too)."""
+        field = None
+        if history.kind == "field":
+            field = {key: getattr(history, key) for key in ("x2", "test_x", "test_y")}
+            field["meta"] = {key: history.meta[key] for key in KIND_META if key in history.meta}
         return cls(window, config, x=history.x, y=history.y, data_x=history.data_x, data_y=history.data_y,
-                   param_names=history.meta.get("param_names") or (), **kwargs)
+                   param_names=history.meta.get("param_names") or (), field=field, **kwargs)
 
     def __call__(self, snapshot) -> None:
         self._append(snapshot)
@@ -210,7 +219,7 @@ class TrainingView:
         n = self.snapshots
         pred = np.asarray(snap.pred, dtype=np.float32)
         if self._pred is None or n == len(self._pred):
-            grown = np.empty((max(16, 2 * n), pred.size), dtype=np.float32)
+            grown = np.empty((max(16, 2 * n), *pred.shape), dtype=np.float32)  # a curve, or a field's mesh
             if n:
                 grown[:n] = self._pred
             self._pred = grown
@@ -218,6 +227,8 @@ class TrainingView:
         self._steps.append(snap.step)
         self._loss.append(snap.loss)
         self._lr.append(snap.lr)
+        self._acc.append(snap.acc)
+        self._test_acc.append(snap.test_acc)
         if snap.params is not None:
             self._params.append(snap.params)
         self.snapshots = n + 1
@@ -226,8 +237,11 @@ class TrainingView:
         """The History of the snapshots so far (the predictions are a view, not a copy)."""
         n = self.snapshots
         params = np.array(self._params, dtype=np.float64) if len(self._params) == n else None
+        # a series given at every snapshot so far, as the Recorder keeps it (a curve has no accuracies)
+        kept = {key: (None if None in values else values)
+                for key, values in (("lr", self._lr), ("acc", self._acc), ("test_acc", self._test_acc))}
         return History(steps=self._steps, loss=self._loss, x=self.x, y=self.y, pred=self._pred[:n],
-                       params=params, lr=self._lr, meta=self.meta, data_x=self.data_x, data_y=self.data_y)
+                       params=params, meta=self.meta, data_x=self.data_x, data_y=self.data_y, **kept, **self.field)
 
     def _draw(self, history: History) -> None:
         if self.scene is None:

@@ -22,7 +22,7 @@ from .panels.registry import PANELS
 from .registry.models import MAX_PARAMS, MODELS
 from .registry.optimizers import OPTIMIZERS
 from .recording import Snapshot, for_train, loss_warnings
-from .train_field import TrainingError, run_meta, train_field
+from .train_field import TrainingError, field_drawing_inputs, run_meta, train_field
 from .train_field import torch_threads as _torch_threads
 
 
@@ -98,15 +98,13 @@ def _file_samples(d) -> Samples:
 
 def drawing_inputs(config) -> dict:
     """What a live view draws before the History exists: the grid ``x``, the target ``y`` on it, the stored
-    samples ``data_x``/``data_y`` and the ``param_names``, exactly as :func:`train` will record them.
+    samples ``data_x``/``data_y`` and the ``param_names``, exactly as :func:`train` will record them (two inputs:
+    the mesh, the points and the field's kind too, :func:`~polyanim.train_field.field_drawing_inputs`).
 
     The view (:class:`polyanim.live.TrainingView`) imports no torch; the caller passes these in.
     """
     if config.data.field:
-        from .errors import InputError
-
-        raise InputError("--live: the live window draws one input only for now; data.dataset (two inputs) "
-                         "renders to files (drop --live)")
+        return field_drawing_inputs(config)
     s = make_samples(config)
     samples = (s.x.double().numpy(), s.y.double().numpy()) if s.stored else (None, None)
     needs = any(PANELS[p].needs_params for p in config.render.panels)

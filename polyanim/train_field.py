@@ -86,6 +86,15 @@ def recorder(config):
     return rec
 
 
+def field_drawing_inputs(config) -> dict:
+    """:func:`polyanim.train.drawing_inputs` of a field config: what its History will share, from the same
+    seeded recorder :func:`train_field` builds (so the live window draws the points the model learns)."""
+    field = recorder(config).field
+    a = field.arrays()
+    return {"x": a["x"], "y": a["y"], "data_x": a["data_x"], "data_y": a["data_y"], "param_names": [],
+            "field": {"x2": a["x2"], "test_x": a.get("test_x"), "test_y": a.get("test_y"), "meta": field.meta()}}
+
+
 class _Task:
     """The model's outputs as a loss, probabilities on the mesh and an accuracy, for the field's task."""
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from polyanim import config, live
+from polyanim import config, live, style
 from polyanim.cli import main
 from polyanim.history import load
 from polyanim.recording import Snapshot
@@ -190,6 +190,23 @@ def test_limits_widen_from_the_first_snapshot_and_never_shrink():
     assert 1 <= redraws <= 4  # the loss falls 5 decades: widened a decade or more at a time, not per frame
 
 
+def test_a_loss_falling_two_decades_labels_only_its_decades():
+    # grow() starts the axis exactly on a decade, which matplotlib counted one decade short: it labelled
+    # every minor tick (2, 3, 4, 6 x 10^k), crowding the axis out of a two-input window's small loss panel
+    import dataclasses
+
+    cfg = config.from_dict({"render": {"size": [320, 240], "fps": 1}, "train": {"steps": 490, "record_every": 10}})
+    clock, window = FakeClock(), FakeWindow()
+    view = view_for(cfg, window, clock)
+    for k, snap in enumerate(snapshots(50)):
+        view(dataclasses.replace(snap, loss=0.7 * 10 ** (-1.6 * k / 49)))
+        clock.now += 1.0
+    ax = view.scene.axes["loss"]
+    assert ax.get_ylim()[0] == pytest.approx(0.01) and sum(redraw for _, redraw in window.shown) >= 1
+    assert [t.get_text() for t in ax.get_yticklabels(minor=True) if t.get_text()] == []
+    assert len([t for t in ax.get_yticklabels() if t.get_text()]) >= 2
+
+
 def test_a_closed_window_stops_drawing_but_not_recording():
     cfg = small_config()
     window = FakeWindow()
@@ -286,6 +303,15 @@ def near(image, color, tolerance=60):
     return int((np.abs(rgb - np.array(color)).sum(axis=-1) < tolerance).sum())
 
 
+def screen_grabber():
+    """PIL's grab of an X display (``grab(xdisplay=...)``), or None when this PIL cannot read one."""
+    try:
+        from PIL import ImageGrab, features
+        return ImageGrab.grab if features.check("xcb") else None
+    except ImportError:
+        return None
+
+
 ORANGE = (0xFF, 0x7F, 0x0E)  # the light theme's prediction curve
 
 
@@ -302,11 +328,7 @@ def test_live_window_draws_while_training(xvfb, tmp_path, capsys, monkeypatch):
         if grab is not None:
             screens.append(grab(xdisplay=xvfb))  # what the X server shows
 
-    try:
-        from PIL import ImageGrab, features
-        grab = ImageGrab.grab if features.check("xcb") else None
-    except ImportError:
-        grab = None
+    grab = screen_grabber()
     monkeypatch.setattr(live.Window, "show", spy)
     out = tmp_path / "sin.png"
     args = [str(ROOT / "configs/sin.yaml"), "--out", str(out), "--live", *FAST,
@@ -397,3 +419,75 @@ def test_a_training_views_paths_grow_and_end_on_the_files_slice():
     assert panel.surface.domain == Scene(h, cfg.render).panels["paths"].surface.domain
     loss_axis = view.scene.axes["loss"].yaxis
     assert isinstance(loss_axis.get_major_locator(), LogLocator)  # grown past a decade: matplotlib's ticks again
+
+
+FIELD_FAST = ["--set", "data.samples=100", "--set", "data.mesh=30", "--set", "train.steps=200",
+              "--set", "train.record_every=10", "--set", "render.size=[320,240]", "--set", "render.fps=50",
+              "--set", "render.hold=0", "--quiet"]
+
+
+@pytest.mark.parametrize("name", ["moons", "surface"])
+def test_live_window_draws_two_inputs_while_training(xvfb, tmp_path, capsys, monkeypatch, name):
+    # a field config draws in the window from the trainer's snapshots, as a curve does: the first frame
+    # holds one snapshot, later ones more, the last the whole History; the field's colours are on screen
+    from polyanim.panels import field
+
+    monkeypatch.setenv("DISPLAY", xvfb)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    shown, sizes, canvases, screens = [], [], [], []
+    real_show = live.Window.show
+    grab = screen_grabber()
+
+    def spy(self, scene, position, *, redraw=False):
+        real_show(self, scene, position, redraw=redraw)
+        shown.append(position)
+        sizes.append(len(scene.history))
+        canvases.append(np.array(scene.canvas.buffer_rgba()))
+        if grab is not None:
+            screens.append(grab(xdisplay=xvfb))
+
+    monkeypatch.setattr(live.Window, "show", spy)
+    out = tmp_path / f"{name}.gif"
+    assert main([str(ROOT / f"configs/{name}.yaml"), "--out", str(out), "--live", *FIELD_FAST]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == "", captured.err
+    assert captured.out.split() == [str(tmp_path / f"{name}.history.npz"), str(out)]
+    h = load(tmp_path / f"{name}.history.npz")
+    assert h.kind == "field" and len(h) == 21
+    assert shown[0] == 0.0 and shown[-1] == 20.0 and len(shown) >= 3
+    assert sizes[0] == 1 and sizes[-1] == 21 and sizes == sorted(sizes)  # drawn as it trained, not replayed
+    if name == "moons":  # both classes' regions, at full confidence over the page
+        colors = field.palette_pins("light", style.CLASS_COLORS["light"][:2])[2:4]
+    else:  # the colour map's two ends (the target's range)
+        colors = [field.CMAP[0], field.CMAP[-1]]
+    for color in colors:
+        rgb = [int(color[k:k + 2], 16) for k in (1, 3, 5)]
+        assert near(canvases[-1], rgb, 30) > 100, color
+        if screens:
+            assert near(screens[-1], rgb, 30) > 100, color
+    assert out.stat().st_size > 0
+
+
+def test_live_window_plays_a_grid_of_two_input_runs(xvfb, tmp_path, capsys, monkeypatch):
+    # runs: train back to back (or in other processes), then play in the window, one cell per run
+    monkeypatch.setenv("DISPLAY", xvfb)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    shown = []
+    real_show = live.Window.show
+
+    def spy(self, scene, position, *, redraw=False):
+        real_show(self, scene, position, redraw=redraw)
+        shown.append((position, len(scene.panels["boundary"].cells)))
+
+    monkeypatch.setattr(live.Window, "show", spy)
+    import json
+    widths = {"name": "widths", "seed": 0, "data": {"dataset": "moons"}, "model": {"kind": "mlp"},
+              "train": {"optimizer": "adam", "lr": 0.02}, "render": {"layout": "grid"},
+              "runs": [{"label": "1 unit", "model": {"hidden": [1]}}, {"label": "4 units", "model": {"hidden": [4]}}]}
+    cfg = tmp_path / "widths.yaml"
+    cfg.write_text(json.dumps(widths))
+    out = tmp_path / "widths.gif"
+    assert main([str(cfg), "--out", str(out), "--live", *FIELD_FAST]) == 0
+    assert capsys.readouterr().err == ""
+    assert shown[0] == (0.0, 2) and shown[-1] == (20.0, 2)
+    assert out.stat().st_size > 0

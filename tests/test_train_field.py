@@ -107,9 +107,32 @@ def test_shipped_configs_load(name):
     assert len(c.runs) == {"xor_linear_vs_mlp": 2, "widths": 4}.get(name, 0)
 
 
-def test_live_window_refuses_two_inputs_in_one_line():
-    from polyanim import InputError
+@pytest.mark.parametrize("data", [{"dataset": "moons"}, {"dataset": "blobs", "classes": 3},
+                                  {"dataset": "surface", "target": "x1 * x2", "domain": [-1, 1]}])
+def test_live_view_of_two_inputs_records_what_the_trainer_records(data):
+    # the live window draws a partial field History built from the same mesh, points and kind as the
+    # trainer's, and every snapshot (accuracies included) reaches it while the History stays as it was
+    from polyanim import live
     from polyanim.train import drawing_inputs
 
-    with pytest.raises(InputError, match="--live: .*data.dataset"):
-        drawing_inputs(config({"dataset": "moons"}, {"kind": "mlp"}))
+    from test_live import FakeWindow
+
+    c = config(data, {"kind": "mlp", "hidden": [4]})
+    plain = train(c, quiet=True)
+    window = FakeWindow()
+    view = live.TrainingView(window, c, **drawing_inputs(c))
+    view.throttle.due = lambda: True  # draw every snapshot
+    h = train(c, quiet=True, on_snapshot=view)
+    view.finish(h)
+    np.testing.assert_array_equal(plain.pred, h.pred)
+    partial = view._partial()
+    assert partial.kind == "field" and len(partial) == len(h) == view.draws - 1
+    for key in ("x", "x2", "y", "data_x", "data_y", "test_x", "test_y", "pred", "loss", "acc", "test_acc", "lr"):
+        a, b = getattr(partial, key), getattr(h, key)
+        assert (a is None and b is None) or np.array_equal(a, b, equal_nan=True), key
+    assert {k: partial.meta.get(k) for k in ("kind", "task", "classes")} == \
+        {k: h.meta.get(k) for k in ("kind", "task", "classes")}
+    assert window.shown[0] == (0.0, False) and window.shown[-1] == (float(len(h) - 1), True)
+    assert list(view.scene.panels) == list(c.render.panels)
+    again = live.TrainingView.for_history(FakeWindow(), c, h)  # a Recorder's partial History gives the same
+    assert again.meta["kind"] == "field" and np.array_equal(again.field["x2"], h.x2)

@@ -150,14 +150,15 @@ def quiet_corner(ax, legend, canvas, curves) -> str:
     return style.quiet_corner((w, h), ax.get_xlim(), ax.get_ylim(), ax.get_yscale() == "log", curves)
 
 
-def short_log_axis(ax, lo: float, hi: float) -> None:
+def short_log_axis(ax, lo: float, hi: float) -> bool:
     """A log y axis of less than about a decade: labels at 1, 2, 5 x 10^k only, or a few plain ticks
-    (:func:`~polyanim.player_kit.short_log_ticks`, the player's rule too); a wider one keeps matplotlib's."""
+    (:func:`~polyanim.player_kit.short_log_ticks`, the player's rule too); a wider one keeps matplotlib's.
+    Whether it was wide (two decade ticks or more)."""
     from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullFormatter, ScalarFormatter
 
     a, b = math.ceil(math.log10(lo) - 1e-9), math.floor(math.log10(hi) + 1e-9)
     if b - a + 1 >= 2:  # two decade ticks or more: matplotlib labels only those
-        return
+        return True
     few = player_kit.short_log_ticks(lo, hi)
     if few:
         texts = {m * 10.0 ** e: (f"{m}" + r"\times" if m > 1 else "") + f"10^{{{e}}}" for m, e in few}
@@ -168,6 +169,7 @@ def short_log_axis(ax, lo: float, hi: float) -> None:
         ax.yaxis.set_major_locator(MaxNLocator(3))
         ax.yaxis.set_major_formatter(ScalarFormatter())
     ax.yaxis.set_minor_formatter(NullFormatter())
+    return False
 
 
 def no_data(ax, text: str, color: str) -> None:
@@ -222,7 +224,13 @@ def grow_over_steps(ax, history, steps: int) -> bool:
     if changed and log:  # ticks fixed for the first snapshots' span (short_log_axis) would stay on a wider one
         ax.set_yscale("log")  # matplotlib's own log ticks again, then the short rule if still under a decade
         ax.set_ylim(*new_y)
-        short_log_axis(ax, *new_y)
+        if short_log_axis(ax, *new_y):
+            # grow() puts the low end exactly on a decade, which matplotlib counts one decade short
+            # (log(0.01, 10) is a hair above -2): it then labelled every minor tick of a loss falling
+            # 1-2 decades, crowding the axis and pushing its label out of the window
+            from matplotlib.ticker import NullFormatter
+
+            ax.yaxis.set_minor_formatter(NullFormatter())
     return changed
 
 
