@@ -15,7 +15,8 @@ from pathlib import Path
 from ..fileio import read_regular
 from .fields import UNRESOLVED, ConfigError, _hints, _plain
 from .runs import with_runs
-from .schema import Config, Render, _fields_of, _is_text, known_keys, type_at, unknown_key
+from .keys import _fields_of, _is_text, known_keys, type_at, unknown_key
+from .schema import Config, Render
 
 MAX_CONFIG_BYTES = 1 << 20  # the longest real config is a few kB; a bigger YAML is a mistake, not a config
 
