@@ -157,8 +157,8 @@ def _classes(path: str, labels: np.ndarray, where, name) -> int:
     """The class count of whole-number labels 0 .. k-1 (2 <= k <= MAX_CLASSES); TaskError naming a bad row."""
     bad = np.flatnonzero((labels != np.round(labels)) | (labels < 0))
     if bad.size:
-        raise TaskError(f"{path}: {where(int(bad[0]))}: {_shown(name)} is {labels[bad[0]]:g}; a classifier's labels are "
-                        "whole numbers 0, 1, … (data.task: regress fits them as values)")
+        raise TaskError(f"{path}: {where(int(bad[0]))}: {_shown(name)} is {labels[bad[0]]:g}; a classifier's "
+                        "labels are whole numbers 0, 1, … (data.task: regress fits them as values)")
     classes = int(labels.max()) + 1
     if not 2 <= classes <= MAX_CLASSES:
         raise TaskError(f"{path}: labels from 0 to {classes - 1}: {classes} class(es); a classifier needs 2 to "

@@ -105,8 +105,8 @@ def drawing_inputs(config) -> dict:
     if config.data.field:
         from .errors import InputError
 
-        raise InputError("--live: the live window draws one input only for now; data.dataset (two inputs) "
-                         "renders to files (drop --live)")
+        raise InputError("--live: the live window draws one input only for now; data.dataset or data.columns "
+                         "(two inputs) renders to files (drop --live)")
     s = make_samples(config)
     samples = (s.x.double().numpy(), s.y.double().numpy()) if s.stored else (None, None)
     needs = any(PANELS[p].needs_params for p in config.render.panels)

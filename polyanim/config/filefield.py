@@ -60,5 +60,5 @@ def check(data) -> None:
     n = len(points(data).X)
     held = int(round((DEFAULT_TEST if data.test is None else data.test) * n))
     if n - held < 2:
-        raise ConfigError(f"data.test: holds out {held} of the {n} points of data.file, leaving {n - held} to train on; "
-                          "needs >= 2")
+        raise ConfigError(f"data.test: holds out {held} of the {n} points of data.file, leaving {n - held} to "
+                          "train on; needs >= 2")
