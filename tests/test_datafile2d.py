@@ -4,6 +4,7 @@ import importlib.util
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 from PIL import Image
 
 from polyanim import config
@@ -11,7 +12,7 @@ from polyanim.cli import main
 from polyanim.history import load as load_history
 
 from conftest import ROOT
-from test_datafile import cli_error
+from test_datafile import CSV_TEXT, cli_error
 
 TINY = "seed: 0\nmodel: {{kind: mlp, hidden: [4]}}\ntrain: {{steps: 6, record_every: 2, lr: 0.05, optimizer: adam, " \
        "log_every: 0}}\nrender: {{size: [200, 150], fps: 10, hold: 0.2}}\ndata:\n  file: {file}\n  mesh: 12\n" \
@@ -160,3 +161,34 @@ def test_example_data_is_what_its_script_writes():
     np.testing.assert_array_equal(p.X, X)
     np.testing.assert_array_equal(p.values, species)
     assert p.task == "classify" and p.classes == 3
+
+
+def test_replay_without_the_file_and_a_sweep_sharing_it(tmp_path, capsys):
+    X, labels = points()
+    sweep = "sweep: {key: model.hidden, values: [[2], [4]]}\n"  # top level: after the data section's keys
+    cfg, data = setup(tmp_path, "d.csv", csv_text(X, labels), extra=sweep)
+    out = tmp_path / "out" / "run.gif"
+    assert main([str(cfg), "--out", str(out), "--quiet"]) == 0, capsys.readouterr().err
+    runs = load_history(out.with_name("run.history.npz"))
+    assert len(runs.runs) == 2 and all(np.array_equal(h.data_x, runs.runs[0][1].data_x) for _, h in runs.runs)
+    data.unlink()  # everything drawn is in the History
+    assert main([str(out.with_name("run.history.npz")), "--out", str(tmp_path / "again.png"), "--quiet"]) == 0
+    assert (tmp_path / "again.png").stat().st_size > 1000
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=CSV_TEXT, columns=st.sampled_from([["x", "y", "x1"], [0, 1, 2], [2, 0, 1], ["x1", "x2", "label"]]),
+       task=st.sampled_from([None, "classify", "regress"]))
+def test_any_csv_loads_or_is_a_config_error(tmp_path, text, columns, task):
+    path = tmp_path / "fuzz.csv"
+    path.write_bytes(text.replace("x,y", "x,y,x1").encode("utf-8", "surrogatepass"))
+    cfg = config.from_dict({"data": {"file": str(path), "columns": columns, "task": task},
+                            "model": {"kind": "mlp"}, "render": {"panels": ["loss"]}})
+    try:
+        cfg.data.check_file()
+    except config.ConfigError as exc:
+        assert "\n" not in str(exc) and str(path) in str(exc) or str(exc).startswith("data.test:")
+        return
+    p = cfg.data.field_points()
+    assert p.X.shape == (len(p.values), 2) and len(p.values) >= 4 and np.isfinite(p.X).all()
+    assert p.task in ("classify", "regress") and (p.classes is None) == (p.task == "regress")
