@@ -192,3 +192,25 @@ def test_any_csv_loads_or_is_a_config_error(tmp_path, text, columns, task):
     p = cfg.data.field_points()
     assert p.X.shape == (len(p.values), 2) and len(p.values) >= 4 and np.isfinite(p.X).all()
     assert p.task in ("classify", "regress") and (p.classes is None) == (p.task == "regress")
+
+
+@pytest.mark.parametrize("name", ["d.csv", "d.npy", "d.npz"])
+def test_rows_are_capped_before_the_whole_file_is_read(tmp_path, monkeypatch, name):
+    from polyanim import datafile, datafile2d
+
+    monkeypatch.setattr(datafile, "MAX_ROWS", 30)  # the 1-D cap: the readers share it
+    datafile2d._cached.cache_clear()
+    X, labels = points()
+    if name == "d.csv":
+        (tmp_path / name).write_text(csv_text(X, labels))
+    elif name == "d.npy":
+        np.save(tmp_path / name, np.column_stack([X, labels]))
+    else:
+        np.savez(tmp_path / name, x1=X[:, 0], x2=X[:, 1], label=labels)
+    columns = [0, 1, 2] if name == "d.npy" else ["x1", "x2", "label"]
+    with pytest.raises(datafile.DataFileError, match="30"):
+        datafile2d.read(tmp_path / name, columns)
+    monkeypatch.setattr(datafile, "MAX_CSV_BYTES", 100)
+    if name == "d.csv":
+        with pytest.raises(datafile.DataFileError, match="bytes; .csv data files are limited"):
+            datafile2d.read(tmp_path / name, columns)
