@@ -102,6 +102,12 @@ def test_data_task_overrides_the_labels_rule(tmp_path):
     assert config.from_dict({"data": d, "model": {"kind": "logistic"}}).data.field_task() == "classify"
     c = config.from_dict({"data": {**d, "task": "regress"}, "model": {"kind": "mlp"}})
     assert c.data.field_task() == "regress" and c.render.panels == ("surface", "loss")
+    # on the command line too: the panels left at their default follow the task set there
+    c = config.from_dict({"data": d, "model": {"kind": "mlp"}}, overrides=["data.task=regress"])
+    assert c.render.panels == ("surface", "loss")
+    c = config.from_dict({"data": d, "model": {"kind": "mlp"}, "render": {"panels": ["boundary"]}},
+                         overrides=["train.lr=0.1"])
+    assert c.render.panels == ("boundary",)
 
 
 BAD = [
