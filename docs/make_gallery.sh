@@ -9,7 +9,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p $out
 for name in sin sgd_vs_adam degree_sweep mlp_sin lr_sweep measurements rosenbrock beale saddle sin_valley \
-        moons spirals xor_linear_vs_mlp widths surface; do
+        moons spirals xor_linear_vs_mlp widths surface petals; do
     # the races' grey contour bands need the medium palette: 16 colours less the pinned theme and
     # run colours leave four greys, which merge the bands and turn the level lines blue
     case $name in rosenbrock|beale|saddle|sin_valley) quality=medium ;; *) quality=small ;; esac

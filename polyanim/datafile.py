@@ -38,6 +38,12 @@ def read(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     two rows with some spread in x.
     """
     path = Path(path)
+    st = stat(path)
+    return _cached(str(path), st.st_size, st.st_mtime_ns)
+
+
+def stat(path: Path) -> os.stat_result:
+    """The stat of a data file that exists, is a regular file, has a known suffix and is within the size cap."""
     try:
         st = path.stat()
     except FileNotFoundError:
@@ -53,7 +59,7 @@ def read(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     if st.st_size > limit:
         raise DataFileError(f"{path}: {st.st_size:,} bytes; {path.suffix.lower()} data files are limited to "
                             f"{limit >> 20} MB (and {MAX_ROWS:,} rows)")
-    return _cached(str(path), st.st_size, st.st_mtime_ns)
+    return st
 
 
 @functools.lru_cache(maxsize=8)
@@ -75,11 +81,32 @@ def _cached(path: str, size: int, mtime_ns: int) -> tuple[np.ndarray, np.ndarray
 
 def _csv(path: str):
     """Two numeric columns, after an optional ``x,y`` header; ``where(i)`` names row i by its line number."""
+    rows, lines = csv_rows(path, "x,y rows", "x,y (optionally after an x,y header)")
+    order = (0, 1)
+    if len(rows[0]) == 2 and not any(is_number(f) for f in rows[0]):
+        header = [f.lower() for f in rows[0]]
+        if sorted(header) != ["x", "y"]:
+            raise DataFileError(f"{path}: row {lines[0]}: header must be x,y (or no header, two numeric "
+                                f"columns), got {','.join(rows[0])!r}")
+        order = (header.index("x"), header.index("y"))
+        rows, lines = rows[1:], lines[1:]
+    values = np.empty((len(rows), 2))
+    for i, (fields, line) in enumerate(zip(rows, lines)):
+        if len(fields) != 2:
+            two = " (two inputs and a label or value: set data.columns)" if len(fields) > 2 else ""
+            raise DataFileError(f"{path}: row {line}: expected 2 columns (x,y), got {len(fields)}{two}")
+        for j, field in enumerate(fields):
+            values[i, j] = number(path, field, f"row {line}, column {j + 1}")
+    return values[:, order[0]], values[:, order[1]], lambda i: f"row {lines[i]}"
+
+
+def csv_rows(path: str, expected: str, empty: str) -> tuple[list[list[str]], list[int]]:
+    """The non-blank rows of a CSV as stripped fields, and each one's line number (at most MAX_ROWS + a header)."""
     raw = read_regular(path, MAX_BYTES, DataFileError, "data file")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise DataFileError(f"{path}: not UTF-8 text (byte {exc.start}); expected a CSV of x,y rows") from None
+        raise DataFileError(f"{path}: not UTF-8 text (byte {exc.start}); expected a CSV of {expected}") from None
     rows, lines = [], []
     try:
         for fields in (reader := csv.reader(io.StringIO(text, newline=""))):
@@ -92,29 +119,19 @@ def _csv(path: str):
     except csv.Error as exc:
         raise DataFileError(f"{path}: row {reader.line_num + 1}: malformed CSV ({exc})") from None
     if not rows:
-        raise DataFileError(f"{path}: empty file; expected rows of x,y (optionally after an x,y header)")
-    order = (0, 1)
-    if len(rows[0]) == 2 and not any(_is_number(f) for f in rows[0]):
-        header = [f.lower() for f in rows[0]]
-        if sorted(header) != ["x", "y"]:
-            raise DataFileError(f"{path}: row {lines[0]}: header must be x,y (or no header, two numeric "
-                                f"columns), got {','.join(rows[0])!r}")
-        order = (header.index("x"), header.index("y"))
-        rows, lines = rows[1:], lines[1:]
-    values = np.empty((len(rows), 2))
-    for i, (fields, line) in enumerate(zip(rows, lines)):
-        if len(fields) != 2:
-            raise DataFileError(f"{path}: row {line}: expected 2 columns (x,y), got {len(fields)}")
-        for j, field in enumerate(fields):
-            try:
-                values[i, j] = float(field)
-            except ValueError:
-                shown = field if len(field) <= 20 else field[:20] + "…"
-                raise DataFileError(f"{path}: row {line}, column {j + 1}: expected a number, got {shown!r}") from None
-    return values[:, order[0]], values[:, order[1]], lambda i: f"row {lines[i]}"
+        raise DataFileError(f"{path}: empty file; expected rows of {empty}")
+    return rows, lines
 
 
-def _is_number(text: str) -> bool:
+def number(path: str, field: str, where: str) -> float:
+    try:
+        return float(field)
+    except ValueError:
+        shown = field if len(field) <= 20 else field[:20] + "…"
+        raise DataFileError(f"{path}: {where}: expected a number, got {shown!r}") from None
+
+
+def is_number(text: str) -> bool:
     try:
         float(text)
     except ValueError:
@@ -124,20 +141,15 @@ def _is_number(text: str) -> bool:
 
 def _arrays(path: str, suffix: str, fh):
     """x and y from a ``.npy`` of shape [N, 2] or a ``.npz`` with 1-D arrays ``x`` and ``y``."""
-    _check_shapes(path, suffix)
-    try:
-        loaded = np.load(fh, allow_pickle=False)
-    except (ValueError, EOFError, zipfile.BadZipFile) as exc:
-        kind = "a .npz archive" if suffix == ".npz" else "a .npy array"
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataFileError(f"{path}: not {kind} numpy can read without pickle ({first[:120]})") from None
+    loaded = load(path, suffix, fh, ("x", "y"))
     if suffix == ".npy":
         if isinstance(loaded, np.lib.npyio.NpzFile):  # np.load goes by the contents, not the suffix
             loaded.close()
             raise DataFileError(f"{path}: is an .npz archive; name it .npz (with arrays x and y)")
-        a = _numeric(path, loaded, "the array")
+        a = numeric(path, loaded, "the array")
         if a.ndim != 2 or a.shape[1] != 2:
-            raise DataFileError(f"{path}: expected shape [N, 2] (columns x, y), got {list(a.shape)}")
+            two = " (two inputs and a label or value: set data.columns)" if a.ndim == 2 and a.shape[1] > 2 else ""
+            raise DataFileError(f"{path}: expected shape [N, 2] (columns x, y), got {list(a.shape)}{two}")
         return a[:, 0].copy(), a[:, 1].copy(), lambda i: f"row {i} (counting from 0)"
     if not isinstance(loaded, np.lib.npyio.NpzFile):
         raise DataFileError(f"{path}: is a single .npy array; name it .npy (shape [N, 2]) or save an .npz "
@@ -147,7 +159,7 @@ def _arrays(path: str, suffix: str, fh):
         if "x" not in names or "y" not in names:
             raise DataFileError(f"{path}: expected arrays x and y, found {', '.join(names) or 'none'}")
         try:
-            x, y = _numeric(path, loaded["x"], "array x"), _numeric(path, loaded["y"], "array y")
+            x, y = numeric(path, loaded["x"], "array x"), numeric(path, loaded["y"], "array y")
         except (ValueError, EOFError, zipfile.BadZipFile, OSError) as exc:
             raise DataFileError(f"{path}: cannot read arrays x and y ({str(exc)[:120]})") from None
     if x.ndim != 1 or y.ndim != 1 or len(x) != len(y):
@@ -156,7 +168,19 @@ def _arrays(path: str, suffix: str, fh):
     return x, y, lambda i: f"index {i}"
 
 
-def _check_shapes(path: str, suffix: str) -> None:
+def load(path: str, suffix: str, fh, names: tuple[str, ...]):
+    """``np.load`` of an open ``.npy``/``.npz`` without pickles, after refusing too many rows (``names``: the
+    ``.npz`` arrays whose headers are checked)."""
+    _check_shapes(path, suffix, names)
+    try:
+        return np.load(fh, allow_pickle=False)
+    except (ValueError, EOFError, zipfile.BadZipFile) as exc:
+        kind = "a .npz archive" if suffix == ".npz" else "a .npy array"
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataFileError(f"{path}: not {kind} numpy can read without pickle ({first[:120]})") from None
+
+
+def _check_shapes(path: str, suffix: str, names: tuple[str, ...]) -> None:
     """Refuse arrays of more than :data:`MAX_ROWS` rows from their headers, before anything is loaded."""
     try:
         if suffix == ".npy":
@@ -166,7 +190,7 @@ def _check_shapes(path: str, suffix: str) -> None:
             with zipfile.ZipFile(path) as z:
                 members = set(z.namelist())
                 shapes = {}
-                for name in ("x", "y"):
+                for name in names:
                     if f"{name}.npy" in members:
                         with z.open(f"{name}.npy") as f:
                             shapes[f"array {name}"] = _header_shape(f)
@@ -185,7 +209,7 @@ def _header_shape(f) -> tuple:
     return tuple(read(f)[0])
 
 
-def _numeric(path: str, a: np.ndarray, what: str) -> np.ndarray:
+def numeric(path: str, a: np.ndarray, what: str) -> np.ndarray:
     if a.dtype.kind not in "iuf":
         raise DataFileError(f"{path}: {what} holds {a.dtype} values; expected real numbers")
     return a.astype(np.float64)

@@ -15,6 +15,7 @@ import numpy as np
 from .errors import InputError
 
 MAX_CLASSES = 10  # a colour per class that stays distinguishable (style.CLASS_COLORS)
+DEFAULT_TEST = 0.2  # data.test null: the fraction of points held out
 
 
 def _counts(n: int, k: int) -> list[int]:

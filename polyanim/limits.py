@@ -44,8 +44,11 @@ def history_bytes(config) -> int:
     d = config.data
     if d.field:  # two inputs: the mesh, and the points (at most data.samples) with x, x2 and label
         classes = None if d.dataset == "surface" else d.classes or (3 if d.dataset == "blobs" else 2)
+        points = d.samples or 400
+        if d.columns is not None:  # a data file's rows and labels say how many points and classes
+            points, classes = len(d.field_points().X), d.classes_of_file()
         row = field_snapshot_bytes(d.mesh, d.mesh, classes)
-        return 8 * (d.mesh * (d.mesh + 2) + 3 * (d.samples or 400)) + sum(
+        return 8 * (d.mesh * (d.mesh + 2) + 3 * points) + sum(
             snapshots(r.train) * row for r in [r.config for r in config.runs] or [config])
     shared = 2 * 8 * d.points  # x and y
     if d.samples is not None or d.sampling != "grid" or d.train_domain is not None or d.noise > 0:
@@ -89,6 +92,8 @@ def render_seconds(n_frames: int, render) -> float:
 
 def training_samples(data) -> int:
     """How many samples a training step evaluates: ``data.samples``, the grid, or ``data.file``'s rows."""
+    if data.columns is not None:
+        return len(data.field_points().X)
     if data.file is not None:
         return len(data.points_xy()[0])
     return data.samples if data.samples is not None else data.points

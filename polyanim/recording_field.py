@@ -60,7 +60,7 @@ class Field:
         if labels is None:
             raise RecorderError("labels: the training points' labels or values are needed (the second argument)")
         self.data_y = _labels(labels, "labels", len(self.data_x))
-        self.task = _task(task, self.data_y)
+        self.task = decide_task(task, self.data_y)
         self.classes = _classes(classes, self.data_y) if self.task == "classify" else None
         self.test = None
         if test is not None:
@@ -186,7 +186,9 @@ def _labels(value, name: str, n: int) -> np.ndarray:
     return array
 
 
-def _task(task, labels: np.ndarray) -> str:
+def decide_task(task, labels: np.ndarray) -> str:
+    """``task`` if given, else the rule the Recorder and ``data.file`` share: whole numbers of at most
+    MAX_CLASSES distinct values classify, anything else is a surface."""
     if task is not None:
         if task not in TASKS:
             raise RecorderError(f"task: expected one of {', '.join(TASKS)}, got {task!r}")

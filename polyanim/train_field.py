@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from . import datasets, targets
+from .datasets import DEFAULT_TEST
 from .version import __version__
 from .optimizers import make_optimizer, make_scheduler
 from .recording import for_train, loss_warnings
@@ -57,13 +58,15 @@ def run_meta(config, warnings: list, param_names: list, started: float) -> dict:
 
 
 DEFAULT_SAMPLES = 400  # data.samples null: points of a data set, before the test split
-DEFAULT_TEST = 0.2
 
 
 def field_data(d, seed: int):
-    """``(X_train, y_train, X_test, y_test, rect)`` of a ``data`` section with a ``dataset``, seeded."""
+    """``(X_train, y_train, X_test, y_test, rect)`` of a two-input ``data`` section (a data set or file), seeded."""
     n = d.samples if d.samples is not None else DEFAULT_SAMPLES
-    if d.dataset == "surface":
+    if d.columns is not None:  # the user's own points: the rectangle around them, as for a data set
+        points = d.field_points()
+        X, y, rect = points.X, points.values, datasets.rectangle(points.X)
+    elif d.dataset == "surface":
         rng = np.random.default_rng(seed)
         X = rng.uniform(d.domain[0], d.domain[1], size=(n, 2))
         y = targets.parse(d.target, ("x1", "x2"))(X[:, 0], X[:, 1]) + d.noise * rng.standard_normal(n)
@@ -78,10 +81,9 @@ def recorder(config):
     """The Recorder of ``config``'s field run: its points, mesh and schedule (the surface's target on the mesh)."""
     d = config.data
     X, y, X_test, y_test, rect = field_data(d, config.seed if config.seed is not None else 0)
-    surface = d.dataset == "surface"
-    rec = for_train(config.train, X, y, task="regress" if surface else "classify", rect=rect, resolution=d.mesh,
-                    test=(X_test, y_test) if len(X_test) else None)
-    if surface:
+    rec = for_train(config.train, X, y, task=d.field_task(), classes=d.classes_of_file(), rect=rect,
+                    resolution=d.mesh, test=(X_test, y_test) if len(X_test) else None)
+    if d.dataset == "surface":
         rec.field.y = targets.parse(d.target, ("x1", "x2"))(*np.meshgrid(rec.field.x, rec.field.x2)).astype(float)
     return rec
 

@@ -67,7 +67,7 @@ def run_python(code: str, cwd) -> subprocess.CompletedProcess:
 
 
 SHIPPED = ("sin", "seed", "sgd_vs_adam", "degree_sweep", "mlp_sin", "lr_sweep", "measurements", "rosenbrock",
-           "beale", "saddle", "sin_valley", "moons", "spirals", "xor_linear_vs_mlp", "widths", "surface")
+           "beale", "saddle", "sin_valley", "moons", "spirals", "xor_linear_vs_mlp", "widths", "surface", "petals")
 
 
 class _Shipped(dict):

@@ -52,6 +52,7 @@ README_PICTURES = {
     "docs/gallery/xor_linear_vs_mlp.gif": ("xor_linear_vs_mlp", GALLERY),
     "docs/gallery/widths.gif": ("widths", GALLERY),
     "docs/gallery/surface.gif": ("surface", GALLERY),
+    "docs/gallery/petals.gif": ("petals", GALLERY),
     "docs/panels/fit.png": ("sin", PANELS + ["render.panels=[fit]"]),
     "docs/panels/fit_loss.png": ("sin", PANELS + ["render.panels=[fit,loss]"]),
     "docs/panels/fit_loss_params.png": ("sin", PANELS + ["render.panels=[fit,loss,params]", "render.trail=4"]),

@@ -120,6 +120,17 @@ def test_the_data_file_reader_opens_only_regular_files(tmp_path):
     assert list(y) == [0, 1, 2, 3, 4]
 
 
+def test_the_two_input_reader_opens_only_regular_files(tmp_path):
+    from polyanim import datafile2d
+
+    for name in ("points.csv", "points.npy", "points.npz"):
+        fifo = _fifo(tmp_path / name)
+        with pytest.raises(datafile.DataFileError, match="FIFO"):
+            datafile2d._cached(str(fifo), 0, 0, (0, 1, 2), None)
+        with pytest.raises(datafile.DataFileError, match="not a file"):  # and read() refuses it from its stat
+            datafile2d.read(fifo, (0, 1, 2))
+
+
 def test_read_regular_refuses_a_file_that_outgrows_its_cap(tmp_path):
     from polyanim.fileio import read_regular
 

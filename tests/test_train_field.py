@@ -73,7 +73,8 @@ def test_linear_vs_mlp_runs_share_the_data(tmp_path):
 
 
 @pytest.mark.parametrize("data,model,words", [
-    ({"dataset": "moons"}, {"kind": "polynomial"}, "model.kind: polynomial takes one input; with data.dataset use"),
+    ({"dataset": "moons"}, {"kind": "polynomial"},
+     "polynomial takes one input; with two inputs (data.dataset, data.columns) use"),
     ({}, {"kind": "logistic"}, "model.kind: logistic takes two inputs; set data.dataset"),
     ({"dataset": "moons", "target": "x1"}, {"kind": "mlp"}, "target: a moons data set has labels"),
     ({"target": "sin(x1)"}, {"kind": "mlp"}, "x1 and x2 are for data.dataset: surface"),
@@ -98,7 +99,7 @@ def test_mesh_bytes_are_checked_before_training():
         limits.check_config(c)
 
 
-@pytest.mark.parametrize("name", ["moons", "spirals", "xor_linear_vs_mlp", "widths", "surface"])
+@pytest.mark.parametrize("name", ["moons", "spirals", "xor_linear_vs_mlp", "widths", "surface", "petals"])
 def test_shipped_configs_load(name):
     from pathlib import Path
 

@@ -13,7 +13,8 @@ from .fields import (ACTIVATIONS, DEFAULT_DOMAIN, DEFAULT_TARGET, LAYOUTS, MAX_R
                      plain_name)
 from .io import from_dict, load, parse_override, reference, render_settings
 from .runs import with_runs
-from .schema import Config, Data, Model, Render, Run, Train, known_keys, type_at, unknown_key
+from .keys import known_keys, type_at, unknown_key
+from .schema import Config, Data, Model, Render, Run, Train
 
 __all__ = ["ACTIVATIONS", "Config", "ConfigError", "DEFAULT_DOMAIN", "DEFAULT_TARGET", "Data", "LAYOUTS", "MAX_RUNS",
            "MODEL_KINDS", "Model", "OPTIMIZERS", "PANELS", "RECORDINGS", "RUN_SECTIONS", "Render", "Run",

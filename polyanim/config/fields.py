@@ -112,7 +112,7 @@ def _check_model_inputs(model, field: bool) -> None:
     if n not in MODEL_TABLE[model.kind].inputs:
         fits = [k for k, spec in MODEL_TABLE.items() if n in spec.inputs]
         raise ConfigError(f"model.kind: {model.kind} takes {'one input' if field else 'two inputs'}; "
-                          + (f"with data.dataset use {', '.join(fits)}" if field
+                          + (f"with two inputs (data.dataset, data.columns) use {', '.join(fits)}" if field
                              else f"set data.dataset, or for one input use {', '.join(fits)}"))
 
 
@@ -201,7 +201,7 @@ def _field_panels(render, data) -> None:
     """A field's default panels in place of the curve default, and panels that draw the data's kind."""
     kind = "field" if data.field else "curve"
     if kind == "field" and tuple(render.panels) == CURVE_PANELS:
-        task = "regress" if data.dataset == "surface" else "classify"
+        task = data.field_task()
         object.__setattr__(render, "panels", default_panels(kind, task, accuracy=task == "classify"))
     problem = kind_problem(render.panels, kind)
     if problem:

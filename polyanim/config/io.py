@@ -13,9 +13,11 @@ import typing
 from pathlib import Path
 
 from ..fileio import read_regular
+from ..panels.registry import CURVE_PANELS
 from .fields import UNRESOLVED, ConfigError, _hints, _plain
 from .runs import with_runs
-from .schema import Config, Render, _fields_of, _is_text, known_keys, type_at, unknown_key
+from .keys import _fields_of, _is_text, known_keys, type_at, unknown_key
+from .schema import Config, Render
 
 MAX_CONFIG_BYTES = 1 << 20  # the longest real config is a few kB; a bigger YAML is a mistake, not a config
 
@@ -82,6 +84,8 @@ def from_dict(data: dict, source: str = "config", overrides: typing.Sequence[str
         for key in UNRESOLVED:  # still "not given", so that --set data.file=… decides them
             if key not in given:
                 merged["data"][key] = None
+        if "panels" not in (data.get("render") if isinstance(data.get("render"), dict) else {}):
+            merged["render"]["panels"] = list(CURVE_PANELS)  # the default again: --set data.task=… decides them
         for item in overrides:
             _set_dotted(merged, *parse_override(item), "--set")
         config = _build(merged, "--set")

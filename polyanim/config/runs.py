@@ -12,7 +12,8 @@ import dataclasses
 
 from ..panels.registry import several_runs_problem
 from .fields import MAX_RUNS, RUN_SECTIONS, ConfigError, mathtext_problem
-from .schema import Config, Run, known_keys, unknown_key
+from .keys import known_keys, unknown_key
+from .schema import Config, Run
 
 
 def with_runs(base: Config, runs_raw, sweep_raw, source: str, build) -> Config:

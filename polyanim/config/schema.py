@@ -2,16 +2,15 @@
 
 ``Render(fps=-1)`` raises :class:`ConfigError` like a file saying so: every
 ``__post_init__`` runs :func:`polyanim.config.fields._validate` on its own
-fields first, then the checks that span fields. Also the key helpers
-(``type_at``, ``known_keys``, ``unknown_key``) that messages about keys use.
+fields first, then the checks that span fields. The key helpers that messages
+about keys use (``type_at``, ``known_keys``, ``unknown_key``) are in
+:mod:`polyanim.config.keys`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import os
-import typing
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,6 +26,7 @@ from .fields import (ACTIVATIONS, DATASETS, DEFAULT_DOMAIN, DEFAULT_SURFACE, DEF
                      _at_least, _between, _check_inputs, _check_model_inputs, _check_target, _data_file, _expression,
                      _hidden, _interval, mathtext_problem, _non_negative, _field_panels, _optional, _panels, _plain,
                      _positive, _size, _spec, _validate, _workers, plain_name)
+from . import filefield
 from .problem import Problem, check_path_params
 
 
@@ -66,15 +66,25 @@ class Data:
     classes: int | None = _spec(None, check=_optional(_between(2, 10)),
                                 doc="spirals: arms, blobs: blobs (2 to 10; null: 2 arms, 3 blobs)")
     test: float | None = _spec(None, check=_optional(_between(0, 0.9)),
-                               doc="with `data.dataset`: the fraction of points held out as test points (0 to "
-                                   "0.9; null: 0.2)")
+                               doc="two inputs: the fraction of points held out as test points (0 to 0.9; "
+                                   "null: 0.2)")
     mesh: int = _spec(120, check=_between(2, 400),
-                      doc="with `data.dataset`: mesh points a side the predictions are recorded on (2 to 400)")
+                      doc="two inputs: mesh points a side the predictions are recorded on (2 to 400)")
+    columns: tuple[int | str, ...] | None = _spec(None, check=_optional(filefield.columns_problem),
+                                                  doc="two inputs from `data.file`: its x1, x2 and label-or-value "
+                                                      "columns, by header name or 0-based index, e.g. `[x1, x2, "
+                                                      "label]`; null: one input (x, y)")
+    task: str | None = _spec(None, check=_optional(filefield.task_problem),
+                             doc="with `data.columns`: `classify` or `regress`; null: whole-number labels (at most "
+                                 "10 distinct) classify, other values are a surface, as the Recorder decides")
 
     def __post_init__(self):
         _validate(self)
+        filefield.check_keys(self)  # first: with data.columns, data.target is refused rather than parsed
         _check_inputs(self)  # one input or two: which keys and target variables apply
-        if self.dataset is not None:
+        if self.file is not None:  # the resolved path is what the saved config keeps: a re-run finds it anywhere
+            object.__setattr__(self, "file", os.path.abspath(os.path.expanduser(self.file)))
+        if self.field:
             return
         if self.file is None:  # not given: the post's problem
             if self.target is None:
@@ -82,8 +92,6 @@ class Data:
             if self.domain is None:
                 object.__setattr__(self, "domain", DEFAULT_DOMAIN)
         else:
-            # the resolved path is what the saved config keeps, so a re-run from anywhere finds the file
-            object.__setattr__(self, "file", os.path.abspath(os.path.expanduser(self.file)))
             for key, given in (("samples", self.samples is not None), ("sampling", self.sampling != "grid"),
                                ("noise", self.noise != 0)):
                 if given:
@@ -95,8 +103,22 @@ class Data:
 
     @property
     def field(self) -> bool:
-        """Two inputs (``data.dataset`` is set): the History is a field, the models take two inputs."""
-        return self.dataset is not None
+        """Two inputs (``data.dataset`` or ``data.columns``): the History is a field, the models take two inputs."""
+        return self.dataset is not None or self.columns is not None
+
+    def field_points(self):
+        """``data.file``'s points, labels or values, task and classes with ``data.columns`` (see filefield)."""
+        return filefield.points(self)
+
+    def field_task(self) -> str:
+        """``classify`` or ``regress``: a data set's own, ``data.task``, or the file's labels' (read once)."""
+        if self.columns is None:
+            return "regress" if self.dataset == "surface" else "classify"
+        return self.task or self.field_points().task
+
+    def classes_of_file(self) -> int | None:
+        """The class count of a classifier's data file (its labels decide it); None otherwise."""
+        return self.field_points().classes if self.columns is not None else None
 
     def _check_train_domain(self, domain) -> None:
         (lo, hi), (a, b) = domain, self.train_domain
@@ -131,6 +153,8 @@ class Data:
         """
         if self.file is None:
             return
+        if self.columns is not None:
+            return filefield.check(self)
         try:
             self.points_xy()
             if self.train_domain is not None:
@@ -359,39 +383,3 @@ def _run_dict(run: Run, base: dict) -> dict:
         if diff:
             out[section] = diff
     return out
-
-
-def type_at(parts: list[str]):
-    """The annotated type at a dotted path (``["render", "title"]`` → ``str``); KeyError if none."""
-    cls = Config
-    for part in parts:
-        cls = typing.get_type_hints(cls)[part]
-    return cls
-
-
-def _is_text(key: str) -> bool:
-    """Whether a dotted key names a text setting (``name``, ``render.title``, ``data.target``, …)."""
-    try:
-        kind = type_at(key.split("."))
-        return kind is str or set(typing.get_args(kind)) == {str, type(None)}
-    except (KeyError, TypeError):
-        return False
-
-
-def known_keys(prefix: list[str]) -> list[str]:
-    """The keys allowed under a dotted path (``["render"]`` → the render keys; ``[]``: the sections)."""
-    return _fields_of(type_at(prefix))
-
-
-def _fields_of(cls) -> list[str]:
-    return [f.name for f in dataclasses.fields(cls)] + (["sweep"] if cls is Config else [])
-
-
-def unknown_key(source: str, key: str, allowed: list[str]) -> str:
-    """The one-line message for an unknown ``key``: the closest allowed key as a hint, then all of them."""
-    head, _, leaf = key.rpartition(".")
-    close = difflib.get_close_matches(leaf, allowed, n=1)
-    hint = f"; did you mean '{(head + '.' if head else '') + close[0]}'?" if close else ""
-    if leaf in ("xlabel", "ylabel"):  # matplotlib's names: the axis labels live in render.labels
-        hint = f"; the axis labels are render.labels.{leaf[0]} (labels={{'{leaf[0]}': …}} in Python)"
-    return f"{source}: {key}: unknown key{hint} (allowed: {', '.join(allowed)})"
