@@ -69,7 +69,13 @@ def resolve_sets(source, sets, *, caller: str = "--set") -> tuple:
     options = {}
     for item in sets:
         key, value = parse_override(item)
-        options[key.removeprefix("render.")] = value
+        *sections, last = key.removeprefix("render.").split(".")
+        where = options
+        for name in sections:  # render.labels.x=... is labels={"x": ...}, merged with the saved labels
+            if not isinstance(where.get(name), dict):
+                where[name] = {}
+            where = where[name]
+        where[last] = value
     return resolve(source, options, caller=caller, prefix="render.")
 
 

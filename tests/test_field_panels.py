@@ -168,6 +168,20 @@ def test_outer_cells_alone_label_a_grid():
     assert [ax.get_ylabel() for ax in axes] == ["x₂", "", "x₂"]
 
 
+def test_render_labels_name_the_plane_in_frames_and_player(tmp_path):
+    # a data file's columns: render.labels.x / .y name the plane's axes where set, else x₁ and x₂
+    names = {"x": "petal length", "y": "petal width"}
+    for panels in (["boundary"], ["surface"]):
+        ax = Scene(field_history(task="regress" if panels == ["surface"] else "classify"),
+                   render_cfg(panels=panels, labels=names)).axes[panels[0]]
+        assert (ax.get_xlabel(), ax.get_ylabel()) == ("petal length", "petal width")
+    page = polyanim.render(field_history(frames=3), tmp_path / "b.html", labels=names).read_text()
+    axes = panel(embedded_data(page), "boundary")["axes"]
+    assert (axes["xlabel"], axes["ylabel"]) == ("petal length", "petal width")
+    assert Scene(field_history(), render_cfg(panels=["boundary"], labels={"y": "width"})).axes["boundary"] \
+        .get_xlabel() == "x₁"
+
+
 def test_the_player_draws_a_boundary_with_no_console_error(browser, tmp_path):  # noqa: F811
     out = polyanim.render(field_history(frames=6), tmp_path / "b.html", size=(480, 360))
     data = embedded_data(out.read_text(encoding="utf-8"))

@@ -89,3 +89,20 @@ def test_saved_labels_are_kept_when_one_is_given():
     saved = {"labels": {"x": "input x", "loss": "MSE"}}
     merged = render_settings({"labels": {"x": "u"}}, saved=saved)
     assert (merged.labels.x, merged.labels.loss) == ("u", "MSE")
+
+
+def test_a_replay_takes_a_dotted_label_key_as_a_config_does(tmp_path, capsys):
+    # --set render.labels.x=... on a saved History: the key docs/config.md lists, merged with the saved labels
+    from polyanim.api import resolve_sets
+    from polyanim.cli import main
+
+    h = cubic_history(frames=3)
+    h.meta["config"] = {"render": {"labels": {"loss": "MSE"}}}
+    _, settings = resolve_sets(h, ["render.labels.x=input x", "render.fps=12"])
+    assert (settings.labels.x, settings.labels.loss, settings.fps) == ("input x", "MSE", 12)
+    path = tmp_path / "h.history.npz"
+    h.save(path)
+    assert main([str(path), "--out", str(tmp_path / "a.png"), "--quiet", "--set", "render.labels.x=input x"]) == 0
+    assert main([str(path), "--out", str(tmp_path / "b.png"), "--quiet", "--set", "render.labels.z=q"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "render.labels.z: unknown key" in err and "\n" not in err and not (tmp_path / "b.png").exists()

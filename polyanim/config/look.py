@@ -44,8 +44,9 @@ def _label(default: str, doc: str):
 
 @dataclass(frozen=True)
 class Labels:
-    x: str = _label("x", "the fit panel's x axis label")
-    y: str = _label("", "the fit panel's y axis label (empty: none)")
+    x: str = _label("x", "the fit panel's x axis label; with two inputs the plane's first axis (default there: x₁)")
+    y: str = _label("", "the fit panel's y axis label (empty: none); with two inputs the plane's second axis "
+                        "(default there: x₂)")
     target: str = _label("target", "the target's legend name (`target: sin(x)` when the target has an expression)")
     prediction: str = _label("prediction", "a lone run's prediction in the legend")
     loss: str = _label("loss", "the loss panel's y axis label")

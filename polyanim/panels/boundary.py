@@ -131,8 +131,17 @@ class BoundaryPanel:
         return field_payload(ctx, rect, draw)
 
 
+def axis_names(labels) -> tuple[str, str]:
+    """The plane's axis names: ``render.labels.x`` and ``.y`` where set (e.g. a data file's columns), else
+    x₁ and x₂ (the curve's defaults, ``x`` and none, do not name two inputs). ``labels``: the settings or a dict."""
+    get = labels.get if isinstance(labels, dict) else lambda key, default=None: getattr(labels, key, default)
+    x, y = get("x") or "x", get("y") or ""
+    return (x if x != "x" else "x₁"), (y or "x₂")
+
+
 def frame_axes(axes, h, view) -> None:
-    """A field panel's Axes: the mesh's rectangle, x₁ and x₂, each run's label over its cell."""
+    """A field panel's Axes: the mesh's rectangle, its axis names, each run's label over its cell."""
+    xname, yname = axis_names(view.render.labels)
     cols = axes[0].get_subplotspec().get_geometry()[1] if len(axes) > 1 else 1
     for k, ax in enumerate(axes):
         ax.set_xlim(float(h.x[0]), float(h.x[-1]))
@@ -144,11 +153,11 @@ def frame_axes(axes, h, view) -> None:
         if k + cols < len(axes):
             ax.tick_params(labelbottom=False)
         else:
-            ax.set_xlabel("x₁")
+            ax.set_xlabel(xname)
         if k % cols:
             ax.tick_params(labelleft=False)
         else:
-            ax.set_ylabel("x₂")
+            ax.set_ylabel(yname)
 
 
 def field_payload(ctx, rect, draw: list) -> dict:
@@ -160,7 +169,9 @@ def field_payload(ctx, rect, draw: list) -> dict:
                      "box": True, "scale": "small" if grid else None,
                      "texts": [field_label(timeline.states(i)[k]) for i in range(len(timeline))]})
     shape = style.grid_shape(len(timeline.runs), ctx.aspect) if grid else (1, 1)
-    return {"axes": ctx.axes(*rect, xlabel="x₁", ylabel="x₂", cells=shape), "draw": draw,
+    xname, yname = axis_names(ctx.labels)
+    return {"axes": ctx.axes(*rect, xlabel=style.plain_text(xname), ylabel=style.plain_text(yname), cells=shape),
+            "draw": draw,
             "grid": list(shape) if grid else None,
             "titles": [style.plain_text(label) for label in timeline.labels] if grid else None}
 
