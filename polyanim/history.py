@@ -63,6 +63,8 @@ class History:
     they differ from the grid or carry noise (else ``None``). ``meta`` holds the
     resolved config (``meta["config"]``), the seed, library versions and notes
     such as a divergence (``meta["stopped"]``) or a stall (``meta["warnings"]``).
+    A race (``meta["kind"] == "paths"``) may add ``path`` ``[M, 2]``, its parameter pair at the steps
+    ``path_steps`` ``[M]`` (every step, or at most ``MAX_PATH`` of them, each snapshot's among them).
     """
 
     steps: np.ndarray
@@ -80,6 +82,8 @@ class History:
     test_y: np.ndarray | None = None
     acc: np.ndarray | None = None
     test_acc: np.ndarray | None = None
+    path: np.ndarray | None = None
+    path_steps: np.ndarray | None = None
 
     def __post_init__(self):
         for key in REQUIRED[:-1] + OPTIONAL:
@@ -90,9 +94,11 @@ class History:
         self.x = self.x.astype(np.float64, copy=False)
         self.y = self.y.astype(np.float64, copy=False)
         self.pred = self.pred.astype(np.float32, copy=False)
-        for key in OPTIONAL:
+        for key in OPTIONAL[:-1]:
             if getattr(self, key) is not None:
                 setattr(self, key, getattr(self, key).astype(np.float64, copy=False))
+        if self.path_steps is not None:
+            self.path_steps = _whole_steps(self.path_steps, "path_steps")
         shapes = {k: None if getattr(self, k) is None else getattr(self, k).shape for k in REQUIRED[:-1] + OPTIONAL}
         problem = (_kind_problem(self) or _shape_problem(shapes)
                    or _meta_problem(self.meta) or _value_problem(self))

@@ -27,17 +27,19 @@ if TYPE_CHECKING:  # only for an annotation: history imports this module
     from .history import History
 
 REQUIRED = ("steps", "loss", "x", "y", "pred", "meta")
-OPTIONAL = ("params", "lr", "data_x", "data_y", "x2", "test_x", "test_y", "acc", "test_acc")
-PER_RUN = ("steps", "loss", "pred", "params", "lr", "acc", "test_acc")  # what each run of a RunSet has of its own
+OPTIONAL = ("params", "lr", "data_x", "data_y", "x2", "test_x", "test_y", "acc", "test_acc", "path", "path_steps")
+PER_RUN = ("steps", "loss", "pred", "params", "lr", "acc", "test_acc", "path", "path_steps")  # what each run of a RunSet has of its own
 SHARED = ("x", "y", "data_x", "data_y", "x2", "test_x", "test_y")  # what the runs of a RunSet share
 RUN_KEY = re.compile(r"run([1-9][0-9]?)_(" + "|".join(PER_RUN) + ")")  # a RunSet's other runs (at most 99)
 # the grid, the mesh and the samples: a NaN there breaks every axis
-FINITE = ("x", "data_x", "data_y", "x2", "test_x", "test_y")
+FINITE = ("x", "data_x", "data_y", "x2", "test_x", "test_y", "path")
 KINDS = ("curve", "field", "paths")  # meta["kind"]; a file without one is a curve (versions 1 and 2)
 FIELD_ONLY = ("x2", "test_x", "test_y")
 TASKS = ("classify", "regress")
 MAX_CLASSES = 10  # as polyanim.datasets.MAX_CLASSES: a distinguishable colour per class
 MAX_MESH = 400  # mesh points a side
+# a race's every-step path (80 KB of float64 at most), thinned past it: enough for any frame, bounded for the page
+MAX_PATH = 4000
 # Limits on what a file may ask of the reader before anything is allocated (docs/limits.md): the arrays
 # may declare at most MAX_HISTORY_BYTES in all, and at most EXPANSION more than the file's size on disk
 # (polyanim stores arrays uncompressed; a compressed file may inflate that much), so any file under
@@ -269,12 +271,12 @@ def _real(key: str, value) -> np.ndarray:
     return array
 
 
-def _whole_steps(steps: np.ndarray) -> np.ndarray:
+def _whole_steps(steps: np.ndarray, key: str = "steps") -> np.ndarray:
     """Steps as int64: floats must be whole numbers, and every value must fit."""
     if steps.dtype.kind == "f" and not (np.isfinite(steps).all() and (steps == np.round(steps)).all()):
-        raise ValueError("steps: expected whole numbers")
+        raise ValueError(f"{key}: expected whole numbers")
     if steps.size and (steps.max() > np.iinfo(np.int64).max or steps.min() < np.iinfo(np.int64).min):
-        raise ValueError("steps: expected whole numbers below 2**63")
+        raise ValueError(f"{key}: expected whole numbers below 2**63")
     return steps.astype(np.int64)
 
 
@@ -292,6 +294,9 @@ def _value_problem(h: History) -> str | None:
         value = getattr(h, key)
         if value is not None and value.size and not (np.fmin.reduce(value) >= 0 and np.fmax.reduce(value) <= 1):
             return f"{key}: expected accuracies from 0 to 1"
+    if h.path_steps is not None and (h.path_steps[0] < 0 or (np.diff(h.path_steps) <= 0).any()
+                                     or not np.isin(h.steps, h.path_steps).all()):  # the panel finds each snapshot in it
+        return "path_steps: expected increasing non-negative whole numbers, every one of steps among them"
     return _field_value_problem(h)
 
 
@@ -342,6 +347,10 @@ def _shape_problem(shapes: dict) -> str | None:
     params = shapes.get("params")
     if params is not None and (len(params) != 2 or params[0] != f):
         return f"params: expected shape ({f}, P), got {params}"
+    path, path_steps = shapes.get("path"), shapes.get("path_steps")
+    if (path is not None or path_steps is not None) and not (
+            path is not None and len(path) == 2 and path[1] == 2 and 1 <= path[0] <= MAX_PATH and path_steps == path[:1]):
+        return f"path, path_steps: expected shapes (M, 2) and (M,) with M from 1 to {MAX_PATH}, got {path} and {path_steps}"
     if shapes.get("x2") is not None:
         return _field_shape_problem(shapes, f)
     x = shapes["x"]

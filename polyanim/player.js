@@ -211,8 +211,8 @@ function drawLines(it, b, m, i) {  // whole, so far (up to the run's snapshot), 
   var r = it.run !== undefined && it.run !== null ? RUNS[it.run] : null;
   if (it.whole) { pen(it.whole, r, i); polyline(it.X, it.Y, it.n, m); }
   if (it.sofar) {
-    var j = r.idx[i], ext = it.extend && i < r.end;
-    var xs = Array.prototype.slice.call(it.X, 0, j + 1), ys = Array.prototype.slice.call(it.Y, 0, j + 1);
+    var j = r.idx[i], ext = it.extend && i < r.end, k = it.upto ? it.upto[j] : j + 1;  // upto: points per snapshot
+    var xs = Array.prototype.slice.call(it.X, 0, k), ys = Array.prototype.slice.call(it.Y, 0, k);
     if (ext) { xs.push(STEPS[i]); ys.push(it.Y[j]); }
     pen(it.sofar, r, i); polyline(xs, ys, xs.length, m);
   }
@@ -220,7 +220,8 @@ function drawLines(it, b, m, i) {  // whole, so far (up to the run's snapshot), 
   ctx.globalAlpha = 1; ctx.setLineDash([]);
 }
 function lineDot(it, m, a, i) {  // unclipped, so the dot stays whole on the edge; one outside the limits is not drawn
-  var r = RUNS[it.run], j = r.idx[i], y = it.Y[j], x = it.head ? it.X[j] : i >= r.end ? it.X[it.X.length - 1] : STEPS[i];
+  var r = RUNS[it.run], j = r.idx[i], h = it.upto ? it.upto[j] - 1 : j;
+  var y = it.Y[h], x = it.head ? it.X[h] : i >= r.end ? it.X[it.X.length - 1] : STEPS[i];
   if (!(isFinite(y) && y >= a.ylim[0] && y <= a.ylim[1])) return;
   if (it.exit === undefined || j < it.exit) return dot(m.x(x), m.y(y), it.dot.r * PT, it.dot.color);
   marker(m.x(x), m.y(y), 2 * it.dot.r * PT, "x");  // where the run left the domain or diverged: the frames' cross

@@ -6,7 +6,9 @@ second); the frame budget (``train.frames``, else ``train.record_every``)
 picks the snapshots the History keeps. A History of this kind has
 ``meta["kind"] == "paths"``, ``params`` ``[F, 2]`` (the path) and ``loss``;
 its ``x``, ``y`` and ``pred`` are two-point placeholders, so the file format
-and its readers are unchanged.
+and its readers are unchanged. Its ``path`` keeps every step's pair (``path_steps``), so the panel draws
+the path the optimizer took, not chords between snapshots; a race longer than
+:data:`~polyanim.history_io.MAX_PATH` steps keeps that many, every snapshot's step among them.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import numpy as np
 
 from . import __version__, npoptim
 from .history import History, RunSet
+from .history_io import MAX_PATH
 from .recording import Recorder
 from .registry.optimizers import LBFGS_MAX_ITER
 
@@ -77,9 +80,22 @@ def train_one(config) -> History:
     if left or diverged:
         meta["stopped"] = {"step": int(reached), "reason": "left the domain" if left else
                            "diverged (the parameters or the loss left the finite range)"}
-    n = len(keep)
+    n, drawn = len(keep), path_steps(reached, keep)
     return History(steps=keep, loss=loss[keep], x=PLACEHOLDER, y=np.zeros(2), pred=np.zeros((n, 2), np.float32),
-                   params=params[keep], meta=meta, lr=np.full(n, config.train.lr))
+                   params=params[keep], meta=meta, lr=np.full(n, config.train.lr),
+                   path=None if drawn is None else params[drawn], path_steps=drawn)
+
+
+def path_steps(reached: int, keep: np.ndarray) -> np.ndarray | None:
+    """The steps whose parameter pair the History keeps as its ``path``: all of them up to
+    :data:`MAX_PATH`, else that many evenly spaced plus every kept snapshot's (the panel finds each
+    snapshot on the path); None when the snapshots alone are that dense (the path would add nothing)."""
+    if len(keep) >= MAX_PATH - 1:
+        return None
+    if reached < MAX_PATH:
+        return np.arange(reached + 1)
+    even = np.round(np.linspace(0, reached, MAX_PATH - len(keep))).astype(np.int64)
+    return np.union1d(even, keep)
 
 
 def train(config, *, quiet: bool = True, out=None):

@@ -6,8 +6,9 @@ them. Its minima (stars) and saddles (crosses) are drawn with the moving
 artists, over the paths that reach them. Each run's path so far is a line in its
 run colour with a dot at its head; a run that leaves the domain is cut where
 it crossed the edge and marked there with a cross, and so is a run that
-diverged, at its last point. Every run's parameters are its History's
-``params`` (``[F, 2]``: the path) and the surface the runs' config's
+diverged, at its last point. Every run's path is its History's ``path``
+(every step's pair, a race's; :func:`full_path`), else its ``params``
+(``[F, 2]``: chords between snapshots), and the surface the runs' config's
 ``problem`` section (:func:`polyanim.surfaces.surface`); for a model
 linear in its parameters and ``render.path_params``, two of the coefficients
 over their exact loss slice (:mod:`polyanim.landscape`); for a model of your
@@ -141,6 +142,7 @@ class PathsPanel:
     def setup(self, axes: list, runs: list, view: View) -> list:
         ax, t = axes[0], view.theme
         self.ax, self.lines, self.dots, self.exits, self.paths, self.marks = ax, [], [], [], [], []
+        self.path_steps = []  # the step of each point of each path
         found = landscape(runs, view)
         if isinstance(found, str):
             no_data(ax, found, t["faint"])
@@ -154,8 +156,9 @@ class PathsPanel:
         for run, color in zip(runs, view.colors):
             if run.params is None or run.params.shape[1] <= max(self.columns):
                 self.lines.append(None), self.dots.append(None), self.exits.append(None), self.paths.append(None)
+                self.path_steps.append(None)
                 continue
-            path = run.params[:, list(self.columns)]
+            path, steps = full_path(run, self.columns)
             ax.plot(*clip_path(path, self.surface.domain)[0].T, color=color, linewidth=1, alpha=0.25)
             (line,) = ax.plot(path[:1, 0], path[:1, 1], color=color, linewidth=1.8, zorder=6)
             # marks on the domain's edge are drawn whole, not cut by the axes
@@ -164,6 +167,7 @@ class PathsPanel:
             (cross,) = ax.plot([], [], "X", color=color, markersize=9, zorder=8, markeredgecolor=t["bg"],
                                markeredgewidth=0.8, clip_on=False)
             self.lines.append(line), self.dots.append(dot), self.exits.append(cross), self.paths.append(path)
+            self.path_steps.append(steps)
         (xl, xh), (yl, yh) = self.surface.domain
         ax.set_xlim(xl, xh)
         ax.set_ylim(yl, yh)
@@ -212,14 +216,16 @@ class PathsPanel:
         color_texts(legend, t["fg"])
 
     def update(self, states: list) -> list:
-        for line, dot, cross, path, state in zip(self.lines, self.dots, self.exits, self.paths, states):
+        for line, dot, cross, path, steps, state in zip(self.lines, self.dots, self.exits, self.paths,
+                                                         self.path_steps, states):
             if line is None:
                 continue
             if state.ended:
                 points = path
-            else:
+            else:  # every step up to the snapshot's, then the head (between two snapshots: interpolated)
                 now = np.asarray(state.params, dtype=np.float64)[list(self.columns)]
-                points = np.vstack([path[: state.index + 1], now[None]])
+                upto = int(np.searchsorted(steps, state.run.steps[state.index], side="right"))
+                points = np.vstack([path[:upto], now[None]])
             inside, exit_point = clip_path(points, self.surface.domain)
             if exit_point is not None:
                 line.set_data(np.append(inside[:, 0], exit_point[0]), np.append(inside[:, 1], exit_point[1]))
@@ -241,8 +247,9 @@ class PathsPanel:
         if not hasattr(self, "surface"):
             return False
         runs = getattr(history, "histories", [history])
-        self.paths = [None if old is None else run.params[:, list(self.columns)]
-                      for old, run in zip(self.paths, runs)]
+        drawn = [None if old is None else full_path(run, self.columns) for old, run in zip(self.paths, runs)]
+        self.paths = [None if d is None else d[0] for d in drawn]
+        self.path_steps = [None if d is None else d[1] for d in drawn]
         left = any(clip_path(path, self.surface.domain)[1] is not None for path in self.paths if path is not None)
         if self.surface.name != "slice" or not (left or history.steps[-1] >= steps):
             return False
@@ -273,10 +280,10 @@ class PathsPanel:
         for k, (run, color) in enumerate(zip(ctx.timeline.runs, ctx.colors)):
             if run.params is None or run.params.shape[1] <= max(columns):
                 continue
-            path, exit_index = _padded(run.params[:, list(columns)], surface.domain)
+            path, upto, exit_index = _clipped(*full_path(run, columns), run.steps, surface.domain)
             if exit_index is None and run.meta.get("stopped"):  # diverged: crossed at its last point, as the frames
-                exit_index = len(path) - 1
-            draw.append({"type": "lines", "run": k, "n": len(path), "head": True,
+                exit_index = len(run.steps) - 1
+            draw.append({"type": "lines", "run": k, "n": len(path), "head": True, "upto": upto.tolist(),
                          "x": series(path[:, 0], x0, x1), "y": series(path[:, 1], y0, y1),
                          "whole": stroke(color, 1, 0.25), "sofar": stroke(color, 1.8), "dot": {"color": color, "r": 2.5},
                          **({} if exit_index is None else {"exit": exit_index})})
@@ -302,17 +309,28 @@ class _PlayerView:
             type("Render", (), {"path_params": saved.get("path_params")})()
 
 
-def _padded(path: np.ndarray, domain) -> tuple[np.ndarray, int | None]:
-    """The path cut where it left the domain, ending on the edge, and as long as the snapshots (the player
-    indexes it by snapshot); and the snapshot from which its head is that exit point (None: it stays in)."""
+def full_path(run, columns) -> tuple[np.ndarray, np.ndarray]:
+    """A run's path over ``columns`` and each point's step: a race's every-step ``path`` when its History has
+    one, else its snapshots' parameters (an older file, a model's coefficients: chords between snapshots)."""
+    if getattr(run, "path", None) is not None and tuple(columns) == (0, 1):
+        return run.path, run.path_steps
+    return run.params[:, list(columns)], run.steps
+
+
+def _clipped(path: np.ndarray, path_steps: np.ndarray, steps: np.ndarray, domain):
+    """The path cut where it left the domain, ending on the edge; how many of its points each snapshot
+    (at ``steps``) draws (the player indexes it by snapshot); and the snapshot from which its head is that
+    exit point (None: it stays in)."""
     inside, exit_point = clip_path(path, domain)
-    exit_index = None
+    reached = np.searchsorted(path_steps, steps, side="right")
+    upto, exit_index = np.minimum(reached, len(inside)), None
     if exit_point is not None:
-        inside = np.vstack([inside, exit_point[None]])
-        exit_index = len(inside) - 1
-    if not len(inside):
-        inside = path[:1]
-    return np.vstack([inside, np.repeat(inside[-1:], len(path) - len(inside), axis=0)]), exit_index
+        past = reached > len(inside)  # at or after the step that left: the head is on the edge
+        inside, exit_index = np.vstack([inside, exit_point[None]]), int(np.argmax(past))
+        upto[past] = len(inside)
+    if not len(inside):  # started outside: the start alone
+        inside, upto = path[:1], np.ones_like(upto)
+    return inside, upto, exit_index
 
 
 def bands(surface, ink: dict, n: int = MESH) -> np.ndarray:
