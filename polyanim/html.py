@@ -52,6 +52,16 @@ def write_html(history, path: str | os.PathLike, *, title: str, fps: float, size
         tmp.write_text(page, encoding="utf-8")
 
 
+def page_for(history, render) -> str:
+    """:func:`html_page` of ``history`` with every setting read from ``render`` (the resolved render
+    settings, as :func:`polyanim.render` and :func:`polyanim.show` have them)."""
+    from dataclasses import asdict
+
+    return html_page(history, title=render.title, fps=render.fps, size=tuple(render.size), theme=render.theme,
+                     loop=render.loop, panels=render.panels, layout=render.layout, labels=asdict(render.labels),
+                     colors=asdict(render.colors), render=render)
+
+
 def html_page(history, *, title: str = "", fps: float = 10.0, size: tuple[int, int] = (640, 480),
               theme: str = "light", loop: bool = False, panels=CURVE_PANELS, layout: str = "overlay",
               labels: dict | None = None, colors: dict | None = None, render=None) -> str:

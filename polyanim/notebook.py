@@ -8,7 +8,6 @@ and never clash with the notebook page. No torch, no matplotlib.
 
 from __future__ import annotations
 
-import dataclasses
 
 import html as _html
 import math
@@ -16,7 +15,7 @@ import os
 
 from .api import resolve
 from .history import History
-from .html import html_page
+from .html import page_for
 
 BODY_PADDING = 16  # the page's body padding (px), on every side
 SLACK = 16         # spare height (px) for fonts wider or taller than the ones it was measured with
@@ -77,9 +76,7 @@ def show(history_or_path: History | str | os.PathLike, **render_overrides) -> Pl
     """
     history, render = resolve(history_or_path, render_overrides, caller="polyanim.show")
     width, height = (int(v) for v in render.size)
-    page = html_page(history, title=render.title, fps=render.fps, size=(width, height), theme=render.theme,
-                     loop=render.loop, panels=render.panels, layout=render.layout,
-                     labels=dataclasses.asdict(render.labels), colors=dataclasses.asdict(render.colors), render=render)
+    page = page_for(history, render)
     frame_w = width + 2 * BODY_PADDING
     frame_h = (height + 2 * BODY_PADDING + 6 + _controls_height(width) + _title_height(render.title, width)
                + SLACK)

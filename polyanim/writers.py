@@ -269,14 +269,9 @@ class HtmlWriter(Writer):
     still = True  # nothing to count against the frame limits
 
     def write_history(self, history) -> None:
-        from dataclasses import asdict
+        from .html import page_for
 
-        from .html import html_page
-
-        r = self.render
-        self.target.write_text(html_page(history, title=r.title, fps=r.fps, size=tuple(r.size), theme=r.theme,
-                                      loop=r.loop, panels=r.panels, layout=r.layout,
-                                      labels=asdict(r.labels), colors=asdict(r.colors), render=r), encoding="utf-8")
+        self.target.write_text(page_for(history, self.render), encoding="utf-8")
 
 
 def writer_for(path: str | os.PathLike) -> type[Writer]:
