@@ -28,6 +28,11 @@ def check_keys(data) -> None:
         if getattr(data, key) is not None:
             raise ConfigError(f"{key}: does not apply with data.columns (the file's points and labels decide it); "
                               f"remove data.{key}")
+    check_unsampled(data)
+
+
+def check_unsampled(data) -> None:
+    """``data.file``'s points are the training samples (one input or two): no samples, sampling or noise keys."""
     for key, given in (("samples", data.samples is not None), ("sampling", data.sampling != "grid"),
                        ("noise", data.noise != 0)):
         if given:
