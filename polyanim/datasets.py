@@ -92,10 +92,16 @@ def make(name: str, n: int, noise: float, seed: int, classes: int | None = None)
     return MAKERS[name](n, noise, rng)
 
 
-def split(X: np.ndarray, labels: np.ndarray, test: float, seed: int):
-    """``(X_train, y_train, X_test, y_test)``: a seeded shuffle, ``test`` of the points held out (0 to < 1)."""
+def held_out(test: float | None, n: int) -> int:
+    """How many of ``n`` points ``data.test`` holds out (None: :data:`DEFAULT_TEST`)."""
+    return int(round((DEFAULT_TEST if test is None else test) * n))
+
+
+def split(X: np.ndarray, labels: np.ndarray, test: float | None, seed: int):
+    """``(X_train, y_train, X_test, y_test)``: a seeded shuffle, ``test`` of the points held out (0 to < 1; None:
+    :data:`DEFAULT_TEST`)."""
     order = np.random.default_rng(seed + 1).permutation(len(X))
-    held = int(round(test * len(X)))
+    held = held_out(test, len(X))
     test_idx, train_idx = np.sort(order[:held]), np.sort(order[held:])
     return X[train_idx], labels[train_idx], X[test_idx], labels[test_idx]
 

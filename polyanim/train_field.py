@@ -20,7 +20,6 @@ import numpy as np
 import torch
 
 from . import datasets, targets
-from .datasets import DEFAULT_TEST
 from .version import __version__
 from .optimizers import make_optimizer, make_scheduler
 from .recording import for_train, loss_warnings
@@ -74,7 +73,7 @@ def field_data(d, seed: int):
     else:
         X, y = datasets.make(d.dataset, n, d.noise, seed, d.classes)
         rect = datasets.rectangle(X)
-    return (*datasets.split(X, y.astype(np.float64), DEFAULT_TEST if d.test is None else d.test, seed), rect)
+    return (*datasets.split(X, y.astype(np.float64), d.test, seed), rect)
 
 
 def recorder(config):

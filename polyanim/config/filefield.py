@@ -9,7 +9,7 @@ and what the file's points imply for ``data.test`` live here, each problem a
 from __future__ import annotations
 
 from .. import datafile2d
-from ..datasets import DEFAULT_TEST
+from ..datasets import held_out
 from ..history_io import TASKS
 from .fields import ConfigError
 
@@ -28,6 +28,11 @@ def check_keys(data) -> None:
         if getattr(data, key) is not None:
             raise ConfigError(f"{key}: does not apply with data.columns (the file's points and labels decide it); "
                               f"remove data.{key}")
+    check_unsampled(data)
+
+
+def check_unsampled(data) -> None:
+    """``data.file``'s points are the training samples (one input or two): no samples, sampling or noise keys."""
     for key, given in (("samples", data.samples is not None), ("sampling", data.sampling != "grid"),
                        ("noise", data.noise != 0)):
         if given:
@@ -58,7 +63,7 @@ def points(data) -> datafile2d.Points:
 def check(data) -> None:
     """Read the file and check that ``data.test`` leaves at least two points to train on."""
     n = len(points(data).X)
-    held = int(round((DEFAULT_TEST if data.test is None else data.test) * n))
+    held = held_out(data.test, n)
     if n - held < 2:
         raise ConfigError(f"data.test: holds out {held} of the {n} points of data.file, leaving {n - held} to "
                           "train on; needs >= 2")

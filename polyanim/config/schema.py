@@ -92,11 +92,7 @@ class Data:
             if self.domain is None:
                 object.__setattr__(self, "domain", DEFAULT_DOMAIN)
         else:
-            for key, given in (("samples", self.samples is not None), ("sampling", self.sampling != "grid"),
-                               ("noise", self.noise != 0)):
-                if given:
-                    raise ConfigError(f"{key}: does not apply with data.file (the training samples are the "
-                                      f"file's points); remove data.{key}")
+            filefield.check_unsampled(self)
         if self.train_domain is None or self.domain is None:
             return  # with data.file and no data.domain: checked against the file's range by check_file()
         self._check_train_domain(self.domain)
