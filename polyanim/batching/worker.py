@@ -134,17 +134,15 @@ def _history_for(unit: Unit, tmp: Path, payload: bytes | None):
         from ..train_paths import train as race
 
         hist = race(cfg)
-        runs = [(lbl, h.meta.get("stopped")) for lbl, h in hist] if cfg.multi else [("", hist.meta.get("stopped"))]
     elif cfg.multi:
         from ..multirun import train_runs
 
         hist = train_runs(cfg, workers=1, **quiet)  # this process is already one of the batch's workers
-        runs = [(lbl, h.meta.get("stopped")) for lbl, h in hist]
     else:
         from ..train import train
 
         hist = train(cfg, **quiet)
-        runs = [("", hist.meta.get("stopped"))]
+    runs = [(lbl, h.meta.get("stopped")) for lbl, h in hist] if cfg.multi else [("", hist.meta.get("stopped"))]
     notes = [f"{f'[{lbl}] ' if lbl else ''}{s['reason']} at step {s['step']}" for lbl, s in runs if s]
     return hist, cfg.render, "; ".join(notes)
 
