@@ -128,7 +128,8 @@ def _history_for(unit: Unit, tmp: Path, payload: bytes | None):
         hist, settings = resolve_sets(history_mod.load(path), unit.sets, caller=f"{unit.source}: --set")
         return hist, settings, ""
     cfg = config.from_dict(unit.config, source=unit.source)
-    _one_torch_thread()
+    if not cfg.problem.given:  # a race is numpy only: no torch to import
+        _one_torch_thread()
     quiet = dict(quiet=True, out=io.StringIO(), err=io.StringIO())
     if cfg.problem.given:  # optimizers on a test function: numpy only
         from ..train_paths import train as race
