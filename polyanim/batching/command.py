@@ -242,6 +242,5 @@ def batch(inputs, out_dir, formats=FORMATS, workers="auto", scheduler: str | Non
     runs. Locally the units run in spawned processes, so a script calling
     this needs the usual ``if __name__ == "__main__":``.
     """
-    return run(inputs, out_dir, formats, workers, scheduler, grid if grid is not None else (),
-               sets if sets is not None else (), quiet=quiet, force=force, shared=shared, err=sys.stderr,
-               max_units=max_units)
+    return run(inputs, out_dir, formats, workers, scheduler, grid, sets, quiet=quiet, force=force, shared=shared,
+               err=sys.stderr, max_units=max_units)  # plan reads a grid or sets of None as none

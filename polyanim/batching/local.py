@@ -39,7 +39,8 @@ def _run_local(units, formats, out_dir: Path, workers: int, finish) -> None:
 
     from ..multirun import _quiet_tracker
 
-    needs_torch = any(u.kind == "config" for u in units)
+    # a race (problem.function) trains with numpy only: a batch of them warms up without torch
+    needs_torch = any(u.kind == "config" and not (u.config.get("problem") or {}).get("function") for u in units)
     _quiet_tracker()  # should this process be killed, the tracker it leaves prints nothing after it
 
     def start():

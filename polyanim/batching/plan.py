@@ -1,4 +1,4 @@
-"""Planning a batch: inputs x ``--grid`` → units, and the resume record of each finished unit.
+"""Planning a batch: inputs x ``--grid`` → units, each with the digest that keys its resume record.
 
 A config is read and validated here, in the parent (cheap: no torch, no
 matplotlib), so a bad config fails at once as its own unit. A unit's
@@ -102,7 +102,7 @@ def parse_grid(items) -> list[tuple[str, list[str]]]:
     Values are split on commas outside brackets, so ``render.size=[320,240],[640,480]`` is two values.
     """
     if isinstance(items, dict):
-        return [(_checked_key(_key(k, "--grid"), "--grid"), _grid_values(k, v)) for k, v in items.items()]
+        items = list(items.items())  # (key, values) pairs, checked below
     listed = _sequence(items) if items is not None else []
     if listed is None:
         raise BatchError(f"--grid: expected {{key: [values]}} or ['KEY=V1,V2', ...], got {items!r}")

@@ -128,23 +128,22 @@ def _history_for(unit: Unit, tmp: Path, payload: bytes | None):
         hist, settings = resolve_sets(history_mod.load(path), unit.sets, caller=f"{unit.source}: --set")
         return hist, settings, ""
     cfg = config.from_dict(unit.config, source=unit.source)
-    _one_torch_thread()
+    if not cfg.problem.given:  # a race is numpy only: no torch to import
+        _one_torch_thread()
     quiet = dict(quiet=True, out=io.StringIO(), err=io.StringIO())
     if cfg.problem.given:  # optimizers on a test function: numpy only
         from ..train_paths import train as race
 
         hist = race(cfg)
-        runs = [(lbl, h.meta.get("stopped")) for lbl, h in hist] if cfg.multi else [("", hist.meta.get("stopped"))]
     elif cfg.multi:
         from ..multirun import train_runs
 
         hist = train_runs(cfg, workers=1, **quiet)  # this process is already one of the batch's workers
-        runs = [(lbl, h.meta.get("stopped")) for lbl, h in hist]
     else:
         from ..train import train
 
         hist = train(cfg, **quiet)
-        runs = [("", hist.meta.get("stopped"))]
+    runs = [(lbl, h.meta.get("stopped")) for lbl, h in hist] if cfg.multi else [("", hist.meta.get("stopped"))]
     notes = [f"{f'[{lbl}] ' if lbl else ''}{s['reason']} at step {s['step']}" for lbl, s in runs if s]
     return hist, cfg.render, "; ".join(notes)
 

@@ -38,7 +38,7 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
     "nadam": OptimizerSpec("polyanim.optimizers:nadam", "`torch.optim.NAdam`"),
     "radam": OptimizerSpec("polyanim.optimizers:radam", "`torch.optim.RAdam`"),
     "lbfgs": OptimizerSpec("polyanim.optimizers:lbfgs", "`torch.optim.LBFGS` with a strong Wolfe line search, "
-                           "5 iterations per step",
+                           f"{LBFGS_MAX_ITER} iterations per step",
                            decay=None, closure=True),
 }
 
