@@ -146,20 +146,16 @@ def _check_outputs(args, out: Path, cfg, source: Path, settings) -> list[Path]:
 
 def _train(cfg, args, window):
     """Train ``cfg`` (one run, or several for a multi-run config), drawing live in ``window`` if there is one."""
-    if cfg.problem.given:  # optimizers on a test function: numpy only, no torch
-        from .train_paths import train as race
+    if cfg.problem.given or cfg.multi:
+        if cfg.problem.given:  # optimizers on a test function: numpy only, no torch
+            from .train_paths import train as race
 
-        hist = race(cfg, quiet=args.quiet)
-        if window is not None:
-            from .live import replay as replay_live
+            hist = race(cfg, quiet=args.quiet)
+        else:
+            from .multirun import train_runs  # torch: imported there, or only in its worker processes
 
-            replay_live(window, hist, cfg.render)
-        return hist
-    if cfg.multi:
-        from .multirun import train_runs  # torch: imported there, or only in its worker processes
-
-        hist = train_runs(cfg, quiet=args.quiet)
-        if window is not None:  # runs train back to back or in other processes: shown once trained
+            hist = train_runs(cfg, quiet=args.quiet)
+        if window is not None:  # a race, or runs trained back to back or elsewhere: shown once trained
             from .live import replay as replay_live
 
             replay_live(window, hist, cfg.render)
