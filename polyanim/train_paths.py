@@ -13,7 +13,6 @@ the path the optimizer took, not chords between snapshots; a race longer than
 
 from __future__ import annotations
 
-import math
 import platform
 import time
 
