@@ -235,3 +235,11 @@ def _domain(value) -> Domain:
     if not (x0 < x1 and y0 < y1):
         raise InputError(f"{key}: each range needs lo < hi, got {value!r}")
     return (x0, x1), (y0, y1)
+
+
+def outside(points: np.ndarray, domain) -> np.ndarray:
+    """Which points ``[k, 2]`` lie outside ``domain`` (edges are inside; a non-finite point is outside)."""
+    (x0, x1), (y0, y1) = domain
+    x, y = points[:, 0], points[:, 1]
+    with np.errstate(invalid="ignore"):
+        return ~((x >= x0) & (x <= x1) & (y >= y0) & (y <= y1))

@@ -13,13 +13,12 @@ the path the optimizer took, not chords between snapshots; a race longer than
 
 from __future__ import annotations
 
-import math
 import platform
 import time
 
 import numpy as np
 
-from . import __version__, npoptim
+from . import __version__, npoptim, surfaces
 from .history import History, RunSet
 from .history_io import MAX_PATH
 from .recording import Recorder
@@ -65,8 +64,7 @@ def train_one(config) -> History:
     name, hyper = optimizer_of(config.train)
     params, loss = npoptim.run(f, name, config.train.lr, None, steps, **hyper)
     diverged = len(loss) - 1 < steps
-    (x0, x1), (y0, y1) = f.domain
-    outside = ~((params[:, 0] >= x0) & (params[:, 0] <= x1) & (params[:, 1] >= y0) & (params[:, 1] <= y1))
+    outside = surfaces.outside(params, f.domain)
     left = bool(outside.any())
     if left:  # beyond the edge the race is over: the panel marks where it left, the loss stays readable
         params, loss = params[: int(np.argmax(outside)) + 1], loss[: int(np.argmax(outside)) + 1]

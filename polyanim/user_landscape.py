@@ -57,6 +57,13 @@ def evaluate(landscape, path: np.ndarray, names) -> dict:
 
 def _checked(xs: np.ndarray, ys: np.ndarray, losses: np.ndarray, error=InputError) -> dict:
     """The grid as JSON lists (non-finite losses as null), or ``error`` saying what is wrong with it."""
+    _check(xs, ys, losses, error)
+    rows = [[float(f"{v:.7g}") if np.isfinite(v) else None for v in row] for row in losses]  # float32-ish: half the JSON
+    return {"x": xs.tolist(), "y": ys.tolist(), "loss": rows}
+
+
+def _check(xs: np.ndarray, ys: np.ndarray, losses: np.ndarray, error=InputError) -> None:
+    """Raise ``error`` saying what is wrong with the grid, if anything."""
     for axis, values in (("a_values", xs), ("b_values", ys)):
         if values.ndim != 1 or not 2 <= values.size <= MAX_SIDE or not np.isfinite(values).all() \
                 or not (np.diff(values) > 0).all():
@@ -65,8 +72,6 @@ def _checked(xs: np.ndarray, ys: np.ndarray, losses: np.ndarray, error=InputErro
         raise error(f"{KEY}: losses: expected shape ({ys.size}, {xs.size}) (rows are b), got {losses.shape}")
     if not np.isfinite(losses).any():
         raise error(f"{KEY}: losses: no finite value")
-    rows = [[float(f"{v:.7g}") if np.isfinite(v) else None for v in row] for row in losses]  # float32-ish: half the JSON
-    return {"x": xs.tolist(), "y": ys.tolist(), "loss": rows}
 
 
 def recorded(runs) -> dict | None:
@@ -83,7 +88,7 @@ def grid_surface(entry) -> tuple[Surface, list[str]]:
         losses = np.array(entry["loss"], dtype=np.float64)  # null -> NaN
     except (KeyError, TypeError, ValueError):
         raise InputError(f"meta.{KEY}: expected {{params, x, y, loss}} as Recorder(landscape=) writes it") from None
-    _checked(xs, ys, losses)
+    _check(xs, ys, losses)  # not _checked: the JSON rows it builds are not needed here
     if len(names) != 2:
         raise InputError(f"meta.{KEY}.params: expected two names")
     j, k = np.unravel_index(np.nanargmin(losses), losses.shape)

@@ -61,10 +61,7 @@ def clip_path(points: np.ndarray, domain) -> tuple[np.ndarray, np.ndarray | None
     The exit point (None when the path stays inside) is where the segment that
     leaves crosses the domain's edge; a non-finite point counts as outside.
     """
-    (x0, x1), (y0, y1) = domain
-    x, y = points[:, 0], points[:, 1]
-    with np.errstate(invalid="ignore"):
-        outside = ~((x >= x0) & (x <= x1) & (y >= y0) & (y <= y1))
+    outside = surfaces.outside(points, domain)
     if not outside.any():
         return points, None
     k = int(np.argmax(outside))
