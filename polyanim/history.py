@@ -94,8 +94,8 @@ class History:
         self.x = self.x.astype(np.float64, copy=False)
         self.y = self.y.astype(np.float64, copy=False)
         self.pred = self.pred.astype(np.float32, copy=False)
-        for key in OPTIONAL[:-1]:
-            if getattr(self, key) is not None:
+        for key in OPTIONAL:
+            if key != "path_steps" and getattr(self, key) is not None:  # steps stay whole numbers (below)
                 setattr(self, key, getattr(self, key).astype(np.float64, copy=False))
         if self.path_steps is not None:
             self.path_steps = _whole_steps(self.path_steps, "path_steps")

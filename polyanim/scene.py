@@ -81,8 +81,8 @@ class Scene:
     def __init__(self, history, render, size: tuple[int, int] | None = None):
         problem = several_runs_problem(render.panels) if isinstance(history, RunSet) else None
         runs = history.histories if isinstance(history, RunSet) else [history]
-        problem = problem or kind_problem(render.panels, kind_of(history),
-                                          pair_given(kind_of(history), render, recorded(runs) is not None))
+        kind = kind_of(history)
+        problem = problem or kind_problem(render.panels, kind, pair_given(kind, render, recorded(runs) is not None))
         if problem:
             raise ValueError(f"render.panels: {problem}")
         self.render = render
